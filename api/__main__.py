@@ -1,0 +1,11 @@
+"""`python -m api`: run the service with uvicorn on `HOST`/`PORT` (0.0.0.0 on Render)."""
+
+import os
+
+import uvicorn
+
+from api.settings import get_settings
+
+settings = get_settings()
+host = "0.0.0.0" if os.environ.get("RENDER") and "HOST" not in os.environ else settings.host
+uvicorn.run("api.main:app", host=host, port=settings.port, workers=1)

@@ -1,0 +1,50 @@
+"""The ASGI application: `uvicorn api.main:app` runs the whole service.
+
+The lifespan starts the engine (queue workers and the summarizer process) and stops it on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import health, summaries
+from api.body_limit import BodyLimitMiddleware
+from api.errors import install_error_handlers
+from api.settings import Settings, get_settings
+from summarizer.engine import Engine, Runner
+
+
+def create_app(settings: Settings | None = None, runner: Runner | None = None) -> FastAPI:
+    """The app; `settings` and `runner` replace the environment's settings and the worker process."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = Engine.from_settings(settings, runner)
+        await engine.start()
+        app.state.engine = engine
+        try:
+            yield
+        finally:
+            await engine.stop()
+
+    app = FastAPI(
+        title="YouTube summary bot",
+        version="0.1.0",
+        summary="Timestamped summaries of YouTube videos for Telegram, Discord and REST clients.",
+        lifespan=lifespan,
+    )
+    app.dependency_overrides[get_settings] = lambda: settings
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.include_router(summaries.router)
+    app.include_router(health.router)
+    return app
+
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+app = create_app()

@@ -1,0 +1,63 @@
+"""All configuration, read once from the environment (and `.env`): the contract's names."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting the service reads; docs/configuration.md lists them with their effect."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    # Where to listen (used by `python -m api`; uvicorn's own flags win when it is started directly).
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    # Sources and storage.
+    redis_url: str | None = None
+    transcript_dir: str | None = None
+    languages: list[str] = Field(default_factory=lambda: ["en"])
+
+    # YouTube access: timeouts and the library's proxy configs (YouTube blocks most cloud IPs).
+    youtube_timeout: float = 15.0
+    youtube_proxy_http_url: str | None = None
+    youtube_proxy_https_url: str | None = None
+    webshare_proxy_username: str | None = None
+    webshare_proxy_password: str | None = None
+    webshare_proxy_locations: list[str] = Field(default_factory=list)
+
+    # Queue: at 0.1 CPU one job at a time is the fastest way through (see docs/how-it-works.md).
+    queue_max: int = 20
+    workers: int = 1
+    max_jobs_per_requester: int = 3
+    job_timeout: float = 900.0
+    jobs_kept: int = 1000
+
+    # Summaries.
+    max_video_seconds: float = 6 * 3600
+    chunk_seconds: float = 300.0
+    chunk_max_words: int = 900
+    points_per_chunk: int = 3
+    tldr_sentences: int = 3
+
+    # Cache TTLs (seconds).
+    summary_ttl: int = 7 * 24 * 3600
+    transcript_ttl: int = 3600
+    negative_ttl: int = 600
+    cache_max_keys: int = 2000
+
+    # REST.
+    api_key: str | None = None
+    max_body_bytes: int = 4 * 1024 * 1024
+    max_transcript_snippets: int = 30_000
+    max_transcript_chars: int = 2_000_000
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings object."""
+    return Settings()

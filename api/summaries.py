@@ -1,0 +1,147 @@
+"""`/v1/summaries`: submit a video, read the job, follow it as server-sent events."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Depends, Header, Request
+from starlette.responses import Response, StreamingResponse
+
+from api.schemas import JobOut, SummaryRequest, TranscriptIn, error_doc
+from api.settings import Settings, get_settings
+from summarizer.engine import Engine
+from summarizer.errors import SummaryError
+from summarizer.jobs import Job, JobStatus, chunk_to_dict
+from summarizer.links import parse_video_id
+from summarizer.models import Snippet, Transcript
+
+SSE_HEARTBEAT_SECONDS = 15.0
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def require_api_key(settings: SettingsDep, x_api_key: Annotated[str | None, Header()] = None) -> None:
+    """With `API_KEY` set, `/v1/*` needs a matching `X-API-Key` (compared in constant time)."""
+    if settings.api_key and not hmac.compare_digest((x_api_key or "").encode(), settings.api_key.encode()):
+        raise SummaryError("unauthorized", "A valid X-API-Key header is required.")
+
+
+router = APIRouter(
+    prefix="/v1/summaries",
+    tags=["summaries"],
+    dependencies=[Depends(require_api_key)],
+    responses={401: error_doc("`unauthorized`: `API_KEY` is set and `X-API-Key` is missing or wrong.")},
+)
+
+
+def get_engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def json_response(data: object, status: int = 200) -> Response:
+    # The job dict goes to bytes with orjson directly: no second validation through the response model.
+    return Response(orjson.dumps(data), status, media_type="application/json")
+
+
+def requester_of(request: Request) -> str:
+    """Who a job counts against for the per-requester cap: the client address.
+
+    Behind Render's proxy this is the real client when uvicorn trusts `X-Forwarded-For`.
+    """
+    return "ip:" + (request.client.host if request.client else "-")
+
+
+def transcript_of(video_id: str, body: TranscriptIn, settings: Settings) -> Transcript:
+    text_chars = sum(len(s.text) for s in body.snippets)
+    if len(body.snippets) > settings.max_transcript_snippets or text_chars > settings.max_transcript_chars:
+        raise SummaryError(
+            "transcript_too_large",
+            f"Transcripts are limited to {settings.max_transcript_snippets} snippets and "
+            f"{settings.max_transcript_chars} characters of text.",
+        )
+    snippets = [Snippet(s.text, s.start, s.duration) for s in body.snippets]
+    return Transcript(video_id, body.language_code, body.is_generated, snippets, body.title)
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=JobOut,
+    responses={
+        200: {"model": JobOut, "description": "Already summarized (or known to fail): the finished job."},
+        202: {"model": JobOut, "description": "Queued, or joined the same video already in flight."},
+        413: error_doc("`payload_too_large` / `transcript_too_large`."),
+        422: error_doc("`invalid_url`, `invalid_request` (body does not match the schema)."),
+        429: error_doc("`rate_limited`: too many of your jobs in flight; see `Retry-After`."),
+        503: error_doc("`busy`: the queue is full; see `Retry-After`."),
+    },
+)
+async def create_summary(
+    body: SummaryRequest,
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+) -> Response:
+    """Summarize a YouTube video: answers at once; the summary fills in as chunks finish."""
+    video_id = parse_video_id(body.url)
+    transcript = transcript_of(video_id, body.transcript, settings) if body.transcript else None
+    job, finished = await engine.submit(video_id, body.languages, requester_of(request), transcript)
+    return json_response(job.to_dict(), 200 if finished else 202)
+
+
+def _job_or_404(engine: Engine, job_id: str) -> Job:
+    if (job := engine.get(job_id)) is None:
+        raise SummaryError("not_found", f"No summary job with id {job_id!r}.")
+    return job
+
+
+@router.get(
+    "/{job_id}",
+    response_model=JobOut,
+    responses={404: error_doc("`not_found`: unknown (or long forgotten) job id.")},
+)
+async def read_summary(job_id: str, engine: EngineDep) -> Response:
+    """The job: status, progress, the chunks finished so far, the TL;DR once done."""
+    return json_response(_job_or_404(engine, job_id).to_dict())
+
+
+def _event(name: str, data: object) -> bytes:
+    return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+
+async def job_events(job: Job) -> AsyncIterator[bytes]:
+    """`chunk` per finished chunk (all earlier ones first for a late listener), then `done`/`failed`."""
+    sent = 0
+    async for current in job.changes(heartbeat=SSE_HEARTBEAT_SECONDS):
+        if current is None:
+            yield b": keep-alive\n\n"
+            continue
+        for chunk in current.chunks[sent:]:
+            yield _event("chunk", chunk_to_dict(chunk))
+        sent = len(current.chunks)
+        if current.finished:
+            yield _event("done" if current.status is JobStatus.DONE else "failed", current.to_dict())
+
+
+@router.get(
+    "/{job_id}/events",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "`event: chunk` (data: a chunk) per finished chunk, then `event: done` or "
+            "`event: failed` (data: the job).",
+        },
+        404: error_doc("`not_found`: unknown job id."),
+    },
+)
+async def summary_events(job_id: str, engine: EngineDep) -> Response:
+    """Follow a job as server-sent events."""
+    job = _job_or_404(engine, job_id)
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(job_events(job), media_type="text/event-stream", headers=headers)

@@ -1,0 +1,78 @@
+"""Command line: `python -m summarizer <link or id> [--transcript-dir DIR] [--language CODE] [--json]`.
+
+Prints the key points chunk by chunk as they are made, then the TL;DR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+import orjson
+
+from api.settings import Settings
+from summarizer.engine import Engine, InlineRunner
+from summarizer.errors import SummaryError
+from summarizer.jobs import Job, JobStatus
+from summarizer.links import parse_video_id
+
+
+def clock(seconds: float) -> str:
+    """`1:02:03` or `2:03`."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m summarizer", description="Summarize a YouTube video.")
+    parser.add_argument("video", help="a YouTube link in any common form, or the 11-character video id")
+    parser.add_argument(
+        "--transcript-dir", help="read <video_id>.json transcripts from this folder (offline)"
+    )
+    parser.add_argument(
+        "--language", action="append", dest="languages", help="preferred transcript language (repeatable)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the finished job resource as JSON")
+    return parser.parse_args(argv)
+
+
+async def summarize(args: argparse.Namespace) -> Job:
+    settings = Settings(**({"transcript_dir": args.transcript_dir} if args.transcript_dir else {}))
+    engine = Engine.from_settings(settings, runner=InlineRunner())
+    await engine.start()
+    try:
+        job, _ = await engine.submit(parse_video_id(args.video), args.languages, requester="cli")
+        printed = 0
+        async for current in job.changes():
+            assert current is not None
+            for chunk in current.chunks[printed:] if not args.json else ():
+                print(f"\n[{clock(chunk.start)} - {clock(chunk.end)}]")
+                for point in chunk.points:
+                    print(f"  {clock(point.start):>8}  {point.text}  {point.url}")
+            printed = len(current.chunks)
+        return job
+    finally:
+        await engine.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        job = asyncio.run(summarize(args))
+    except SummaryError as error:
+        print(f"error ({error.code}): {error.message}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(orjson.dumps(job.to_dict(), option=orjson.OPT_INDENT_2).decode())
+    elif job.status is JobStatus.DONE:
+        print(f"\nTL;DR: {job.tldr}")
+    if job.error:
+        print(f"error ({job.error.code}): {job.error.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""The engine's one error type: a stable code for machines and a message for people."""
+
+from __future__ import annotations
+
+# Stable error codes (the contract's list plus ours) and the text users see.
+MESSAGES: dict[str, str] = {
+    "invalid_url": (
+        "That is not a YouTube video link. Send a link like https://www.youtube.com/watch?v=<id>, "
+        "https://youtu.be/<id>, a /shorts/, /live/ or /embed/ link, or the 11-character video id."
+    ),
+    "no_transcript": "This video has no captions in a language we can use, so it cannot be summarized.",
+    "transcripts_disabled": "The uploader turned captions off for this video, so it cannot be summarized.",
+    "video_unavailable": "This video is private, deleted or otherwise unavailable.",
+    "age_restricted": "This video is age-restricted; YouTube does not share its captions without a login.",
+    "blocked": (
+        "YouTube refused this server's requests (it blocks most cloud IPs). The operator can set a "
+        "rotating residential proxy (WEBSHARE_PROXY_USERNAME/PASSWORD) or a proxy (YOUTUBE_PROXY_HTTP_URL/"
+        "YOUTUBE_PROXY_HTTPS_URL); please try again later."
+    ),
+    "po_token_required": "YouTube requires a proof-of-origin token for this video's captions; it cannot be fetched.",
+    "youtube_error": "YouTube answered in a way we did not expect; please try again later.",
+    "too_long": "This video is longer than this service accepts.",
+    "timeout": "Getting this summary took too long; please try again later.",
+    "busy": "The service is busy; please try again in a little while.",
+    "rate_limited": "You already have several summaries in progress; wait for them to finish.",
+    "invalid_transcript": "The transcript in the request is not valid.",
+    "internal_error": "Something went wrong on our side while summarizing; please try again.",
+}
+
+
+class SummaryError(Exception):
+    """A failure with a stable `code` (see `MESSAGES`) and a human `message`.
+
+    `retry_after` (seconds) is set for `busy` and `rate_limited`.
+    """
+
+    def __init__(self, code: str, message: str | None = None, *, retry_after: int | None = None) -> None:
+        self.code = code
+        self.message = message or MESSAGES[code]
+        self.retry_after = retry_after
+        super().__init__(f"{code}: {self.message}")
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}

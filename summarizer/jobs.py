@@ -1,0 +1,165 @@
+"""A summary job: its state, its partial results, and how listeners learn that it changed."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from summarizer.errors import SummaryError
+from summarizer.models import ChunkSummary, Point, Transcript
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+JobKey = tuple[str, tuple[str, ...]]
+
+
+@dataclass(eq=False)
+class Job:
+    """One request to summarize a video, from `queued` to `done` or `failed`.
+
+    Every change bumps `version` and wakes whoever waits in `changes()`; the job keeps all
+    finished chunks, so a listener that comes late still sees everything from the start.
+    """
+
+    video_id: str
+    languages: tuple[str, ...]
+    requester: str = ""
+    transcript: Transcript | None = field(default=None, repr=False)  # supplied inline by a REST client
+    id: str = field(default_factory=lambda: secrets.token_urlsafe(12))
+    status: JobStatus = JobStatus.QUEUED
+    title: str | None = None
+    language_code: str | None = None
+    total: int | None = None
+    chunks: list[ChunkSummary] = field(default_factory=list)
+    tldr: str | None = None
+    error: SummaryError | None = None
+    created_at: float = field(default_factory=time.time)
+    version: int = 0
+    _changed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+
+    @property
+    def key(self) -> JobKey:
+        """Jobs with the same key produce the same summary (single-flight joins them)."""
+        return (self.video_id, self.languages)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+    @property
+    def points(self) -> list[Point]:
+        return [point for chunk in self.chunks for point in chunk.points]
+
+    def begin(self, total: int, language_code: str, title: str | None) -> None:
+        self.status, self.total, self.language_code, self.title = (
+            JobStatus.RUNNING,
+            total,
+            language_code,
+            title,
+        )
+        self._notify()
+
+    def mark_running(self) -> None:
+        self.status = JobStatus.RUNNING
+        self._notify()
+
+    def add_chunk(self, chunk: ChunkSummary) -> None:
+        self.chunks.append(chunk)
+        self._notify()
+
+    def finish(self, tldr: str) -> None:
+        self.status, self.tldr, self.transcript = JobStatus.DONE, tldr, None
+        self._notify()
+
+    def fail(self, error: SummaryError) -> None:
+        self.status, self.error, self.transcript = JobStatus.FAILED, error, None
+        self._notify()
+
+    def _notify(self) -> None:
+        self.version += 1
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    async def changes(self, heartbeat: float | None = None) -> AsyncIterator[Job | None]:
+        """Yield the job now and after every change until it is finished.
+
+        With `heartbeat`, yield `None` when nothing changed for that many seconds (for keep-alives).
+        """
+        seen = -1
+        while True:
+            if self.version == seen:
+                try:
+                    await asyncio.wait_for(self._changed.wait(), heartbeat)
+                except TimeoutError:
+                    yield None
+                continue
+            # The listener may await while it handles the job, and the job may change meanwhile:
+            # `finished` belongs to the version handed out, and the loop checks the version again.
+            seen, finished = self.version, self.finished
+            yield self
+            if finished:
+                return
+
+    def to_dict(self) -> dict[str, Any]:
+        """The contract's job resource."""
+        return {
+            "id": self.id,
+            "video_id": self.video_id,
+            "status": self.status.value,
+            "title": self.title,
+            "language_code": self.language_code,
+            "progress": {"done": len(self.chunks), "total": self.total},
+            "chunks": [chunk_to_dict(c) for c in self.chunks],
+            "tldr": self.tldr,
+            "error": self.error.to_dict() if self.error else None,
+        }
+
+
+def chunk_to_dict(chunk: ChunkSummary) -> dict[str, Any]:
+    return {
+        "index": chunk.index,
+        "start": chunk.start,
+        "end": chunk.end,
+        "points": [{"text": p.text, "start": p.start, "url": p.url} for p in chunk.points],
+    }
+
+
+def chunk_from_dict(data: dict[str, Any]) -> ChunkSummary:
+    return ChunkSummary(
+        index=data["index"],
+        start=data["start"],
+        end=data["end"],
+        points=[Point(p["text"], p["start"], p["url"]) for p in data["points"]],
+    )
+
+
+class JobStore:
+    """Jobs by id; keeps at most `limit` finished jobs (oldest forgotten first), never drops live ones."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._jobs: OrderedDict[str, Job] = OrderedDict()
+
+    def add(self, job: Job) -> None:
+        self._jobs[job.id] = job
+        if len(self._jobs) > self._limit:
+            for old in [j for j in self._jobs.values() if j.finished][: len(self._jobs) - self._limit]:
+                del self._jobs[old.id]
+
+    def get(self, job_id: str) -> Job | None:
+        return self._jobs.get(job_id)
+
+    def __len__(self) -> int:
+        return len(self._jobs)

@@ -1,0 +1,79 @@
+"""Plain data shapes shared by the engine: transcripts in, summaries out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """One caption cue, as youtube-transcript-api's `to_raw_data()` gives it (seconds)."""
+
+    text: str
+    start: float
+    duration: float
+
+
+@dataclass(slots=True)
+class Transcript:
+    """A caption track of one video (the contract's transcript file format)."""
+
+    video_id: str
+    language_code: str
+    is_generated: bool
+    snippets: list[Snippet]
+    title: str | None = None
+
+    @property
+    def duration(self) -> float:
+        """Seconds from 0 to the end of the last snippet."""
+        return max((s.start + s.duration for s in self.snippets), default=0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A sentence-like unit of a transcript with the moment it starts and ends."""
+
+    text: str
+    start: float
+    end: float
+
+
+@dataclass(slots=True)
+class Chunk:
+    """A time-ordered run of sentences summarized on its own."""
+
+    index: int
+    sentences: list[Sentence]
+
+    @property
+    def start(self) -> float:
+        return self.sentences[0].start
+
+    @property
+    def end(self) -> float:
+        return max(s.end for s in self.sentences)
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """A key point: a sentence of the transcript and the moment it is said."""
+
+    text: str
+    start: float
+    url: str
+
+
+@dataclass(slots=True)
+class ChunkSummary:
+    """The key points of one chunk (the contract's `chunks[]` item)."""
+
+    index: int
+    start: float
+    end: float
+    points: list[Point] = field(default_factory=list)
+
+
+def moment_url(video_id: str, seconds: float) -> str:
+    """Link to a moment of the video (`https://youtu.be/<id>?t=<s>`)."""
+    return f"https://youtu.be/{video_id}?t={int(seconds)}"

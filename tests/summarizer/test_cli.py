@@ -1,0 +1,46 @@
+"""`python -m summarizer` as a user runs it, offline over the recorded transcripts."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import TRANSCRIPTS
+
+ROOT = Path(__file__).parents[2]
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "summarizer", *args]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_prints_timestamped_points_per_chunk_then_the_tldr() -> None:
+    result = cli("https://youtu.be/LPZh9BOjkQs?si=x", "--transcript-dir", str(TRANSCRIPTS))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line for line in lines if line.startswith("[")] == ["[0:00 - 4:57]", "[4:57 - 8:45]"]
+    points = [line for line in lines if "https://youtu.be/" in line]
+    assert len(points) == 6
+    for line in points:  # "  1:45  text  https://youtu.be/LPZh9BOjkQs?t=105": the clock matches the link
+        minutes, seconds, link_seconds = re.fullmatch(r"\s*(\d+):(\d\d)\s.*\?t=(\d+)", line).groups()
+        assert int(minutes) * 60 + int(seconds) == int(link_seconds)
+    assert lines[-1].startswith("TL;DR: ") and len(lines[-1]) > 40
+
+
+def test_json_output_is_the_job_resource() -> None:
+    result = cli("--json", "--transcript-dir", str(TRANSCRIPTS), "--language", "de", "brJu7qMJdVc")
+    assert result.returncode == 0, result.stderr
+    job = json.loads(result.stdout)
+    assert (job["status"], job["video_id"], job["language_code"]) == ("done", "brJu7qMJdVc", "de")
+    assert job["progress"]["done"] == job["progress"]["total"] == len(job["chunks"]) >= 1
+
+
+def test_failures_exit_non_zero_with_a_message() -> None:
+    missing = cli("AAAAAAAAAAA", "--transcript-dir", str(TRANSCRIPTS))
+    assert missing.returncode == 1 and "no_transcript" in missing.stderr
+    invalid = cli("https://vimeo.com/1", "--transcript-dir", str(TRANSCRIPTS))
+    assert invalid.returncode == 2 and "invalid_url" in invalid.stderr and "youtu.be" in invalid.stderr

@@ -1,0 +1,196 @@
+"""`summarizer.extractive`: key points and TL;DR from real transcripts, with sumy but without NLTK data."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import summarizer.extractive as extractive
+from summarizer.chunking import prepare
+from summarizer.extractive import TOKENIZER, language_tools, make_tldr, summarize_chunk
+from summarizer.models import Chunk, ChunkSummary, Point, Sentence, Snippet, Transcript
+
+ROOT = Path(__file__).resolve().parents[2]
+TRANSCRIPTS = ROOT / "tests" / "data" / "transcripts"
+
+
+def load(video_id: str) -> Transcript:
+    data = json.loads((TRANSCRIPTS / f"{video_id}.json").read_text(encoding="utf-8"))
+    snippets = [Snippet(s["text"], s["start"], s["duration"]) for s in data["snippets"]]
+    return Transcript(data["video_id"], data["language_code"], data["is_generated"], snippets, data["title"])
+
+
+def summarize(transcript: Transcript, count: int = 3) -> list[ChunkSummary]:
+    return [
+        summarize_chunk(c, transcript.video_id, transcript.language_code, count)
+        for c in prepare(transcript, 300.0, 900)
+    ]
+
+
+def test_tokenizer_keeps_words_only() -> None:
+    assert TOKENIZER.to_words("Hello, world! It's 3.5 self-driving cars—ok? «Très» bien_2") == (
+        "Hello",
+        "world",
+        "It's",
+        "self-driving",
+        "cars",
+        "ok",
+        "Très",
+        "bien",
+    )
+    assert TOKENIZER.to_words("我们去公园") == ("我", "们", "去", "公", "园")
+    assert TOKENIZER.to_sentences("One here. Two there! Three?") == ("One here.", "Two there!", "Three?")
+
+
+def test_language_tools() -> None:
+    stem, stop_words = language_tools("de")
+    assert "und" in stop_words
+    assert stem("häuser") == stem("haus")
+    stem, stop_words = language_tools("pt-BR")
+    assert "que" in stop_words
+    stem, stop_words = language_tools("xx")
+    assert stop_words == frozenset()
+    assert stem("Running") == "running"
+
+
+@pytest.mark.parametrize(
+    "video_id", ["--7Dd2sAwPA", "--dnfTaoXKM", "LPZh9BOjkQs", "brJu7qMJdVc", "3zu317upAUA", "cdiD-9MMpb0"]
+)
+def test_key_points_lie_in_their_chunk_and_link_to_their_moment(video_id: str) -> None:
+    transcript = load(video_id)
+    chunks = prepare(transcript, 300.0, 900)
+    for chunk, summary in zip(chunks, summarize(transcript), strict=True):
+        assert (summary.index, summary.start, summary.end) == (chunk.index, chunk.start, chunk.end)
+        assert len(summary.points) == min(3, len({s.text for s in chunk.sentences}))
+        texts = [s.text for s in chunk.sentences]
+        assert [p.start for p in summary.points] == sorted(p.start for p in summary.points)
+        for point in summary.points:
+            assert chunk.start <= point.start <= chunk.end
+            assert point.url == f"https://youtu.be/{video_id}?t={int(point.start)}"
+            assert point.text in texts
+            assert point.start == chunk.sentences[texts.index(point.text)].start
+
+
+def test_first_chunk_golden() -> None:
+    summary = summarize(load("LPZh9BOjkQs"))[0]
+    assert [(p.start, p.text[:40]) for p in summary.points] == [
+        (105.484, "and then have the model repeatedly predi"),
+        (231.84, "Given the huge number of parameters and "),
+        (286.9, "Workers flag unhelpful or problematic pr"),
+    ]
+    assert summary.points[0].url == "https://youtu.be/LPZh9BOjkQs?t=105"
+
+
+def test_same_input_same_output() -> None:
+    transcript = load("brJu7qMJdVc")
+    first, second = summarize(transcript), summarize(transcript)
+    assert first == second
+    points = [p for s in first for p in s.points]
+    assert make_tldr(points, "de", 3) == make_tldr(list(points), "de", 3)
+
+
+def test_prefers_informative_sentences_and_skips_repeats() -> None:
+    sentences = [
+        Sentence("Yeah.", 0.0, 1.0),
+        Sentence("Neural networks learn their weights from data by gradient descent.", 1.0, 5.0),
+        Sentence("Yeah.", 5.0, 6.0),
+        Sentence("Right.", 6.0, 7.0),
+        Sentence("Gradient descent nudges the network weights to fit the training data.", 7.0, 11.0),
+    ]
+    summary = summarize_chunk(Chunk(0, sentences), "abcdefghijk", "en", 3)
+    assert [p.text for p in summary.points] == [
+        sentences[0].text,
+        sentences[1].text,
+        sentences[4].text,
+    ]
+    summary = summarize_chunk(Chunk(0, sentences), "abcdefghijk", "en", 2)
+    assert [p.start for p in summary.points] == [1.0, 7.0]
+
+
+def test_unknown_language_and_tiny_chunk() -> None:
+    summary = summarize_chunk(
+        Chunk(4, [Sentence("Kia ora koutou katoa.", 12.5, 14.0)]), "abcdefghijk", "mi", 3
+    )
+    assert summary == ChunkSummary(
+        4, 12.5, 14.0, [Point("Kia ora koutou katoa.", 12.5, "https://youtu.be/abcdefghijk?t=12")]
+    )
+
+
+@pytest.mark.parametrize("video_id", ["LPZh9BOjkQs", "3zu317upAUA", "cdiD-9MMpb0"])
+def test_tldr_is_made_of_the_best_key_points_in_time_order(video_id: str) -> None:
+    transcript = load(video_id)
+    points = [p for s in summarize(transcript) for p in s.points]
+    tldr = make_tldr(points, transcript.language_code, 3)
+    chosen = [p for p in points if p.text in tldr]
+    assert len(chosen) == 3
+    assert tldr == " ".join(p.text for p in chosen)
+
+
+def test_tldr_ranks_bounded_groups_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    transcript = load("cdiD-9MMpb0")
+    sentences = [s for c in prepare(transcript, 300.0, 900) for s in c.sentences]
+    points = [Point(s.text, s.start, "") for s in sentences]
+    sizes: list[int] = []
+    rank = extractive.rank
+
+    def spy(summarizer: object, texts: list[str], count: int) -> list[int]:
+        sizes.append(len(texts))
+        return rank(summarizer, texts, count)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(extractive, "rank", spy)
+    assert make_tldr(points, "en", 3)
+    assert max(sizes) <= 48
+    assert sum(sizes) < 1.5 * len(points)
+
+
+def test_empty_inputs() -> None:
+    assert make_tldr([], "en", 3) == ""
+
+
+def test_worker_functions_and_chunks_pickle() -> None:
+    chunk = prepare(load("--7Dd2sAwPA"), 300.0, 900)[0]
+    assert pickle.loads(pickle.dumps(chunk)) == chunk
+    assert pickle.loads(pickle.dumps(summarize_chunk)) is summarize_chunk
+    assert pickle.loads(pickle.dumps(make_tldr)) is make_tldr
+
+
+VIDEOS = ("LPZh9BOjkQs", "brJu7qMJdVc", "3zu317upAUA")
+CHILD = f"""
+import json, sys
+from summarizer import extractive
+assert "sumy" not in sys.modules and "nltk" not in sys.modules, "sumy imported before warm_up"
+import nltk.data
+
+def refuse(*args, **kwargs):
+    raise AssertionError(f"NLTK data requested: {{args}}")
+
+nltk.data.find = nltk.data.load = refuse
+extractive.warm_up()
+from tests.summarizer.test_extractive import outcome
+print(json.dumps([outcome(v) for v in {VIDEOS!r}]))
+"""
+
+
+def outcome(video_id: str) -> tuple[list[list[tuple[float, str]]], str]:
+    """Every chunk's points and the TL;DR of a video, as plain data."""
+    transcript = load(video_id)
+    summaries = summarize(transcript)
+    tldr = make_tldr([p for s in summaries for p in s.points], transcript.language_code, 3)
+    return [[(p.start, p.text) for p in s.points] for s in summaries], tldr
+
+
+@pytest.mark.parametrize("seed", ["0", "1"])
+def test_runs_without_nltk_data_and_is_stable_across_processes(tmp_path: Path, seed: str) -> None:
+    """A fresh interpreter with no NLTK data reachable gives the same summaries (whatever the hash seed)."""
+    env = {**os.environ, "NLTK_DATA": str(tmp_path), "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == json.loads(json.dumps([outcome(v) for v in VIDEOS]))
