@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import health, summaries
+from api.background import BackgroundTasks
 from api.body_limit import BodyLimitMiddleware
 from api.errors import install_error_handlers
 from api.settings import Settings, get_settings
@@ -27,9 +28,11 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
         engine = Engine.from_settings(settings, runner)
         await engine.start()
         app.state.engine = engine
+        app.state.background = BackgroundTasks()
         try:
             yield
         finally:
+            await app.state.background.close()
             await engine.stop()
 
     app = FastAPI(

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# A list read from one variable as comma-separated words: LANGUAGES=de,en
+CommaList = Annotated[list[str], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -20,7 +24,7 @@ class Settings(BaseSettings):
     # Sources and storage.
     redis_url: str | None = None
     transcript_dir: str | None = None
-    languages: list[str] = Field(default_factory=lambda: ["en"])
+    languages: CommaList = Field(default_factory=lambda: ["en"])
 
     # YouTube access: timeouts and the library's proxy configs (YouTube blocks most cloud IPs).
     youtube_timeout: float = 15.0
@@ -28,7 +32,7 @@ class Settings(BaseSettings):
     youtube_proxy_https_url: str | None = None
     webshare_proxy_username: str | None = None
     webshare_proxy_password: str | None = None
-    webshare_proxy_locations: list[str] = Field(default_factory=list)
+    webshare_proxy_locations: CommaList = Field(default_factory=list)
 
     # Queue: at 0.1 CPU one job at a time is the fastest way through (see docs/how-it-works.md).
     queue_max: int = 20
@@ -37,7 +41,8 @@ class Settings(BaseSettings):
     job_timeout: float = 900.0
     jobs_kept: int = 1000
 
-    # Summaries.
+    # Summaries. The summarizer process may use this share of the cgroup's CPU quota (0 or 1 = no pacing).
+    summarizer_cpu_share: float = 0.5
     max_video_seconds: float = 6 * 3600
     chunk_seconds: float = 300.0
     chunk_max_words: int = 900
@@ -50,11 +55,32 @@ class Settings(BaseSettings):
     negative_ttl: int = 600
     cache_max_keys: int = 2000
 
+    # Telegram (enabled by TELEGRAM_BOT_TOKEN + TELEGRAM_WEBHOOK_SECRET).
+    telegram_bot_token: str | None = None
+    telegram_webhook_secret: str | None = None
+    telegram_api_base_url: str = "https://api.telegram.org"
+
+    # Discord (enabled by DISCORD_PUBLIC_KEY).
+    discord_public_key: str | None = None
+    discord_application_id: str | None = None
+    discord_bot_token: str | None = None
+    discord_api_base_url: str = "https://discord.com/api/v10"
+
+    # The service's public https root, for webhook registration (Render sets RENDER_EXTERNAL_URL).
+    public_url: str | None = Field(default=None, validation_alias=AliasChoices("PUBLIC_URL", "RENDER_EXTERNAL_URL"))
+
     # REST.
     api_key: str | None = None
     max_body_bytes: int = 4 * 1024 * 1024
     max_transcript_snippets: int = 30_000
     max_transcript_chars: int = 2_000_000
+
+    @field_validator("languages", "webshare_proxy_locations", mode="before")
+    @classmethod
+    def split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
 
 @lru_cache

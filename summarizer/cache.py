@@ -104,6 +104,21 @@ class Cache:
             key = self._key("failure", video_id, languages)
             await self.backend.set(key, error.to_dict(), ttl=self._negative_ttl)
 
+    async def first_time(self, key: str, ttl: int) -> bool:
+        """Record `key` for `ttl` seconds; True only the first time (webhook redelivery dedup)."""
+        try:
+            await self.backend.add(f"seen:{key}", 1, ttl=ttl)
+        except ValueError:  # aiocache's answer for a key that exists
+            return False
+        return True
+
+    async def get_value(self, key: str) -> Any:
+        """A small piece of state kept for a chat or user (e.g. its preferred language)."""
+        return await self.backend.get(f"value:{key}")
+
+    async def set_value(self, key: str, value: Any, ttl: int | None = None) -> None:
+        await self.backend.set(f"value:{key}", value, ttl=ttl)
+
     async def close(self) -> None:
         await self.backend.close()
 

@@ -70,7 +70,7 @@ class Engine:
             transcript_ttl=settings.transcript_ttl,
             negative_ttl=settings.negative_ttl,
         )
-        return cls(settings, source, cache, runner or WorkerProcess())
+        return cls(settings, source, cache, runner or WorkerProcess(settings.summarizer_cpu_share))
 
     async def start(self) -> None:
         if isinstance(self.runner, WorkerProcess):
@@ -80,7 +80,7 @@ class Engine:
     async def stop(self) -> None:
         await self.queue.stop()
         if isinstance(self.runner, WorkerProcess):
-            self.runner.stop()
+            await self.runner.stop()
         await self.cache.close()
 
     def languages_for(self, requested: Sequence[str] | None) -> tuple[str, ...]:

@@ -1,7 +1,16 @@
-"""The low-priority child process where all CPU-heavy summarizing runs.
+"""The low-priority child process where all CPU-heavy summarizing runs, paced below the CPU quota.
 
-At 0.1 CPU the web process must never compete with the summarizer for the GIL: measured under a
-0.1-CPU cgroup (benchmarks/offload.py), see `OFFLOAD_NUMBERS` below.
+Measured with benchmarks/offload.py (the service in a 0.1-CPU cgroup, a trivial POST timed from outside
+while the five longest transcripts were summarized; ms; docs/how-it-works.md has the whole table):
+
+    summarizer in                         busy p50   busy max   5 jobs took
+    a thread of the web process              99        202        12.4 s
+    this process, nice 19                    95        101
+    this process, nice 19, paced to 0.5      2.7       100        22.7 s
+
+nice alone cuts the tail (the web process wins every scheduling decision) but not the median: once the
+cgroup's 10 ms per 100 ms are used up, the whole cgroup waits, acks included. Pacing the child to half
+the quota leaves the web process CPU in most periods, for summaries taking about twice as long.
 """
 
 from __future__ import annotations
@@ -9,28 +18,56 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from summarizer.cpu_budget import cpu_limit
+
 T = TypeVar("T")
 
-OFFLOAD_NUMBERS = "measured in benchmarks/offload.py; filled in below"
+# Cores the child may use on average; 0 = unpaced. Set in the child by `_init_child`.
+_rate = 0.0
 
 
-def _init_child() -> None:
-    """Runs once in the child: lowest CPU priority, then the slow imports (sumy) done ahead of the first job."""
+def _exit_with_parent(parent: int) -> None:
+    """End the child when the web process is gone (even after `kill -9`), checking once a second."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
+
+
+def _init_child(parent: int, cpu_share: float) -> None:
+    """Runs once in the child: lowest priority, pacing, then the slow imports (sumy) ahead of the first job."""
+    global _rate
     os.nice(19)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+    limit = cpu_limit()
+    _rate = limit * cpu_share if limit and 0 < cpu_share < 1 else 0.0
     from summarizer.extractive import warm_up
 
     warm_up()
 
 
-class WorkerProcess:
-    """One child process (nice 19) that runs picklable functions for the event loop."""
+def _paced(fn: Callable[..., T], *args: Any) -> T:
+    """Run `fn`, then rest long enough that this child averages at most `_rate` cores."""
+    cpu, wall = time.process_time(), time.monotonic()
+    result = fn(*args)
+    if _rate:
+        rest = (time.process_time() - cpu) / _rate - (time.monotonic() - wall)
+        if rest > 0:
+            time.sleep(rest)
+    return result
 
-    def __init__(self) -> None:
+
+class WorkerProcess:
+    """One child process (nice 19, paced to `cpu_share` of the cgroup's CPU quota) running picklable functions."""
+
+    def __init__(self, cpu_share: float = 0.5) -> None:
+        self._cpu_share = cpu_share
         self._pool: ProcessPoolExecutor | None = None
 
     def start(self) -> None:
@@ -38,7 +75,10 @@ class WorkerProcess:
         # "spawn", not "fork": forking a process that runs an event loop and threads is unsafe,
         # and a fresh interpreter carries none of the web process's memory.
         self._pool = ProcessPoolExecutor(
-            max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_init_child
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_child,
+            initargs=(os.getpid(), self._cpu_share),
         )
         self._pool.submit(int)  # starts the child and its initializer in the background
 
@@ -48,13 +88,14 @@ class WorkerProcess:
             self.start()
         assert self._pool is not None
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+            return await asyncio.get_running_loop().run_in_executor(self._pool, _paced, fn, *args)
         except BrokenProcessPool:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
             raise
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
+        """Let the current step finish, then end the child (a thread waits, not the event loop)."""
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+            pool, self._pool = self._pool, None
+            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)

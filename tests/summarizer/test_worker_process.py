@@ -4,23 +4,31 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import pytest
 
+from summarizer import worker_process
 from summarizer.chunking import prepare
 from summarizer.extractive import summarize_chunk
 from summarizer.transcripts import transcript_from_dict
 from summarizer.worker_process import WorkerProcess
 from tests.conftest import TRANSCRIPTS
 
+ROOT = Path(__file__).parents[2]
+
 
 @pytest.fixture
-def worker():
+async def worker():
     process = WorkerProcess()
     process.start()
     yield process
-    process.stop()
+    await process.stop()
 
 
 async def test_child_runs_at_lowest_priority_and_returns_results(worker: WorkerProcess) -> None:
@@ -41,3 +49,39 @@ async def test_a_crashed_child_is_replaced(worker: WorkerProcess) -> None:
         await worker.run(os._exit, 1)
     second = await worker.run(os.getpid)
     assert second != first and await worker.run(os.nice, 0) == 19
+
+
+def test_paced_call_rests_in_proportion_to_the_cpu_it_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    def spin(seconds: float) -> float:
+        end = time.process_time() + seconds
+        while time.process_time() < end:
+            pass
+        return seconds
+
+    monkeypatch.setattr(worker_process, "_rate", 0.25)  # a quarter of a core on average
+    began = time.monotonic()
+    assert worker_process._paced(spin, 0.02) == 0.02
+    assert time.monotonic() - began >= 0.02 / 0.25  # 20 ms of CPU → at least 80 ms in all
+
+
+def test_child_ends_when_the_web_process_is_killed(tmp_path: Path) -> None:
+    script = (
+        "import asyncio, os, sys\n"
+        "from summarizer.worker_process import WorkerProcess\n"
+        "async def main():\n"
+        "    worker = WorkerProcess(); worker.start()\n"
+        "    print(await worker.run(os.getpid), flush=True)\n"
+        "    await asyncio.sleep(60)\n"
+        "asyncio.run(main())\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    for _ in range(100):  # the child checks once a second
+        if not Path(f"/proc/{child}").exists() or "zombie" in Path(f"/proc/{child}/status").read_text():
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(child, signal.SIGKILL)
+        raise AssertionError("the worker process outlived the web process")

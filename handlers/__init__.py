@@ -1,0 +1,1 @@
+"""What each chat command or message means: small functions that decide, then call the engine."""

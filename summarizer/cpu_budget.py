@@ -1,0 +1,63 @@
+"""How much CPU this process may use: the CPU quota of its cgroup (what Render's 0.1 CPU is)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def _cgroup_paths(proc_cgroup: str) -> tuple[str | None, str | None]:
+    """(v2 path, v1 cpu-controller path) of this process, from /proc/self/cgroup."""
+    v2 = v1 = None
+    for line in proc_cgroup.splitlines():
+        _, controllers, path = line.split(":", 2)
+        if controllers == "":
+            v2 = path
+        elif "cpu" in controllers.split(","):
+            v1 = path
+    return v2, v1
+
+
+def _quota_v1(directory: Path) -> float | None:
+    try:
+        quota = int((directory / "cpu.cfs_quota_us").read_text())
+        period = int((directory / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+    return quota / period if quota > 0 else None
+
+
+def _quota_v2(directory: Path) -> float | None:
+    try:
+        quota, period = (directory / "cpu.max").read_text().split()
+    except (OSError, ValueError):
+        return None
+    return None if quota == "max" else int(quota) / int(period)
+
+
+def cpu_limit(root: Path = CGROUP_ROOT, proc_cgroup: str | None = None) -> float | None:
+    """CPU cores this process may use (0.1 on Render's free tier), or None when unlimited.
+
+    The tightest quota of its cgroup and the cgroups above it counts (cgroup v2 or v1).
+    """
+    if proc_cgroup is None:
+        try:
+            proc_cgroup = Path("/proc/self/cgroup").read_text()
+        except OSError:
+            return None
+    v2, v1 = _cgroup_paths(proc_cgroup)
+    candidates: list[tuple[Path, str | None]] = [(root, v2), (root / "cpu", v1), (root / "cpu,cpuacct", v1)]
+    limits: list[float] = []
+    for base, path in candidates:
+        if path is None or not base.is_dir():
+            continue
+        read = _quota_v2 if base == root else _quota_v1
+        directory = base / path.strip("/")
+        while True:
+            if (limit := read(directory)) is not None:
+                limits.append(limit)
+            if directory == base:
+                break
+            directory = directory.parent
+    return min(limits, default=None)
