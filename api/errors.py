@@ -18,17 +18,32 @@ log = logging.getLogger(__name__)
 STATUS = {
     "invalid_url": 422,
     "invalid_transcript": 422,
+    "invalid_callback_url": 422,
     "transcript_too_large": 413,
     "unauthorized": 401,
     "not_found": 404,
     "rate_limited": 429,
     "busy": 503,
 }
-HTTP_CODES = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+HTTP_CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+}
 
 
-def error_response(code: str, message: str, status: int, retry_after: int | None = None) -> Response:
-    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+def error_response(
+    code: str,
+    message: str,
+    status: int,
+    retry_after: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    headers = dict(headers or {})
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     body = orjson.dumps({"error": {"code": code, "message": message}})
     return Response(body, status, headers=headers, media_type="application/json")
 
@@ -49,7 +64,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = HTTP_CODES.get(exc.status_code, "http_error")
-    return error_response(code, str(exc.detail), exc.status_code)
+    return error_response(code, str(exc.detail), exc.status_code, headers=exc.headers)  # e.g. 405's Allow
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:

@@ -15,9 +15,20 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(request: Request) -> dict[str, object]:
-    """What the service depends on and what is degraded (a full queue refuses new work)."""
-    queue = request.app.state.engine.queue
-    degraded = ["queue_full"] if queue.full else []
+    """What the service depends on and what is degraded (a full queue refuses new work; without
+    Redis the cache works from this instance's memory)."""
+    engine = request.app.state.engine
+    queue = engine.queue
+    await engine.cache.check()
+    degraded = [
+        name
+        for name, bad in (
+            ("queue_full", queue.full),
+            ("youtube_circuit_open", engine.youtube.open),
+            ("redis", engine.cache.degraded),
+        )
+        if bad
+    ]
     return {
         "status": "degraded" if degraded else "ok",
         "degraded": degraded,

@@ -11,11 +11,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import health, summaries
+from api import discord, health, summaries, telegram
 from api.background import BackgroundTasks
 from api.body_limit import BodyLimitMiddleware
 from api.errors import install_error_handlers
 from api.settings import Settings, get_settings
+from bot.callbacks import CallbackSender
 from summarizer.engine import Engine, Runner
 
 
@@ -29,10 +30,22 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
         await engine.start()
         app.state.engine = engine
         app.state.background = BackgroundTasks()
+        app.state.callbacks = CallbackSender(
+            settings.callback_secret,
+            settings.callback_allow_hosts,
+            settings.callback_timeout,
+            settings.callback_give_up_after,
+        )
+        app.state.discord = discord.start(settings)
+        await telegram.start(app, settings)
         try:
             yield
         finally:
             await app.state.background.close()
+            await app.state.callbacks.close()
+            await telegram.stop(app)
+            if app.state.discord:
+                await app.state.discord.close()
             await engine.stop()
 
     app = FastAPI(
@@ -46,6 +59,8 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.include_router(summaries.router)
     app.include_router(health.router)
+    app.include_router(discord.router)
+    app.include_router(telegram.router)
     return app
 
 

@@ -42,6 +42,11 @@ class SummaryRequest(BaseModel):
         description="Preferred transcript languages, best first; the service's defaults follow.",
     )
     transcript: TranscriptIn | None = None
+    callback_url: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="Where to POST the job when it finishes or fails (public https; signed with CALLBACK_SECRET).",
+    )
 
 
 class PointOut(BaseModel):
@@ -71,6 +76,13 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
+class CallbackOut(BaseModel):
+    url: str
+    state: str = Field(description="pending | delivered | failed")
+    attempts: int
+    last_error: str | None
+
+
 class JobOut(BaseModel):
     id: str
     video_id: str
@@ -81,6 +93,7 @@ class JobOut(BaseModel):
     chunks: list[ChunkOut]
     tldr: str | None
     error: ErrorDetail | None
+    callbacks: list[CallbackOut]
 
 
 def error_doc(description: str) -> dict[str, object]:

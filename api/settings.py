@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     webshare_proxy_username: str | None = None
     webshare_proxy_password: str | None = None
     webshare_proxy_locations: CommaList = Field(default_factory=list)
+    # After this many `blocked` answers in a row, YouTube is not asked for `youtube_breaker_cooldown` s.
+    youtube_breaker_failures: int = 3
+    youtube_breaker_cooldown: float = 300.0
 
     # Queue: at 0.1 CPU one job at a time is the fastest way through (see docs/how-it-works.md).
     queue_max: int = 20
@@ -67,7 +70,16 @@ class Settings(BaseSettings):
     discord_api_base_url: str = "https://discord.com/api/v10"
 
     # The service's public https root, for webhook registration (Render sets RENDER_EXTERNAL_URL).
-    public_url: str | None = Field(default=None, validation_alias=AliasChoices("PUBLIC_URL", "RENDER_EXTERNAL_URL"))
+    public_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("PUBLIC_URL", "RENDER_EXTERNAL_URL")
+    )
+
+    # REST callbacks: signed with CALLBACK_SECRET; never to private addresses except CALLBACK_ALLOW_HOSTS.
+    callback_secret: str | None = None
+    callback_allow_hosts: CommaList = Field(default_factory=list)
+    callback_allow_http: bool = False
+    callback_timeout: float = 10.0
+    callback_give_up_after: float = 600.0
 
     # REST.
     api_key: str | None = None
@@ -75,7 +87,7 @@ class Settings(BaseSettings):
     max_transcript_snippets: int = 30_000
     max_transcript_chars: int = 2_000_000
 
-    @field_validator("languages", "webshare_proxy_locations", mode="before")
+    @field_validator("languages", "webshare_proxy_locations", "callback_allow_hosts", mode="before")
     @classmethod
     def split_commas(cls, value: object) -> object:
         if isinstance(value, str):

@@ -12,9 +12,10 @@ from starlette.responses import Response, StreamingResponse
 
 from api.schemas import JobOut, SummaryRequest, TranscriptIn, error_doc
 from api.settings import Settings, get_settings
+from bot.callbacks import check_url
 from summarizer.engine import Engine
 from summarizer.errors import SummaryError
-from summarizer.jobs import Job, JobStatus, chunk_to_dict
+from summarizer.jobs import Delivery, Job, JobStatus, chunk_to_dict
 from summarizer.links import parse_video_id
 from summarizer.models import Snippet, Transcript
 
@@ -75,8 +76,12 @@ def transcript_of(video_id: str, body: TranscriptIn, settings: Settings) -> Tran
     responses={
         200: {"model": JobOut, "description": "Already summarized (or known to fail): the finished job."},
         202: {"model": JobOut, "description": "Queued, or joined the same video already in flight."},
+        400: error_doc("`invalid_request`: the body is not JSON."),
         413: error_doc("`payload_too_large` / `transcript_too_large`."),
-        422: error_doc("`invalid_url`, `invalid_request` (body does not match the schema)."),
+        422: error_doc(
+            "`invalid_url`, `invalid_callback_url` (not https, or an internal address), "
+            "`invalid_request` (body does not match the schema)."
+        ),
         429: error_doc("`rate_limited`: too many of your jobs in flight; see `Retry-After`."),
         503: error_doc("`busy`: the queue is full; see `Retry-After`."),
     },
@@ -89,8 +94,16 @@ async def create_summary(
 ) -> Response:
     """Summarize a YouTube video: answers at once; the summary fills in as chunks finish."""
     video_id = parse_video_id(body.url)
+    if body.callback_url:
+        check_url(body.callback_url, settings.callback_allow_hosts, settings.callback_allow_http)
     transcript = transcript_of(video_id, body.transcript, settings) if body.transcript else None
     job, finished = await engine.submit(video_id, body.languages, requester_of(request), transcript)
+    if body.callback_url:
+        delivery = Delivery(body.callback_url)
+        job.callbacks.append(delivery)
+        request.app.state.background.spawn(
+            request.app.state.callbacks.deliver(job, delivery), f"callback-{job.id}"
+        )
     return json_response(job.to_dict(), 200 if finished else 202)
 
 

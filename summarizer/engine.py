@@ -11,8 +11,9 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from summarizer.cache import Cache, memory_cache
+from summarizer.cache import Cache, memory_cache, redis_cache
 from summarizer.chunking import prepare
+from summarizer.circuit import CircuitBreaker
 from summarizer.errors import SummaryError
 from summarizer.extractive import make_tldr, summarize_chunk
 from summarizer.jobs import Job, JobStatus, JobStore, chunk_from_dict, chunk_to_dict
@@ -50,6 +51,7 @@ class Engine:
         self.cache = cache
         self.runner = runner
         self.jobs = JobStore(settings.jobs_kept)
+        self.youtube = CircuitBreaker(settings.youtube_breaker_failures, settings.youtube_breaker_cooldown)
         self.queue = JobQueue(
             self._run,
             maxsize=settings.queue_max,
@@ -64,15 +66,20 @@ class Engine:
             if settings.transcript_dir
             else YouTubeSource.from_settings(settings)
         )
-        cache = memory_cache(
-            max_keys=settings.cache_max_keys,
-            summary_ttl=settings.summary_ttl,
-            transcript_ttl=settings.transcript_ttl,
-            negative_ttl=settings.negative_ttl,
+        ttls = {
+            "summary_ttl": settings.summary_ttl,
+            "transcript_ttl": settings.transcript_ttl,
+            "negative_ttl": settings.negative_ttl,
+        }
+        cache = (
+            redis_cache(settings.redis_url, **ttls)
+            if settings.redis_url
+            else memory_cache(max_keys=settings.cache_max_keys, **ttls)
         )
         return cls(settings, source, cache, runner or WorkerProcess(settings.summarizer_cpu_share))
 
     async def start(self) -> None:
+        await self.cache.check()  # an unreachable Redis is logged and flagged now, not at the first request
         if isinstance(self.runner, WorkerProcess):
             self.runner.start()
         self.queue.start()
@@ -159,7 +166,13 @@ class Engine:
         if (cached := await self.cache.get_transcript(video_id, languages)) is not None:
             return cached
         # The YouTube client is synchronous (requests): a thread keeps the event loop free.
-        transcript = await asyncio.to_thread(self.source.fetch, video_id, languages)
+        self.youtube.check()
+        try:
+            transcript = await asyncio.to_thread(self.source.fetch, video_id, languages)
+        except SummaryError as error:
+            self.youtube.record(error)
+            raise
+        self.youtube.record(None)
         await self.cache.set_transcript(languages, transcript)
         return transcript
 

@@ -24,6 +24,7 @@ MESSAGES: dict[str, str] = {
     "busy": "The service is busy; please try again in a little while.",
     "rate_limited": "You already have several summaries in progress; wait for them to finish.",
     "invalid_transcript": "The transcript in the request is not valid.",
+    "invalid_callback_url": "callback_url must be a public https URL.",
     "internal_error": "Something went wrong on our side while summarizing; please try again.",
 }
 

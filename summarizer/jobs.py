@@ -25,6 +25,16 @@ class JobStatus(StrEnum):
 JobKey = tuple[str, tuple[str, ...]]
 
 
+@dataclass(slots=True)
+class Delivery:
+    """A REST callback of a job: where the finished job is POSTed and how that went."""
+
+    url: str
+    state: str = "pending"  # pending | delivered | failed
+    attempts: int = 0
+    last_error: str | None = None
+
+
 @dataclass(eq=False)
 class Job:
     """One request to summarize a video, from `queued` to `done` or `failed`.
@@ -45,6 +55,7 @@ class Job:
     chunks: list[ChunkSummary] = field(default_factory=list)
     tldr: str | None = None
     error: SummaryError | None = None
+    callbacks: list[Delivery] = field(default_factory=list)
     created_at: float = field(default_factory=time.time)
     version: int = 0
     _changed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
@@ -124,6 +135,10 @@ class Job:
             "chunks": [chunk_to_dict(c) for c in self.chunks],
             "tldr": self.tldr,
             "error": self.error.to_dict() if self.error else None,
+            "callbacks": [
+                {"url": d.url, "state": d.state, "attempts": d.attempts, "last_error": d.last_error}
+                for d in self.callbacks
+            ],
         }
 
 

@@ -11,7 +11,12 @@ def test_defaults_run_embedded_without_tokens(monkeypatch: pytest.MonkeyPatch) -
     for name in ("REDIS_URL", "TRANSCRIPT_DIR", "API_KEY", "LANGUAGES", "QUEUE_MAX", "PORT", "HOST"):
         monkeypatch.delenv(name, raising=False)
     settings = Settings(_env_file=None)
-    assert (settings.host, settings.port, settings.redis_url, settings.api_key) == ("127.0.0.1", 8000, None, None)
+    assert (settings.host, settings.port, settings.redis_url, settings.api_key) == (
+        "127.0.0.1",
+        8000,
+        None,
+        None,
+    )
     assert settings.languages == ["en"] and settings.queue_max == 20 and settings.workers == 1
 
 

@@ -1,0 +1,202 @@
+"""The Telegram Bot API client: python-telegram-bot's plain `Bot` with one pool, paced, retried, quiet.
+
+Importing this module imports python-telegram-bot (~100 ms, ~6.4 MB RSS measured), so the service does it
+only when Telegram is configured, at start-up, never in the webhook's request path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dtm
+import logging
+import os
+import re
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from telegram import Bot, LinkPreviewOptions, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.request import HTTPXRequest
+
+if TYPE_CHECKING:
+    from api.settings import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# PTB 22 warns on every `RetryAfter` until durations are opted in to be `timedelta`s (its future default).
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+# Pacing of calls to one chat (Telegram's published guidance: ~1 message/s per chat, 20/min per group).
+# Read at call time, so tests can shorten them.
+CHAT_INTERVAL = 1.0
+GROUP_INTERVAL = 3.0
+# Overall ~30 messages/s.
+GLOBAL_INTERVAL = 1 / 30
+# A 429 is retried this many times, if Telegram asks to wait at most MAX_RETRY_WAIT seconds.
+RETRIES = 3
+MAX_RETRY_WAIT = 300.0
+# Connections to the Bot API; a 0.1-CPU box never has more calls in flight than this.
+POOL_SIZE = 16
+
+_TOKEN_IN_URL = re.compile(r"/bot\d+:[A-Za-z0-9_-]+")
+_LOGGERS_WITH_URLS = ("httpx", "telegram", "telegram.Bot", "telegram.BaseRequest", "telegram.HTTPXRequest")
+
+
+class RedactTokens(logging.Filter):
+    """Replaces a bot token in a Bot API URL (`/bot<id>:<secret>/`) with `/bot<token>`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if _TOKEN_IN_URL.search(message):
+            record.msg, record.args = _TOKEN_IN_URL.sub("/bot<token>", message), None
+        return True
+
+
+def hide_tokens_in_logs() -> None:
+    """The token is part of every Bot API URL: httpx logs each request URL at INFO, PTB's `Bot` its base
+    URLs at DEBUG. Their loggers get a redacting filter (a filter acts on its own logger's records)."""
+    for name in _LOGGERS_WITH_URLS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactTokens) for f in logger.filters):
+            logger.addFilter(RedactTokens())
+
+
+class Pacer:
+    """Spaces calls to the same key by a minimum interval (reservations: no locks, no queue)."""
+
+    def __init__(self) -> None:
+        self._next: dict[int | None, float] = {}
+
+    async def wait(self, key: int | None, interval: float) -> None:
+        now = time.monotonic()
+        at = max(now, self._next.get(key, 0.0))
+        self._next[key] = at + interval
+        if len(self._next) > 1000:  # forget chats that are quiet again
+            self._next = {k: t for k, t in self._next.items() if t > now}
+        if at > now:
+            await asyncio.sleep(at - now)
+
+
+def _seconds(error: RetryAfter) -> float:
+    value = error.retry_after
+    return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
+
+
+def _is(error: TelegramError, *phrases: str) -> bool:
+    return any(phrase in error.message.lower() for phrase in phrases)
+
+
+class TelegramClient:
+    """Sends and edits messages within Telegram's limits; never raises for Telegram's answers."""
+
+    def __init__(self, bot: Bot, request: HTTPXRequest, bot_id: int | None) -> None:
+        self.bot = bot
+        self.bot_id = bot_id
+        self._request = request
+        self._pacer = Pacer()
+        self._username: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TelegramClient:
+        token = settings.telegram_bot_token
+        assert token, "TELEGRAM_BOT_TOKEN is not set"
+        hide_tokens_in_logs()
+        request = HTTPXRequest(
+            connection_pool_size=POOL_SIZE,
+            connect_timeout=5,
+            read_timeout=10,
+            write_timeout=10,
+            pool_timeout=5,
+        )
+        # The same request object for getUpdates too: one connection pool, not two.
+        root = settings.telegram_api_base_url.rstrip("/")
+        bot = Bot(
+            token,
+            base_url=f"{root}/bot",
+            base_file_url=f"{root}/file/bot",
+            request=request,
+            get_updates_request=request,
+        )
+        bot_id = token.split(":", 1)[0]
+        return cls(bot, request, int(bot_id) if bot_id.isdigit() else None)
+
+    async def close(self) -> None:
+        await self._request.shutdown()
+
+    async def username(self) -> str | None:
+        """The bot's @username (from `getMe`, asked once), or None when Telegram cannot say."""
+        if self._username is None:
+            try:
+                self._username = (await self.bot.get_me()).username
+            except TelegramError as error:
+                log.warning("telegram getMe failed: %s", error.message)
+        return self._username
+
+    async def _call(self, chat_id: int, make: Callable[[], Awaitable[T]]) -> T:
+        """One paced call; waits out 429s (`retry_after`) up to `RETRIES` times."""
+        for attempt in range(RETRIES + 1):
+            await self._pacer.wait(chat_id, GROUP_INTERVAL if chat_id < 0 else CHAT_INTERVAL)
+            await self._pacer.wait(None, GLOBAL_INTERVAL)
+            try:
+                return await make()
+            except RetryAfter as error:
+                wait = _seconds(error)
+                if attempt == RETRIES or wait > MAX_RETRY_WAIT:
+                    raise
+                log.info("telegram asks to wait %.0f s (chat %s)", wait, chat_id)
+                await asyncio.sleep(wait)
+        raise AssertionError("unreachable")
+
+    async def send(self, chat_id: int, text: str, reply_to: int | None = None) -> int | None:
+        """Send an HTML message (link previews off); the new message's id, or None when it failed."""
+        reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+        try:
+            message = await self._call(
+                chat_id,
+                lambda: self.bot.send_message(
+                    chat_id,
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    reply_parameters=reply,
+                ),
+            )
+        except ChatMigrated as error:  # a group became a supergroup: the new id, once
+            return await self.send(error.new_chat_id, text)
+        except Forbidden as error:  # blocked by the user, removed from the group
+            log.info("telegram: cannot write to chat %s: %s", chat_id, error.message)
+            return None
+        except TelegramError as error:  # not retried: a timed-out send may have arrived
+            log.warning("telegram sendMessage to chat %s failed: %s", chat_id, error.message)
+            return None
+        return message.message_id
+
+    async def edit(self, chat_id: int, message_id: int, text: str) -> bool:
+        """Replace a message's text; False when the message is gone (deleted) and edits should end."""
+        try:
+            await self._call(
+                chat_id,
+                lambda: self.bot.edit_message_text(
+                    text,
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                ),
+            )
+        except BadRequest as error:
+            if _is(error, "message is not modified"):
+                return True
+            if _is(error, "message to edit not found", "message can't be edited"):
+                log.info("telegram: message %s in chat %s is gone; edits end", message_id, chat_id)
+                return False
+            log.warning("telegram editMessageText in chat %s failed: %s", chat_id, error.message)
+        except Forbidden as error:
+            log.info("telegram: cannot edit in chat %s: %s", chat_id, error.message)
+            return False
+        except TelegramError as error:  # a timeout, say: a later edit carries the newer text anyway
+            log.warning("telegram editMessageText in chat %s failed: %s", chat_id, error.message)
+        return True

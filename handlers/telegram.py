@@ -1,0 +1,238 @@
+"""What a Telegram update means: find the links or the command, summarize, reply, edit as chunks finish.
+
+Updates arrive as the plain dicts of the webhook's JSON (no python-telegram-bot objects are built).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot.progress import follow
+from bot.telegram_render import escape, render_error, render_final, render_progress
+from summarizer.errors import SummaryError
+from summarizer.jobs import Job
+from summarizer.links import find_video_ids, parse_video_id
+
+if TYPE_CHECKING:
+    from bot.telegram import TelegramClient
+    from summarizer.engine import Engine
+
+# Links summarized from one message; more are mentioned, not done (the engine allows 3 jobs per chat too).
+MAX_LINKS = 3
+# Seconds between edits of one progress message (Telegram: about one message per second per chat).
+EDIT_INTERVAL = 3.0
+# How long a chat's /lang choice is kept.
+LANGUAGE_TTL = 365 * 24 * 3600
+
+GROUPS = ("group", "supergroup")
+_COMMAND = re.compile(r"/(?P<name>[A-Za-z0-9_]{1,64})(?:@(?P<bot>[A-Za-z0-9_]+))?(?:\s+(?P<args>.*))?", re.S)
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+_RESET = ("auto", "default", "reset", "off")
+
+HELP = (
+    "I summarize YouTube videos. Send me a link, for example\n"
+    "https://youtu.be/LPZh9BOjkQs\n"
+    "and I answer at once, fill in the key points as I go, and end with a TL;DR and the key points, "
+    "each with a link to its moment in the video.\n\n"
+    "/summary &lt;link&gt; summarize a video (in groups, or when the link is in a message you reply to)\n"
+    "/lang &lt;code&gt; preferred caption language for this chat, e.g. /lang de (/lang shows it, "
+    "/lang auto resets it)\n"
+    "/help this text\n\n"
+    f"Up to {MAX_LINKS} links per message. In groups I only answer links, commands, and replies or "
+    "mentions of me."
+)
+HINT = "Send me a YouTube link and I will summarize the video. /help tells more."
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    """Where an answer goes: the chat and the message it replies to."""
+
+    id: int
+    reply_to: int
+    client: TelegramClient
+
+    async def send(self, text: str) -> int | None:
+        return await self.client.send(self.id, text, self.reply_to)
+
+
+def entity_text(text: str, entity: dict[str, Any]) -> str:
+    """The part of `text` an entity covers (Telegram counts offsets in UTF-16 code units)."""
+    units = text.encode("utf-16-le")
+    start, length = int(entity.get("offset", 0)), int(entity.get("length", 0))
+    return units[2 * start : 2 * (start + length)].decode("utf-16-le", errors="ignore")
+
+
+def text_of(message: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+    """The text (or caption) of a message and its entities."""
+    if isinstance(message.get("text"), str):
+        return message["text"], list(message.get("entities") or [])
+    if isinstance(message.get("caption"), str):
+        return message["caption"], list(message.get("caption_entities") or [])
+    return "", []
+
+
+def links_in(message: dict[str, Any], text: str | None = None) -> list[str]:
+    """Video ids of the links in a message's text or caption and its `url`/`text_link` entities.
+
+    `text` replaces the message's own text (e.g. a command's arguments). At most `MAX_LINKS + 1`.
+    """
+    own, entities = text_of(message)
+    parts = [own if text is None else text]
+    for entity in entities:
+        if entity.get("type") == "text_link":
+            parts.append(str(entity.get("url", "")))
+        elif entity.get("type") == "url":
+            parts.append(entity_text(own, entity))
+    return find_video_ids("\n".join(parts), limit=MAX_LINKS + 1)
+
+
+def addressed_to_bot(message: dict[str, Any], bot_id: int | None, username: str | None) -> bool:
+    """A reply to one of the bot's messages, or a mention of the bot."""
+    replied = message.get("reply_to_message") or {}
+    if bot_id is not None and (replied.get("from") or {}).get("id") == bot_id:
+        return True
+    text, entities = text_of(message)
+    if username:
+        for entity in entities:
+            if (
+                entity.get("type") == "mention"
+                and entity_text(text, entity).lower() == f"@{username.lower()}"
+            ):
+                return True
+            if entity.get("type") == "text_mention" and (entity.get("user") or {}).get("id") == bot_id:
+                return True
+    return False
+
+
+async def handle_update(update: dict[str, Any], engine: Engine, client: TelegramClient) -> None:
+    """Act on one update; anything not understood is ignored quietly."""
+    message = update.get("message")
+    if not isinstance(message, dict) or not isinstance(message.get("chat"), dict):
+        return
+    chat_type = message["chat"].get("type")
+    if chat_type not in ("private", *GROUPS) or (message.get("from") or {}).get("is_bot"):
+        return
+    group = chat_type in GROUPS
+    chat = Chat(int(message["chat"]["id"]), int(message["message_id"]), client)
+    text, _ = text_of(message)
+    username = await client.username() if group or text.startswith("/") else None
+
+    if command := _COMMAND.fullmatch(text.strip()):
+        addressed = command["bot"] is not None
+        if addressed and username and command["bot"].lower() != username.lower():
+            return  # meant for another bot in the group
+        await handle_command(
+            command["name"].lower(), command["args"] or "", message, chat, engine, group, addressed
+        )
+        return
+
+    ids = links_in(message)
+    if ids:
+        await summarize_links(ids, chat, engine)
+    elif not group or addressed_to_bot(message, client.bot_id, username):
+        await chat.send(HINT)
+
+
+async def handle_command(
+    name: str, args: str, message: dict[str, Any], chat: Chat, engine: Engine, group: bool, addressed: bool
+) -> None:
+    if name in ("start", "help"):
+        await chat.send(HELP)
+    elif name == "lang":
+        await chat.send(await language_command(args, chat.id, engine))
+    elif name == "summary":
+        ids = links_in(message, args) or links_in(message.get("reply_to_message") or {})
+        if not ids and args.split():
+            with contextlib.suppress(SummaryError):
+                ids = [parse_video_id(args.split()[0])]  # a bare video id
+        if ids:
+            await summarize_links(ids, chat, engine)
+        else:
+            await chat.send(render_error(SummaryError("invalid_url")) + "\nUsage: /summary &lt;link&gt;")
+    elif not group or addressed:  # in a group, an unknown bare /command is another bot's
+        await chat.send(HINT)
+
+
+async def language_command(args: str, chat_id: int, engine: Engine) -> str:
+    """`/lang` shows, `/lang de` sets, `/lang auto` resets the chat's preferred caption language."""
+    key = f"tg-lang:{chat_id}"
+    words = args.split()
+    if not words:
+        current = await engine.cache.get_value(key)
+        defaults = ", ".join(engine.settings.languages)
+        if current:
+            return f"Captions in <b>{escape(current)}</b> are preferred here (then {escape(defaults)})."
+        return f"No language chosen here: captions in {escape(defaults)} are preferred. Try /lang de"
+    code = words[0]
+    if code.lower() in _RESET:
+        await engine.cache.set_value(key, None, ttl=LANGUAGE_TTL)
+        return "Back to the default caption languages."
+    if not _LANGUAGE.fullmatch(code):
+        return "That is not a language code. Try /lang de, /lang en or /lang pt-BR."
+    await engine.cache.set_value(key, code, ttl=LANGUAGE_TTL)
+    return f"From now on captions in <b>{escape(code)}</b> are preferred in this chat. /lang auto resets it."
+
+
+async def summarize_links(ids: list[str], chat: Chat, engine: Engine) -> None:
+    """Summarize each linked video (at most `MAX_LINKS`), all at the same time."""
+    if len(ids) > MAX_LINKS:
+        await chat.send(f"That is more than {MAX_LINKS} links: I summarize the first {MAX_LINKS}.")
+    language = await engine.cache.get_value(f"tg-lang:{chat.id}")
+    languages = [language] if language else None
+    await asyncio.gather(
+        *(summarize_video(video_id, languages, chat, engine) for video_id in ids[:MAX_LINKS])
+    )
+
+
+async def summarize_video(video_id: str, languages: list[str] | None, chat: Chat, engine: Engine) -> None:
+    """Reply at once, edit the reply as chunks finish, end with the summary (and its continuations)."""
+    try:
+        job, _ = await engine.submit(video_id, languages, f"tg:{chat.id}")
+    except SummaryError as error:  # busy, rate_limited: the text says when to come back
+        await chat.send(render_error(error, video_id))
+        return
+    if job.finished:  # from the cache
+        first, *rest = render_final(job)
+        if (message_id := await chat.send(first)) is not None:
+            await send_rest(chat.client, chat.id, message_id, rest)
+        return
+    text = render_progress(job)
+    if (message_id := await chat.send(text)) is not None:
+        await follow(
+            job, LiveMessage(chat.client, chat.id, message_id, text).show, min_interval=EDIT_INTERVAL
+        )
+
+
+async def send_rest(client: TelegramClient, chat_id: int, message_id: int, rest: list[str]) -> None:
+    """Continuation messages, each a reply to the summary's first message."""
+    for text in rest:
+        await client.send(chat_id, text, reply_to=message_id)
+
+
+class LiveMessage:
+    """The reply that shows a job: edited to each new state, silent once the user deleted it."""
+
+    def __init__(self, client: TelegramClient, chat_id: int, message_id: int, text: str) -> None:
+        self.client, self.chat_id, self.message_id, self.text = client, chat_id, message_id, text
+        self.gone = False
+
+    async def show(self, job: Job) -> None:
+        if self.gone:
+            return
+        if not job.finished:
+            await self._edit(render_progress(job))
+            return
+        first, *rest = render_final(job)
+        if await self._edit(first):
+            await send_rest(self.client, self.chat_id, self.message_id, rest)
+
+    async def _edit(self, text: str) -> bool:
+        if text != self.text:  # the same text again would only earn "message is not modified"
+            self.gone = not await self.client.edit(self.chat_id, self.message_id, text)
+            self.text = text
+        return not self.gone

@@ -1,0 +1,148 @@
+"""Rendering jobs for Discord: Discord's size limits hold, no point is cut, nothing can ping or link."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from api.settings import Settings
+from bot.discord_render import (
+    CONTENT_MAX,
+    DESCRIPTION_MAX,
+    EMBED_TOTAL_MAX,
+    TITLE_MAX,
+    clock,
+    escape,
+    failure_text,
+    point_line,
+    progress_message,
+    summary_messages,
+)
+from summarizer.engine import Engine, InlineRunner
+from summarizer.errors import SummaryError
+from summarizer.jobs import Job
+from summarizer.models import ChunkSummary, Point, moment_url
+from tests.conftest import TRANSCRIPTS
+
+LONG = "cdiD-9MMpb0"  # 3.5 h podcast: 44 chunks, 132 key points
+LINK = re.compile(r"\[(\d+(?::\d\d)+)\]\((https://youtu\.be/[\w-]{11}\?t=\d+)\)")
+
+
+async def summarized(video_id: str) -> Job:
+    engine = Engine.from_settings(Settings(transcript_dir=str(TRANSCRIPTS)), InlineRunner())
+    await engine.start()
+    try:
+        job, _ = await engine.submit(video_id)
+        async for current in job.changes():
+            assert current is not None
+        return job
+    finally:
+        await engine.stop()
+
+
+def hostile_job(points: int, text_chars: int) -> Job:
+    """A finished job whose title and text try every trick: mentions, masked links, markdown."""
+    video_id = "dQw4w9WgXcQ"
+    evil = "@everyone [click](https://evil.example) **bold** `code` <@123> ||spoiler|| "
+    job = Job(video_id, ("en",))
+    job.begin(points, "en", "@everyone " + "T" * 400)
+    for i in range(points):
+        text = (evil + f"point {i} " + "word " * text_chars)[:text_chars]
+        job.add_chunk(
+            ChunkSummary(i, i * 60.0, i * 60.0 + 60, [Point(text, i * 60.0, moment_url(video_id, i * 60))])
+        )
+    job.finish(evil * 10)
+    return job
+
+
+def check_limits(message: dict[str, Any]) -> None:
+    assert message["allowed_mentions"] == {"parse": []}
+    assert len(message["content"]) <= CONTENT_MAX
+    total = 0
+    for embed in message["embeds"]:
+        assert len(embed["title"]) <= TITLE_MAX
+        assert 0 < len(embed["description"]) <= DESCRIPTION_MAX
+        total += (
+            len(embed["title"]) + len(embed["description"]) + len(embed.get("footer", {}).get("text", ""))
+        )
+    assert total <= EMBED_TOTAL_MAX
+
+
+def point_lines(messages: list[dict[str, Any]]) -> list[str]:
+    lines = [line for m in messages for e in m["embeds"] for line in e["description"].split("\n")]
+    return [line for line in lines if LINK.match(line)]
+
+
+async def test_a_long_video_overflows_into_follow_ups_between_points() -> None:
+    job = await summarized(LONG)
+    messages = summary_messages(job)
+    assert len(messages) > 2
+    for message in messages:
+        check_limits(message)
+    first = messages[0]["embeds"][0]
+    assert first["title"] == job.title and first["url"] == f"https://www.youtube.com/watch?v={LONG}"
+    assert first["description"].startswith("**TL;DR** ")
+    assert [e["footer"]["text"] for m in messages for e in m["embeds"]] == [
+        f"Part {n} of {len(messages)}" for n in range(1, len(messages) + 1)
+    ]
+    # Every point appears once, whole and in order, as a link to its moment.
+    assert point_lines(messages) == [point_line(p) for p in job.points]
+    for line, point in zip(point_lines(messages), job.points, strict=True):
+        stamp, url = LINK.match(line).groups()
+        assert (stamp, url) == (clock(point.start), f"https://youtu.be/{LONG}?t={int(point.start)}")
+        assert line.endswith(escape(point.text))
+
+
+@pytest.mark.parametrize(("points", "text_chars"), [(1, 10), (40, 300), (300, 800), (5, 5000)])
+def test_limits_hold_for_hostile_text(points: int, text_chars: int) -> None:
+    job = hostile_job(points, text_chars)
+    messages = summary_messages(job)
+    for message in messages:
+        check_limits(message)
+        for embed in message["embeds"]:
+            # The only links are ours: every "](" belongs to a timestamp link at a line start.
+            for line in embed["description"].split("\n"):
+                assert line.count("](") == (1 if LINK.match(line) else 0)
+            assert "@everyone [click]" not in embed["description"]
+    assert len(point_lines(messages)) == points
+    check_limits(progress_message(job))
+
+
+def test_progress_shows_the_status_and_the_points_so_far() -> None:
+    job = Job("dQw4w9WgXcQ", ("en",))
+    assert progress_message(job)["content"].startswith("Queued: dQw4w9WgXcQ")
+    job.mark_running()
+    assert "fetching the captions" in progress_message(job)["content"]
+    job.begin(12, "en", "A *title*")
+    point = Point("First point.", 754.0, moment_url(job.video_id, 754))
+    job.add_chunk(ChunkSummary(0, 0.0, 300.0, [point]))
+    message = progress_message(job)
+    assert message["content"] == "Working on A \\*title\\*… 1/12 parts"
+    assert message["embeds"][0]["description"] == "[12:34](https://youtu.be/dQw4w9WgXcQ?t=754) First point."
+    assert message["allowed_mentions"] == {"parse": []}
+
+    many = hostile_job(300, 800)  # a progress message never overflows: it says how many are not shown
+    many.status = job.status
+    description = progress_message(many)["embeds"][0]["description"]
+    assert len(description) <= DESCRIPTION_MAX and re.search(r"… and \d+ more so far$", description)
+
+
+def test_failures_read_well_and_busy_says_when() -> None:
+    busy = failure_text(SummaryError("busy", retry_after=30), now=1_000_000)
+    assert busy.endswith("<t:1000030:R>.")
+    assert "youtu.be" in failure_text(SummaryError("invalid_url"))
+    too_long = SummaryError("too_long", "This video is 7.0 h long; up to 6.0 h.")
+    assert failure_text(too_long) == too_long.message
+    for code in ("no_transcript", "transcripts_disabled", "video_unavailable", "age_restricted", "blocked"):
+        assert "WEBSHARE" not in failure_text(SummaryError(code))
+    failed = Job("dQw4w9WgXcQ", ("en",))
+    failed.fail(SummaryError("no_transcript"))
+    [message] = summary_messages(failed)
+    assert message["content"].startswith("Couldn't summarize <https://www.youtube.com/watch?v=dQw4w9WgXcQ>: ")
+
+
+def test_clock_and_escape() -> None:
+    assert (clock(0), clock(754.9), clock(3725)) == ("0:00", "12:34", "1:02:05")
+    assert escape("a  [b](c)\n*d*") == "a \\[b\\]\\(c\\) \\*d\\*"
