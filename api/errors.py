@@ -19,6 +19,7 @@ STATUS = {
     "invalid_url": 422,
     "invalid_transcript": 422,
     "invalid_callback_url": 422,
+    "invalid_request": 422,
     "transcript_too_large": 413,
     "unauthorized": 401,
     "not_found": 404,

@@ -1,32 +1,40 @@
 """The ASGI application: `uvicorn api.main:app` runs the whole service.
 
 The lifespan starts the engine (queue workers and the summarizer process) and stops it on SIGTERM.
+Logging is set up once, at import (LOG_FORMAT, LOG_LEVEL; summarizer/logs.py).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
-from api import discord, health, summaries, telegram
+from api import discord, health, metrics, summaries, telegram
 from api.background import BackgroundTasks
 from api.body_limit import BodyLimitMiddleware
 from api.errors import install_error_handlers
+from api.monitor import Monitor
 from api.settings import Settings, get_settings
 from bot.callbacks import CallbackSender
+from summarizer import logs
 from summarizer.engine import Engine, Runner
+from summarizer.telemetry import own_cgroup
 
 
 def create_app(settings: Settings | None = None, runner: Runner | None = None) -> FastAPI:
     """The app; `settings` and `runner` replace the environment's settings and the worker process."""
     settings = settings or get_settings()
+    logs.hide(*settings.secret_values())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.monitor = Monitor(own_cgroup())
+        app.state.monitor.start()
         engine = Engine.from_settings(settings, runner)
+        engine.overloaded = partial(app.state.monitor.overload, settings.readyz_max_loop_lag)
         await engine.start()
         app.state.engine = engine
         app.state.background = BackgroundTasks()
@@ -47,6 +55,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
             if app.state.discord:
                 await app.state.discord.close()
             await engine.stop()
+            await app.state.monitor.stop()
 
     app = FastAPI(
         title="YouTube summary bot",
@@ -57,12 +66,14 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
     app.dependency_overrides[get_settings] = lambda: settings
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(metrics.AckTimer)  # added last = outermost: the ack time includes every layer
     app.include_router(summaries.router)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(discord.router)
     app.include_router(telegram.router)
     return app
 
 
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+logs.configure(get_settings().log_level, get_settings().log_format)
 app = create_app()

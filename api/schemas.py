@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -47,6 +47,11 @@ class SummaryRequest(BaseModel):
         max_length=2048,
         description="Where to POST the job when it finishes or fails (public https; signed with CALLBACK_SECRET).",
     )
+    summarizer: Literal["extractive", "llm"] | None = Field(
+        default=None,
+        description='Who writes the key points: "extractive" (sentences of the captions) or "llm" (a chat model, '
+        "when the service has one configured; in `languages[0]` when given). Default: the service's SUMMARIZER.",
+    )
 
 
 class PointOut(BaseModel):
@@ -60,6 +65,10 @@ class ChunkOut(BaseModel):
     start: float
     end: float
     points: list[PointOut]
+    source: str = Field(
+        default="extractive",
+        description='"llm", or "extractive" (also for a chunk the model failed and the extractive summarizer took)',
+    )
 
 
 class ProgressOut(BaseModel):
@@ -91,6 +100,10 @@ class JobOut(BaseModel):
     language_code: str | None
     progress: ProgressOut
     chunks: list[ChunkOut]
+    partial: ChunkOut | None = Field(
+        default=None, description="The next chunk's points so far, while a model is writing them."
+    )
+    summarizer: str = Field(default="extractive", description='"extractive" or "llm:<model>"')
     tldr: str | None
     error: ErrorDetail | None
     callbacks: list[CallbackOut]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # A list read from one variable as comma-separated words: LANGUAGES=de,en
@@ -41,16 +43,30 @@ class Settings(BaseSettings):
     queue_max: int = 20
     workers: int = 1
     max_jobs_per_requester: int = 3
+    # Summary requests one requester (REST client IP, Telegram chat, Discord user) may make: `limits` syntax.
+    rate_limit: str = "20/minute;200/hour"
     job_timeout: float = 900.0
     jobs_kept: int = 1000
 
     # Summaries. The summarizer process may use this share of the cgroup's CPU quota (0 or 1 = no pacing).
     summarizer_cpu_share: float = 0.5
+    # Seconds after start-up before the summarizer process is spawned (a job spawns it sooner).
+    worker_start_delay: float = 10.0
     max_video_seconds: float = 6 * 3600
     chunk_seconds: float = 300.0
     chunk_max_words: int = 900
     points_per_chunk: int = 3
     tldr_sentences: int = 3
+
+    # LLM summaries through an OpenAI-compatible Chat Completions API (docs/llm.md); extractive by default.
+    summarizer: Literal["extractive", "llm"] = "extractive"
+    llm_base_url: str | None = None  # e.g. https://api.openai.com/v1
+    llm_api_key: str | None = None
+    llm_model: str | None = None
+    llm_timeout: float = 60.0  # seconds per attempt
+    llm_concurrency: int = Field(default=2, ge=1)
+    llm_chunk_tokens: int = Field(default=2000, ge=100)  # transcript tokens per map call (~4 chars a token)
+    llm_max_retries: int = Field(default=2, ge=0)
 
     # Cache TTLs (seconds).
     summary_ttl: int = 7 * 24 * 3600
@@ -87,12 +103,54 @@ class Settings(BaseSettings):
     max_transcript_snippets: int = 30_000
     max_transcript_chars: int = 2_000_000
 
+    # Monitoring (docs/operations.md). When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`.
+    metrics_token: str | None = None
+    # /readyz reports `event_loop_lag` above this many seconds, and `cpu_throttled` when more than this
+    # share of the cgroup's CPU periods were throttled over the last 10 s.
+    readyz_max_loop_lag: float = 0.5
+    readyz_max_throttled: float = 0.5
+    # Logs: one line per event, `text` or `json`, at LOG_LEVEL (DEBUG, INFO, WARNING, ERROR).
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+
+    def secret_values(self) -> list[str | None]:
+        """The settings that must never appear in logs (URL passwords are redacted by pattern)."""
+        return [
+            self.telegram_bot_token,
+            self.telegram_webhook_secret,
+            self.discord_bot_token,
+            self.api_key,
+            self.callback_secret,
+            self.metrics_token,
+            self.webshare_proxy_password,
+            self.llm_api_key,
+        ]
+
     @field_validator("languages", "webshare_proxy_locations", "callback_allow_hosts", mode="before")
     @classmethod
     def split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @property
+    def telegram_secret_token(self) -> str | None:
+        """TELEGRAM_WEBHOOK_SECRET as Telegram accepts it (1-256 of `A-Za-z0-9_-`): unchanged when it
+        already is, else its SHA-256 hex digest (Render's `generateValue` is base64, with `+/=`)."""
+        secret = self.telegram_webhook_secret
+        if secret is None or re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            return secret
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_base_url and self.llm_model)
+
+    @model_validator(mode="after")
+    def llm_needs_endpoint(self) -> Settings:
+        if self.summarizer == "llm" and not self.llm_configured:
+            raise ValueError("SUMMARIZER=llm needs LLM_BASE_URL and LLM_MODEL (see docs/llm.md)")
+        return self
 
 
 @lru_cache

@@ -80,7 +80,7 @@ def transcript_of(video_id: str, body: TranscriptIn, settings: Settings) -> Tran
         413: error_doc("`payload_too_large` / `transcript_too_large`."),
         422: error_doc(
             "`invalid_url`, `invalid_callback_url` (not https, or an internal address), "
-            "`invalid_request` (body does not match the schema)."
+            '`invalid_request` (body does not match the schema, or `"summarizer": "llm"` without a model).'
         ),
         429: error_doc("`rate_limited`: too many of your jobs in flight; see `Retry-After`."),
         503: error_doc("`busy`: the queue is full; see `Retry-After`."),
@@ -97,7 +97,9 @@ async def create_summary(
     if body.callback_url:
         check_url(body.callback_url, settings.callback_allow_hosts, settings.callback_allow_http)
     transcript = transcript_of(video_id, body.transcript, settings) if body.transcript else None
-    job, finished = await engine.submit(video_id, body.languages, requester_of(request), transcript)
+    job, finished = await engine.submit(
+        video_id, body.languages, requester_of(request), transcript, body.summarizer
+    )
     if body.callback_url:
         delivery = Delivery(body.callback_url)
         job.callbacks.append(delivery)

@@ -71,8 +71,8 @@ async def telegram_webhook(
     """A Telegram `Update`; answered before any work is done."""
     if not configured(settings):
         return error_response("not_found", "Telegram is not configured on this service.", 404)
-    assert settings.telegram_webhook_secret
-    if not hmac.compare_digest((secret or "").encode(), settings.telegram_webhook_secret.encode()):
+    assert settings.telegram_secret_token
+    if not hmac.compare_digest((secret or "").encode(), settings.telegram_secret_token.encode()):
         return error_response("forbidden", "The X-Telegram-Bot-Api-Secret-Token header is wrong.", 403)
     try:
         update = orjson.loads(await request.body())

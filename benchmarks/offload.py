@@ -1,6 +1,6 @@
 """Where should the summarizer run? Ack latency at 0.1 CPU with the work in a thread vs a nice-19 process.
 
-    sudo .venv/bin/python benchmarks/offload.py        # needs root for the cgroup (uses render-sim's method)
+    sudo .venv/bin/python benchmarks/offload.py        # needs root for the cgroup (benchmarks/cgroup.py)
 
 For each mode it starts the service under a 0.1-CPU / 512 MB cgroup (the load generator stays outside),
 times a trivial request (POST /v1/summaries with a bad link: routing, validation, error body) while idle
@@ -21,6 +21,9 @@ from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.cgroup import Cgroup  # noqa: E402
+
 TRANSCRIPTS = ROOT / "tests" / "data" / "transcripts"
 LONG = ["cdiD-9MMpb0", "FtriFMxsOWw", "3zu317upAUA", "eMlx5fFNoYc", "sektMcC_PAk"]
 T = TypeVar("T")
@@ -48,20 +51,16 @@ def serve(mode: str, port: int) -> None:
     uvicorn.run(create_app(settings, runner), host="127.0.0.1", port=port, log_level="warning")
 
 
-def cgroup_command(command: list[str]) -> list[str]:
-    """`command` under 0.1 CPU / 512 MB: a cgroup v1/v2 made by the same steps as shared/tools/render-sim."""
-    sim = ROOT.parent / "shared" / "tools" / "render-sim"
-    if sim.exists():
-        return [str(sim), "--cpu", "0.1", "--mem", "512M", "--", *command]
-    return ["systemd-run", "--scope", "-p", "CPUQuota=10%", "-p", "MemoryMax=512M", *command]
-
-
 async def measure(mode: str, port: int, samples: int) -> dict[str, list[float]]:
     import httpx
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = cgroup_command([sys.executable, __file__, "serve", "--mode", mode, "--port", str(port)])
-    server = await asyncio.create_subprocess_exec(*command, env=env, stderr=asyncio.subprocess.DEVNULL)
+    group = Cgroup(f"yt-offload-{os.getpid()}-{mode}")  # 0.1 CPU, 512 MB; the load generator stays outside
+    group.create()
+    command = [sys.executable, __file__, "serve", "--mode", mode, "--port", str(port)]
+    server = await asyncio.create_subprocess_exec(
+        *command, env=env, stderr=asyncio.subprocess.DEVNULL, preexec_fn=group.join
+    )
     base = f"http://127.0.0.1:{port}"
     results: dict[str, list[float]] = {"idle": [], "busy": [], "jobs_s": []}
     try:
@@ -96,6 +95,7 @@ async def measure(mode: str, port: int, samples: int) -> dict[str, list[float]]:
     finally:
         server.terminate()
         await server.wait()
+        group.remove()
     return results
 
 

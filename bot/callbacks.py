@@ -23,6 +23,7 @@ import orjson
 
 from summarizer.errors import SummaryError
 from summarizer.jobs import Delivery, Job
+from summarizer.telemetry import OUTBOUND, OUTBOUND_ERRORS, OUTBOUND_RATE_LIMITED
 
 if TYPE_CHECKING:
     import httpx
@@ -147,14 +148,19 @@ class CallbackSender:
             headers["X-Signature"] = signature(body, self.secret, int(time.time()))
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+        OUTBOUND.labels("callback").inc()
         try:
             response = await self._client.post(delivery.url, content=body, headers=headers)
         except httpx.HTTPError as error:
+            OUTBOUND_ERRORS.labels("callback").inc()
             delivery.last_error = f"{type(error).__name__}: {error}"
             return True
         if response.is_success:
             delivery.state, delivery.last_error = "delivered", None
             return False
+        OUTBOUND_ERRORS.labels("callback").inc()
+        if response.status_code == 429:
+            OUTBOUND_RATE_LIMITED.labels("callback").inc()
         delivery.last_error = f"HTTP {response.status_code}"
         return response.status_code >= 500 or response.status_code in (408, 429)
 

@@ -12,9 +12,12 @@ import logging
 import random
 from typing import TYPE_CHECKING, Any
 
-import httpx
+from summarizer.logs import redact_url_loggers
+from summarizer.telemetry import OUTBOUND, OUTBOUND_ERRORS, OUTBOUND_RATE_LIMITED
 
 if TYPE_CHECKING:
+    import httpx
+
     from api.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -23,7 +26,7 @@ PROJECT_URL = "https://github.com/yt-summary-bot/yt-summary-bot"
 VERSION = "0.1.0"
 # Discord requires this shape (docs: reference "User Agent").
 USER_AGENT = f"DiscordBot ({PROJECT_URL}, {VERSION})"
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+TIMEOUT, CONNECT_TIMEOUT = 10.0, 5.0
 RETRIES = 3  # per call, for 5xx and network errors
 RATE_LIMIT_RETRIES = 5  # per call, for 429
 BACKOFF = 0.5  # seconds before the first retry; doubles each time, plus up to as much jitter
@@ -65,10 +68,15 @@ class DiscordClient:
         self.bot_token = bot_token
         self.backoff = backoff
         self._paused_until = 0.0  # loop time until which a global rate limit holds every call
+        redact_url_loggers()  # interaction tokens are in the webhook URLs httpx logs
+        # httpx is imported here, when Discord is configured: ~50 ms of CPU at start-up otherwise
+        # (`python -X importtime -c "import api.main"`, benchmarks/), 0.5 s of wall time at 0.1 CPU.
+        import httpx
+
         self.http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers={"User-Agent": USER_AGENT, "Content-Type": "application/json"},
-            timeout=TIMEOUT,
+            timeout=httpx.Timeout(TIMEOUT, connect=CONNECT_TIMEOUT),
         )
 
     @classmethod
@@ -103,14 +111,18 @@ class DiscordClient:
         self, method: str, path: str, body: Any, label: str, headers: dict[str, str] | None = None
     ) -> Any:
         """Send one call with Discord's retry rules. `label` names it in logs (paths hold tokens)."""
+        import httpx
+
         failures = rate_limits = 0
         loop = asyncio.get_running_loop()
         while True:
             if (pause := self._paused_until - loop.time()) > 0:
                 await asyncio.sleep(pause)
+            OUTBOUND.labels("discord").inc()
             try:
                 response = await self.http.request(method, path, json=body, headers=headers)
             except httpx.TransportError as error:
+                OUTBOUND_ERRORS.labels("discord").inc()
                 # A POST that may have arrived is not repeated (it would post twice); one that never
                 # connected is safe to repeat.
                 retryable = method != "POST" or isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
@@ -120,7 +132,10 @@ class DiscordClient:
                 await asyncio.sleep(backoff(failures, self.backoff))
                 failures += 1
                 continue
+            if not response.is_success:
+                OUTBOUND_ERRORS.labels("discord").inc()
             if response.status_code == 429:
+                OUTBOUND_RATE_LIMITED.labels("discord").inc()
                 wait, is_global = rate_limit_of(response)
                 if rate_limits >= RATE_LIMIT_RETRIES or wait > MAX_RETRY_AFTER:
                     log.error("discord: %s rate limited, retry_after=%.2f: giving up", label, wait)

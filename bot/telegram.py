@@ -10,7 +10,6 @@ import asyncio
 import datetime as dtm
 import logging
 import os
-import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
@@ -19,6 +18,9 @@ from telegram import Bot, LinkPreviewOptions, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
+
+from summarizer.logs import hide, redact_url_loggers
+from summarizer.telemetry import OUTBOUND, OUTBOUND_ERRORS, OUTBOUND_RATE_LIMITED
 
 if TYPE_CHECKING:
     from api.settings import Settings
@@ -40,28 +42,6 @@ RETRIES = 3
 MAX_RETRY_WAIT = 300.0
 # Connections to the Bot API; a 0.1-CPU box never has more calls in flight than this.
 POOL_SIZE = 16
-
-_TOKEN_IN_URL = re.compile(r"/bot\d+:[A-Za-z0-9_-]+")
-_LOGGERS_WITH_URLS = ("httpx", "telegram", "telegram.Bot", "telegram.BaseRequest", "telegram.HTTPXRequest")
-
-
-class RedactTokens(logging.Filter):
-    """Replaces a bot token in a Bot API URL (`/bot<id>:<secret>/`) with `/bot<token>`."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if _TOKEN_IN_URL.search(message):
-            record.msg, record.args = _TOKEN_IN_URL.sub("/bot<token>", message), None
-        return True
-
-
-def hide_tokens_in_logs() -> None:
-    """The token is part of every Bot API URL: httpx logs each request URL at INFO, PTB's `Bot` its base
-    URLs at DEBUG. Their loggers get a redacting filter (a filter acts on its own logger's records)."""
-    for name in _LOGGERS_WITH_URLS:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactTokens) for f in logger.filters):
-            logger.addFilter(RedactTokens())
 
 
 class Pacer:
@@ -103,7 +83,9 @@ class TelegramClient:
     def from_settings(cls, settings: Settings) -> TelegramClient:
         token = settings.telegram_bot_token
         assert token, "TELEGRAM_BOT_TOKEN is not set"
-        hide_tokens_in_logs()
+        # The token is part of every Bot API URL, which httpx and PTB log: summarizer/logs.py redacts it.
+        redact_url_loggers()
+        hide(token)
         request = HTTPXRequest(
             connection_pool_size=POOL_SIZE,
             connect_timeout=5,
@@ -129,9 +111,11 @@ class TelegramClient:
     async def username(self) -> str | None:
         """The bot's @username (from `getMe`, asked once), or None when Telegram cannot say."""
         if self._username is None:
+            OUTBOUND.labels("telegram").inc()
             try:
                 self._username = (await self.bot.get_me()).username
             except TelegramError as error:
+                OUTBOUND_ERRORS.labels("telegram").inc()
                 log.warning("telegram getMe failed: %s", error.message)
         return self._username
 
@@ -140,9 +124,14 @@ class TelegramClient:
         for attempt in range(RETRIES + 1):
             await self._pacer.wait(chat_id, GROUP_INTERVAL if chat_id < 0 else CHAT_INTERVAL)
             await self._pacer.wait(None, GLOBAL_INTERVAL)
+            OUTBOUND.labels("telegram").inc()
             try:
                 return await make()
-            except RetryAfter as error:
+            except TelegramError as error:
+                OUTBOUND_ERRORS.labels("telegram").inc()
+                if not isinstance(error, RetryAfter):
+                    raise
+                OUTBOUND_RATE_LIMITED.labels("telegram").inc()
                 wait = _seconds(error)
                 if attempt == RETRIES or wait > MAX_RETRY_WAIT:
                     raise

@@ -34,7 +34,7 @@ def webhook_url(settings: Settings) -> str:
 async def set_webhook(client: TelegramClient, settings: Settings) -> None:
     await client.bot.set_webhook(
         url=webhook_url(settings),
-        secret_token=settings.telegram_webhook_secret,
+        secret_token=settings.telegram_secret_token,
         allowed_updates=list(ALLOWED_UPDATES),
     )
 

@@ -27,6 +27,7 @@ from redis.exceptions import RedisError
 
 from summarizer.errors import SummaryError
 from summarizer.models import Snippet, Transcript
+from summarizer.telemetry import cache_lookup
 
 log = logging.getLogger(__name__)
 
@@ -202,14 +203,28 @@ class Cache:
     def _key(kind: str, video_id: str, languages: tuple[str, ...]) -> str:
         return f"{kind}:v{SUMMARIZER_VERSION}:{video_id}:{languages_key(languages)}"
 
-    async def get_summary(self, video_id: str, languages: tuple[str, ...]) -> dict[str, Any] | None:
-        return await self.backend.get(self._key("summary", video_id, languages))
+    @classmethod
+    def _summary_key(cls, video_id: str, languages: tuple[str, ...], variant: str) -> str:
+        """Extractive summaries keep their old keys; others (e.g. `llm:<model>|de`) are named in the key."""
+        kind = "summary" if variant == "extractive" else f"summary[{variant}]"
+        return cls._key(kind, video_id, languages)
 
-    async def set_summary(self, video_id: str, languages: tuple[str, ...], summary: dict[str, Any]) -> None:
-        await self.backend.set(self._key("summary", video_id, languages), summary, ttl=self._summary_ttl)
+    async def get_summary(
+        self, video_id: str, languages: tuple[str, ...], variant: str = "extractive"
+    ) -> dict[str, Any] | None:
+        summary = await self.backend.get(self._summary_key(video_id, languages, variant))
+        cache_lookup("summary", summary)
+        return summary
+
+    async def set_summary(
+        self, video_id: str, languages: tuple[str, ...], summary: dict[str, Any], variant: str = "extractive"
+    ) -> None:
+        key = self._summary_key(video_id, languages, variant)
+        await self.backend.set(key, summary, ttl=self._summary_ttl)
 
     async def get_transcript(self, video_id: str, languages: tuple[str, ...]) -> Transcript | None:
         data = await self.backend.get(self._key("transcript", video_id, languages))
+        cache_lookup("transcript", data)
         if data is None:
             return None
         snippets = [Snippet(*s) for s in data.pop("snippets")]
@@ -224,6 +239,7 @@ class Cache:
 
     async def get_failure(self, video_id: str, languages: tuple[str, ...]) -> SummaryError | None:
         data = await self.backend.get(self._key("failure", video_id, languages))
+        cache_lookup("failure", data)
         return None if data is None else SummaryError(data["code"], data["message"])
 
     async def set_failure(self, video_id: str, languages: tuple[str, ...], error: SummaryError) -> None:

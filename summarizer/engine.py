@@ -1,24 +1,30 @@
 """The engine: takes summary requests, runs them through the queue, keeps and caches the results.
 
 One job runs: transcript (cache → inline / folder / YouTube) → chunks → key points per chunk
-(in the low-priority worker process) → TL;DR → cache. Listeners follow `Job.changes()`.
+(in the low-priority worker process, or by a chat model: summarizer/abstractive.py) → TL;DR → cache.
+Listeners follow `Job.changes()`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from summarizer.abstractive import LLMSummarizer
 from summarizer.cache import Cache, memory_cache, redis_cache
 from summarizer.chunking import prepare
 from summarizer.circuit import CircuitBreaker
 from summarizer.errors import SummaryError
 from summarizer.extractive import make_tldr, summarize_chunk
 from summarizer.jobs import Job, JobStatus, JobStore, chunk_from_dict, chunk_to_dict
+from summarizer.llm import ChatClient
 from summarizer.models import Transcript
 from summarizer.queue import JobQueue
+from summarizer.rate_limit import RateLimiter
+from summarizer.telemetry import CHUNK_SECONDS, JOB_SECONDS, JOBS, JOBS_REFUSED
 from summarizer.transcripts import FolderSource, TranscriptSource, YouTubeSource
 from summarizer.worker_process import WorkerProcess
 
@@ -51,6 +57,10 @@ class Engine:
         self.cache = cache
         self.runner = runner
         self.jobs = JobStore(settings.jobs_kept)
+        self._worker_timer: asyncio.TimerHandle | None = None
+        # Why new work should be refused now (e.g. event-loop lag), or None; the app sets it.
+        self.overloaded: Callable[[], str | None] = lambda: None
+        self.rate_limiter = RateLimiter(settings.rate_limit, settings.redis_url)
         self.youtube = CircuitBreaker(settings.youtube_breaker_failures, settings.youtube_breaker_cooldown)
         self.queue = JobQueue(
             self._run,
@@ -58,6 +68,7 @@ class Engine:
             workers=settings.workers,
             max_per_requester=settings.max_jobs_per_requester,
         )
+        self.llm = _llm_summarizer(settings, runner)
 
     @classmethod
     def from_settings(cls, settings: Settings, runner: Runner | None = None) -> Engine:
@@ -81,13 +92,22 @@ class Engine:
     async def start(self) -> None:
         await self.cache.check()  # an unreachable Redis is logged and flagged now, not at the first request
         if isinstance(self.runner, WorkerProcess):
-            self.runner.start()
+            # The child's imports (sumy, ~0.33 CPU-s) are started a while after start-up, or by the first
+            # job, whichever comes first: started at once they shared the cold start's 0.1 CPU with the
+            # web process's first ack (0.65 CPU-s to the first Telegram ack, docs/benchmarks.md).
+            self._worker_timer = asyncio.get_running_loop().call_later(
+                self.settings.worker_start_delay, self.runner.start
+            )
         self.queue.start()
 
     async def stop(self) -> None:
         await self.queue.stop()
+        if self._worker_timer is not None:
+            self._worker_timer.cancel()
         if isinstance(self.runner, WorkerProcess):
             await self.runner.stop()
+        if self.llm is not None:
+            await self.llm.client.close()
         await self.cache.close()
 
     def languages_for(self, requested: Sequence[str] | None) -> tuple[str, ...]:
@@ -100,21 +120,45 @@ class Engine:
         languages: Sequence[str] | None = None,
         requester: str = "",
         transcript: Transcript | None = None,
+        summarizer: str | None = None,
     ) -> tuple[Job, bool]:
         """Return `(job, finished_from_cache)`; queues new work or joins the same video in flight.
 
-        Raises `SummaryError` `busy` / `rate_limited` when the work cannot be taken.
+        `summarizer` ("extractive" or "llm") overrides `SUMMARIZER`. Raises `SummaryError` `busy` /
+        `rate_limited` when the work cannot be taken, `invalid_request` for "llm" without a model.
         """
+        kind, writing = self._summarizer_for(summarizer, languages)
+        await self.rate_limiter.hit(requester)
         langs = (transcript.language_code,) if transcript else self.languages_for(languages)
-        if (in_flight := self.queue.in_flight((video_id, langs))) is not None:
+        job = Job(video_id, langs, requester, transcript, summarizer=kind, output_language=writing)
+        if (in_flight := self.queue.in_flight(job.key)) is not None:
             return in_flight, False
-        if (cached := await self.cache.get_summary(video_id, langs)) is not None:
-            return self._remember(_job_from_summary(video_id, langs, requester, cached)), True
+        if (cached := await self.cache.get_summary(video_id, langs, _variant(job))) is not None:
+            return self._remember(_job_from_summary(job, cached)), True
         if transcript is None and (failure := await self.cache.get_failure(video_id, langs)) is not None:
-            job = Job(video_id, langs, requester, status=JobStatus.FAILED, error=failure)
+            job.fail(failure)
             return self._remember(job), True
-        job = self.queue.submit(Job(video_id, langs, requester, transcript))
+        if (reason := self.overloaded()) is not None:  # new work waits; cache hits above still flow
+            JOBS_REFUSED.labels("busy").inc()
+            raise SummaryError(
+                "busy", f"The server is overloaded ({reason}); please try again in a minute.", retry_after=60
+            )
+        job = self.queue.submit(job)
         return self._remember(job), False
+
+    def _summarizer_for(
+        self, requested: str | None, languages: Sequence[str] | None
+    ) -> tuple[str, str | None]:
+        """The job's summarizer name and the language an LLM writes in (None: the transcript's)."""
+        if (requested or self.settings.summarizer) == "extractive":
+            return "extractive", None
+        if self.llm is None:
+            raise SummaryError(
+                "invalid_request",
+                "LLM summaries are not configured on this service (LLM_BASE_URL, LLM_MODEL); "
+                'leave "summarizer" out or ask for "extractive".',
+            )
+        return self.llm.name, languages[0] if languages else None
 
     def get(self, job_id: str) -> Job | None:
         return self.jobs.get(job_id)
@@ -125,6 +169,7 @@ class Engine:
 
     async def _run(self, job: Job) -> None:
         job.mark_running()
+        began = time.monotonic()
         try:
             async with asyncio.timeout(self.settings.job_timeout):
                 await self._summarize(job)
@@ -135,6 +180,10 @@ class Engine:
         except Exception:
             log.exception("job %s for video %s failed", job.id, job.video_id)
             await self._fail(job, SummaryError("internal_error"))
+        finally:
+            if job.finished:  # not when shutdown cancelled it
+                JOB_SECONDS.labels(job.status).observe(time.monotonic() - began)
+                JOBS.labels(job.error.code if job.error else "done").inc()
 
     async def _fail(self, job: Job, error: SummaryError) -> None:
         log.info("job %s for video %s failed: %s", job.id, job.video_id, error.code)
@@ -150,17 +199,34 @@ class Engine:
                 f"This video is {transcript.duration / 3600:.1f} h long; this service summarizes videos "
                 f"up to {settings.max_video_seconds / 3600:.1f} h.",
             )
-        chunks = await self.runner.run(prepare, transcript, settings.chunk_seconds, settings.chunk_max_words)
+        llm = None if job.summarizer == "extractive" else self.llm
+        # LLM chunks are bounded by the token budget only (max_video_seconds: no time limit of their own).
+        seconds, words = (
+            (settings.max_video_seconds, llm.chunk_words)
+            if llm
+            else (settings.chunk_seconds, settings.chunk_max_words)
+        )
+        chunks = await self.runner.run(prepare, transcript, seconds, words)
         if not chunks:
             raise SummaryError("no_transcript", "The captions of this video are empty.")
         lang = transcript.language_code
         job.begin(len(chunks), lang, transcript.title)
-        for chunk in chunks:
-            job.add_chunk(
-                await self.runner.run(summarize_chunk, chunk, job.video_id, lang, settings.points_per_chunk)
-            )
-        job.finish(await self.runner.run(make_tldr, job.points, lang, settings.tldr_sentences))
-        await self.cache.set_summary(job.video_id, job.languages, _summary_of(job))
+        if llm:
+            tldr = await llm.summarize(job, chunks, lang)
+        else:
+            for chunk in chunks:
+                chunk_began = time.monotonic()
+                job.add_chunk(
+                    await self.runner.run(
+                        summarize_chunk, chunk, job.video_id, lang, settings.points_per_chunk
+                    )
+                )
+                CHUNK_SECONDS.observe(time.monotonic() - chunk_began)
+            tldr = await self.runner.run(make_tldr, job.points, lang, settings.tldr_sentences)
+        job.finish(tldr)
+        if llm and any(c.source != "llm" for c in job.chunks):
+            return  # a fallback is not kept: the next request asks the model again
+        await self.cache.set_summary(job.video_id, job.languages, _summary_of(job), _variant(job))
 
     async def _transcript(self, video_id: str, languages: tuple[str, ...]) -> Transcript:
         if (cached := await self.cache.get_transcript(video_id, languages)) is not None:
@@ -186,18 +252,38 @@ def _summary_of(job: Job) -> dict[str, Any]:
     }
 
 
-def _job_from_summary(
-    video_id: str, languages: tuple[str, ...], requester: str, summary: dict[str, Any]
-) -> Job:
-    chunks = [chunk_from_dict(c) for c in summary["chunks"]]
-    return Job(
-        video_id,
-        languages,
-        requester,
-        status=JobStatus.DONE,
-        title=summary["title"],
-        language_code=summary["language_code"],
-        total=len(chunks),
-        chunks=chunks,
-        tldr=summary["tldr"],
+def _job_from_summary(job: Job, summary: dict[str, Any]) -> Job:
+    """`job` (new, not queued) filled in from a cached summary."""
+    job.chunks = [chunk_from_dict(c) for c in summary["chunks"]]
+    job.status, job.transcript, job.total = JobStatus.DONE, None, len(job.chunks)
+    job.title, job.language_code, job.tldr = summary["title"], summary["language_code"], summary["tldr"]
+    return job
+
+
+def _variant(job: Job) -> str:
+    """What besides video and languages tells cached summaries apart: summarizer, model, language asked."""
+    if job.summarizer == "extractive":
+        return "extractive"
+    return f"{job.summarizer}|{job.output_language or 'auto'}"
+
+
+def _llm_summarizer(settings: Settings, runner: Runner) -> LLMSummarizer | None:
+    """The LLM summarizer when `LLM_BASE_URL` and `LLM_MODEL` are set (no connection before a job)."""
+    if not (settings.llm_base_url and settings.llm_model):
+        return None
+    client = ChatClient(
+        settings.llm_base_url,
+        settings.llm_model,
+        settings.llm_api_key,
+        timeout=settings.llm_timeout,
+        max_retries=settings.llm_max_retries,
+    )
+    return LLMSummarizer(
+        client,
+        runner,
+        concurrency=settings.llm_concurrency,
+        chunk_tokens=settings.llm_chunk_tokens,
+        points_per_chunk=settings.points_per_chunk,
+        chunk_seconds=settings.chunk_seconds,
+        tldr_sentences=settings.tldr_sentences,
     )

@@ -22,7 +22,8 @@ class JobStatus(StrEnum):
     FAILED = "failed"
 
 
-JobKey = tuple[str, tuple[str, ...]]
+# video id, languages, summarizer ("extractive" or "llm:<model>"), the language asked to write in
+JobKey = tuple[str, tuple[str, ...], str, str | None]
 
 
 @dataclass(slots=True)
@@ -56,6 +57,9 @@ class Job:
     tldr: str | None = None
     error: SummaryError | None = None
     callbacks: list[Delivery] = field(default_factory=list)
+    summarizer: str = "extractive"  # or "llm:<model>"
+    output_language: str | None = None  # the LLM writes in this language (None: the transcript's)
+    partial: ChunkSummary | None = None  # the next chunk's points while the model writes them
     created_at: float = field(default_factory=time.time)
     version: int = 0
     _changed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
@@ -63,7 +67,7 @@ class Job:
     @property
     def key(self) -> JobKey:
         """Jobs with the same key produce the same summary (single-flight joins them)."""
-        return (self.video_id, self.languages)
+        return (self.video_id, self.languages, self.summarizer, self.output_language)
 
     @property
     def finished(self) -> bool:
@@ -88,6 +92,12 @@ class Job:
 
     def add_chunk(self, chunk: ChunkSummary) -> None:
         self.chunks.append(chunk)
+        self.partial = None
+        self._notify()
+
+    def set_partial(self, chunk: ChunkSummary) -> None:
+        """Show the points of the chunk being written (the next one to be added) so far."""
+        self.partial = chunk
         self._notify()
 
     def finish(self, tldr: str) -> None:
@@ -95,7 +105,7 @@ class Job:
         self._notify()
 
     def fail(self, error: SummaryError) -> None:
-        self.status, self.error, self.transcript = JobStatus.FAILED, error, None
+        self.status, self.error, self.transcript, self.partial = JobStatus.FAILED, error, None, None
         self._notify()
 
     def _notify(self) -> None:
@@ -133,6 +143,8 @@ class Job:
             "language_code": self.language_code,
             "progress": {"done": len(self.chunks), "total": self.total},
             "chunks": [chunk_to_dict(c) for c in self.chunks],
+            "partial": chunk_to_dict(self.partial) if self.partial else None,
+            "summarizer": self.summarizer,
             "tldr": self.tldr,
             "error": self.error.to_dict() if self.error else None,
             "callbacks": [
@@ -148,6 +160,7 @@ def chunk_to_dict(chunk: ChunkSummary) -> dict[str, Any]:
         "start": chunk.start,
         "end": chunk.end,
         "points": [{"text": p.text, "start": p.start, "url": p.url} for p in chunk.points],
+        "source": chunk.source,
     }
 
 
@@ -157,6 +170,7 @@ def chunk_from_dict(data: dict[str, Any]) -> ChunkSummary:
         start=data["start"],
         end=data["end"],
         points=[Point(p["text"], p["start"], p["url"]) for p in data["points"]],
+        source=data.get("source", "extractive"),  # summaries cached before LLM summaries existed
     )
 
 

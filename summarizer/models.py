@@ -72,6 +72,7 @@ class ChunkSummary:
     start: float
     end: float
     points: list[Point] = field(default_factory=list)
+    source: str = "extractive"  # who wrote the points: "extractive" (TextRank) or "llm"
 
 
 def moment_url(video_id: str, seconds: float) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job, JobKey
+from summarizer.telemetry import JOBS_REFUSED
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +72,12 @@ class JobQueue:
         if (existing := self._in_flight.get(job.key)) is not None:
             return existing
         if self._per_requester[job.requester] >= self._max_per_requester:
+            JOBS_REFUSED.labels("rate_limited").inc()
             raise SummaryError("rate_limited", retry_after=self.retry_after())
         try:
             self._queue.put_nowait(job)
         except asyncio.QueueFull:
+            JOBS_REFUSED.labels("busy").inc()
             raise SummaryError("busy", retry_after=self.retry_after()) from None
         self._in_flight[job.key] = job
         self._per_requester[job.requester] += 1

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from summarizer.errors import MESSAGES, SummaryError
 from summarizer.models import Snippet, Transcript
+from summarizer.telemetry import OUTBOUND, OUTBOUND_ERRORS, OUTBOUND_RATE_LIMITED, YOUTUBE_ERRORS
 
 if TYPE_CHECKING:
     import requests
@@ -46,7 +47,8 @@ def _session_class() -> type[requests.Session]:
     import requests
 
     class TimeoutSession(requests.Session):
-        """A Session that gives every request `self.timeout` (youtube-transcript-api sets none)."""
+        """A Session that gives every request `self.timeout` (youtube-transcript-api sets none), counted
+        in the outbound metrics."""
 
         timeout: float = 15.0
 
@@ -55,7 +57,17 @@ def _session_class() -> type[requests.Session]:
             if kwargs.get("proxies") is None and self.proxies:
                 # requests lets HTTP(S)_PROXY from the environment override session.proxies; ours win.
                 kwargs["proxies"] = dict(self.proxies)
-            return super().request(method, url, **kwargs)
+            OUTBOUND.labels("youtube").inc()
+            try:
+                response = super().request(method, url, **kwargs)
+            except requests.RequestException:
+                OUTBOUND_ERRORS.labels("youtube").inc()
+                raise
+            if not response.ok:
+                OUTBOUND_ERRORS.labels("youtube").inc()
+                if response.status_code == 429:
+                    OUTBOUND_RATE_LIMITED.labels("youtube").inc()
+            return response
 
     return TimeoutSession
 
@@ -120,10 +132,13 @@ class YouTubeSource:
         _check_video_id(video_id)
         try:
             return self._fetch(video_id, languages)
-        except SummaryError:
+        except SummaryError as error:
+            YOUTUBE_ERRORS.labels(error.code).inc()
             raise
         except Exception as exc:
-            raise to_summary_error(exc, proxied=self.proxied) from exc
+            error = to_summary_error(exc, proxied=self.proxied)
+            YOUTUBE_ERRORS.labels(error.code).inc()
+            raise error from exc
 
     def _fetch(self, video_id: str, languages: Sequence[str]) -> Transcript:
         from youtube_transcript_api import NoTranscriptFound, YouTubeTranscriptApi

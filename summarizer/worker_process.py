@@ -71,7 +71,9 @@ class WorkerProcess:
         self._pool: ProcessPoolExecutor | None = None
 
     def start(self) -> None:
-        """Start the child now, so its imports are done before the first job needs it."""
+        """Start the child now (if it is not running), so its imports are done before a job needs them."""
+        if self._pool is not None:
+            return
         # "spawn", not "fork": forking a process that runs an event loop and threads is unsafe,
         # and a fresh interpreter carries none of the web process's memory.
         self._pool = ProcessPoolExecutor(

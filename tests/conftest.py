@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import shutil
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -16,6 +17,9 @@ import pytest
 import redis
 import uvicorn
 from fastapi import FastAPI
+
+from api.settings import get_settings
+from summarizer import logs
 
 DATA = Path(__file__).parent / "data"
 TRANSCRIPTS = DATA / "transcripts"
@@ -42,6 +46,21 @@ async def serve(app: FastAPI) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+@pytest.fixture
+def service_logs() -> Iterator[Callable[[str], io.StringIO]]:
+    """`service_logs("json")`: the service's own log handler (summarizer/logs.py) at DEBUG, writing to a
+    buffer for the rest of the test; the environment's configuration is restored afterwards."""
+
+    def capture(fmt: str = "text") -> io.StringIO:
+        buffer = io.StringIO()
+        logs.configure("DEBUG", fmt, buffer)
+        return buffer
+
+    yield capture
+    settings = get_settings()
+    logs.configure(settings.log_level, settings.log_format)
 
 
 class RedisServer:

@@ -17,7 +17,8 @@ from summarizer.engine import InlineRunner
 from tests.conftest import TRANSCRIPTS, serve
 
 APP = create_app(
-    Settings(transcript_dir=str(TRANSCRIPTS), queue_max=10_000, max_jobs_per_requester=10_000), InlineRunner()
+    Settings(transcript_dir=str(TRANSCRIPTS), queue_max=10_000, max_jobs_per_requester=10_000, rate_limit=""),
+    InlineRunner(),
 )
 schema = schemathesis.openapi.from_dict(APP.openapi())
 

@@ -10,11 +10,11 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from summarizer.extractive import summarize_chunk
 
 from api.main import create_app
 from api.settings import Settings
 from summarizer.engine import InlineRunner
+from summarizer.extractive import summarize_chunk
 from tests.conftest import TRANSCRIPTS, serve
 
 T = TypeVar("T")
@@ -300,3 +300,31 @@ async def test_health_and_openapi_describe_every_endpoint_and_error() -> None:
     assert {"200", "404"} <= set(paths["/v1/summaries/{job_id}"]["get"]["responses"])
     assert "text/event-stream" in paths["/v1/summaries/{job_id}/events"]["get"]["responses"]["200"]["content"]
     assert {"/healthz", "/readyz"} <= set(paths)
+
+
+async def test_rate_limit_per_client_answers_429_with_retry_after() -> None:
+    app = create_app(settings(rate_limit="2/minute"), InlineRunner())
+    async with serve(app) as url, httpx.AsyncClient(base_url=url) as client:
+        answers = [await client.post("/v1/summaries", json={"url": SHORT}) for _ in range(3)]
+    assert [a.status_code for a in answers[:2]] in ([202, 202], [202, 200])
+    assert answers[2].status_code == 429 and answers[2].json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(answers[2].headers["Retry-After"]) <= 60
+
+
+async def test_lag_over_the_threshold_sheds_new_work_only() -> None:
+    app = create_app(settings(readyz_max_loop_lag=0.5), InlineRunner())
+    async with serve(app) as url, httpx.AsyncClient(base_url=url) as client:
+        first = (await client.post("/v1/summaries", json={"url": SHORT})).json()
+        await wait_for(client, first["id"], lambda j: j["status"] == "done")
+        await app.state.monitor.stop()  # no new samples from here on: the test sets the reading
+        app.state.monitor.lag = 2.0  # as the monitor records it for a stalled event loop
+        cached = await client.post("/v1/summaries", json={"url": SHORT})
+        new = await client.post("/v1/summaries", json={"url": MEDIUM})
+        ready = (await client.get("/readyz")).json()
+    assert cached.status_code == 200
+    assert (
+        new.status_code == 503
+        and new.json()["error"]["code"] == "busy"
+        and "lag" in new.json()["error"]["message"]
+    )
+    assert "event_loop_lag" in ready["degraded"]

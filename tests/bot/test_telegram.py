@@ -499,8 +499,9 @@ async def test_webhook_cli_sets_shows_and_deletes() -> None:
         assert all("drop_pending_updates" not in c.params for c in fake.calls)
 
 
-async def test_the_token_never_appears_in_logs(caplog: pytest.LogCaptureFixture) -> None:
+async def test_the_token_never_appears_in_logs(caplog: pytest.LogCaptureFixture, service_logs: Any) -> None:
     caplog.set_level(logging.DEBUG)
+    service_log = service_logs("json")  # the service's own handler too, as LOG_FORMAT=json writes it
     runner = GatedRunner()
     async with service(runner) as svc:
         svc.fake.fail("sendMessage", "429", retry_after=1)
@@ -514,3 +515,6 @@ async def test_the_token_never_appears_in_logs(caplog: pytest.LogCaptureFixture)
         await svc.fake.wait_for("getMe")
     assert "/bot<token>/sendMessage" in caplog.text  # httpx's request lines were captured, redacted
     assert TOKEN.split(":")[1] not in caplog.text
+    lines = [json.loads(line)["message"] for line in service_log.getvalue().splitlines()]
+    assert any("/bot<token>/sendMessage" in line for line in lines)
+    assert not any(TOKEN.split(":")[1] in line or SECRET in line for line in lines)

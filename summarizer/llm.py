@@ -1,0 +1,186 @@
+"""A client for any OpenAI-compatible Chat Completions endpoint, on plain httpx (no SDK).
+
+Asks for a streamed answer (server-sent events) and hands the text written so far to a callback;
+a provider that answers with one JSON body instead is read the same way. Timeouts, 429 (after its
+`Retry-After`), 5xx and transport errors are retried a bounded number of times with jitter; quota
+and other client errors are not. Every failure that is left ends as `LLMError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from email.utils import parsedate_to_datetime
+from time import time
+from typing import Any
+
+import httpx
+import orjson
+
+log = logging.getLogger(__name__)
+
+# A 429 asking to wait longer than this is not waited for (the chunk falls back instead).
+MAX_RETRY_AFTER = 30.0
+# Error codes and types that mean "no money left", which no retry cures.
+_QUOTA_MARKERS = ("insufficient_quota", "quota", "billing", "payment")
+
+
+class LLMError(Exception):
+    """A call that failed for good (after the retries it deserved)."""
+
+
+class _Retryable(Exception):
+    def __init__(self, reason: str, wait: float | None = None) -> None:
+        super().__init__(reason)
+        self.wait = wait
+
+
+class ChatClient:
+    """POSTs `{base_url}/chat/completions`; one shared `httpx.AsyncClient`, made at the first call.
+
+    `usage` counts requests, failures and the tokens the provider reports (a plain Counter that
+    metrics can read: `requests`, `retries`, `failures`, `prompt_tokens`, `completion_tokens`).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        max_retries: int = 2,
+        backoff: float = 1.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.url = base_url.rstrip("/") + "/chat/completions"
+        self.model = model
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self._sleep = sleep
+        self.usage: Counter[str] = Counter()
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http: httpx.AsyncClient | None = None
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    async def complete(
+        self,
+        messages: list[dict[str, str]],
+        max_tokens: int,
+        on_text: Callable[[str], None] | None = None,
+    ) -> str:
+        """The model's answer; `on_text(text_so_far)` is called as streamed pieces arrive.
+
+        Raises `LLMError` once the retries are used up or the error is not worth retrying.
+        """
+        body = {
+            "model": self.model,
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "temperature": 0.2,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        attempt = 0
+        while True:
+            self.usage["requests"] += 1
+            try:
+                async with asyncio.timeout(self.timeout):
+                    return await self._call(body, on_text)
+            except (_Retryable, TimeoutError, httpx.TransportError) as error:
+                reason = str(error) or type(error).__name__
+                if attempt == self.max_retries:
+                    self.usage["failures"] += 1
+                    raise LLMError(f"gave up after {attempt + 1} attempts: {reason}") from error
+                await self._pause(attempt, reason, getattr(error, "wait", None))
+                attempt += 1
+            except LLMError:
+                self.usage["failures"] += 1
+                raise
+            except (ValueError, KeyError, IndexError, TypeError) as error:  # JSON we cannot read
+                self.usage["failures"] += 1
+                raise LLMError(f"unreadable answer: {error!r}") from error
+
+    async def _pause(self, attempt: int, reason: str, wait: float | None) -> None:
+        """Sleep before a retry: the server's `Retry-After` plus a little, else exponential with jitter."""
+        if wait is None:
+            wait = self.backoff * 2**attempt * random.uniform(0.5, 1.0)
+        else:
+            wait += random.uniform(0, self.backoff / 4)
+        log.info("LLM call failed (%s); retry %d in %.1f s", reason, attempt + 1, wait)
+        self.usage["retries"] += 1
+        await self._sleep(wait)
+
+    async def _call(self, body: dict[str, Any], on_text: Callable[[str], None] | None) -> str:
+        if self._http is None:
+            self._http = httpx.AsyncClient(headers=self._headers, timeout=self.timeout)
+        async with self._http.stream("POST", self.url, json=body) as response:
+            if response.status_code != 200:
+                await response.aread()
+                raise _status_error(response)
+            if response.headers.get("content-type", "").startswith("text/event-stream"):
+                return await self._read_stream(response, on_text)
+            data = orjson.loads(await response.aread())  # a provider that does not stream
+            self._count(data.get("usage"))
+            text = data["choices"][0]["message"]["content"] or ""
+            if on_text:
+                on_text(text)
+            return text
+
+    async def _read_stream(self, response: httpx.Response, on_text: Callable[[str], None] | None) -> str:
+        parts: list[str] = []
+        async for line in response.aiter_lines():
+            if not line.startswith("data:"):
+                continue  # event names, comments, blank separators
+            payload = line.removeprefix("data:").strip()
+            if payload == "[DONE]":
+                break
+            event = orjson.loads(payload)
+            self._count(event.get("usage"))
+            for choice in event.get("choices") or ():
+                if piece := (choice.get("delta") or {}).get("content"):
+                    parts.append(piece)
+                    if on_text:
+                        on_text("".join(parts))
+        return "".join(parts)
+
+    def _count(self, usage: dict[str, Any] | None) -> None:
+        if usage:
+            self.usage["prompt_tokens"] += usage.get("prompt_tokens") or 0
+            self.usage["completion_tokens"] += usage.get("completion_tokens") or 0
+
+
+def _status_error(response: httpx.Response) -> Exception:
+    """A non-200 answer as a retryable error (429 without quota words, 5xx) or a final `LLMError`."""
+    status, text = response.status_code, response.text[:300]
+    if status in (402, 403, 429) and any(marker in text.lower() for marker in _QUOTA_MARKERS):
+        return LLMError(f"quota exhausted ({status}): {text}")
+    if status == 429:
+        wait = retry_after(response.headers.get("retry-after"))
+        if wait is not None and wait > MAX_RETRY_AFTER:
+            return LLMError(f"rate limited for {wait:.0f} s")
+        return _Retryable(f"rate limited (429): {text}", wait)
+    if status >= 500:
+        return _Retryable(f"server error ({status}): {text}")
+    return LLMError(f"refused ({status}): {text}")
+
+
+def retry_after(value: str | None) -> float | None:
+    """`Retry-After` in seconds (delta-seconds or an HTTP date); None when missing or unreadable."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time())
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,88 @@
+"""REST end to end with LLM summaries: the real app and a local OpenAI-compatible server, both over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+
+from api.main import create_app
+from api.settings import Settings
+from summarizer.engine import InlineRunner
+from tests.api.test_summaries import SHORT, wait_for
+from tests.conftest import TRANSCRIPTS, serve
+from tests.fake_llm import FakeLLM
+
+
+@asynccontextmanager
+async def service(**overrides: Any) -> AsyncIterator[tuple[httpx.AsyncClient, FakeLLM]]:
+    async with FakeLLM().running() as fake:
+        settings = Settings(
+            _env_file=None,
+            transcript_dir=str(TRANSCRIPTS),
+            llm_base_url=fake.url,
+            llm_model="fake-model",
+            llm_chunk_tokens=400,
+            **overrides,
+        )
+        async with (
+            serve(create_app(settings, InlineRunner())) as url,
+            httpx.AsyncClient(base_url=url, timeout=10) as client,
+        ):
+            yield client, fake
+
+
+def sources(job: dict[str, Any]) -> set[str]:
+    return {chunk["source"] for chunk in job["chunks"]}
+
+
+async def test_per_request_summarizer_separate_jobs_and_cache_entries() -> None:
+    async with service(workers=2) as (client, fake):  # the extractive job need not wait for the LLM one
+        fake.pause = asyncio.Event()  # hold the LLM job mid-stream
+        llm = await client.post("/v1/summaries", json={"url": SHORT, "summarizer": "llm"})
+        assert llm.status_code == 202 and llm.json()["summarizer"] == "llm:fake-model"
+        await wait_for(client, llm.json()["id"], lambda j: j["partial"] is not None)
+
+        # Same video, other summarizer: a job of its own; same summarizer: the job in flight.
+        extractive = await client.post("/v1/summaries", json={"url": SHORT})
+        again = await client.post("/v1/summaries", json={"url": SHORT, "summarizer": "llm"})
+        assert extractive.json()["id"] != llm.json()["id"] == again.json()["id"]
+        plain = await wait_for(client, extractive.json()["id"], lambda j: j["status"] == "done")
+        assert plain["summarizer"] == "extractive" and sources(plain) == {"extractive"}
+
+        fake.pause.set()
+        done = await wait_for(client, llm.json()["id"], lambda j: j["status"] == "done")
+        assert (
+            sources(done) == {"llm"} and done["partial"] is None and done["tldr"].startswith("A fake TL;DR")
+        )
+
+        calls = len(fake.requests)
+        for body, expected in (({"summarizer": "llm"}, done), ({"summarizer": "extractive"}, plain)):
+            cached = await client.post("/v1/summaries", json={"url": SHORT, **body})
+            assert cached.status_code == 200
+            assert (cached.json()["chunks"], cached.json()["tldr"]) == (expected["chunks"], expected["tldr"])
+        assert len(fake.requests) == calls  # both answered from their own cache entries
+
+
+async def test_fallback_shows_in_the_job_resource() -> None:
+    async with service(summarizer="llm", llm_max_retries=0) as (client, fake):
+        fake.fail_when("", 500)
+        job = (await client.post("/v1/summaries", json={"url": SHORT})).json()
+        done = await wait_for(client, job["id"], lambda j: j["status"] == "done")
+        again = await client.post("/v1/summaries", json={"url": SHORT})
+    assert done["summarizer"] == "llm:fake-model" and sources(done) == {"extractive"}
+    assert done["error"] is None and done["tldr"]
+    assert again.status_code == 202  # a fallback summary is not cached: the model is asked again
+
+
+async def test_llm_request_without_a_configured_model_is_422() -> None:
+    settings = Settings(_env_file=None, transcript_dir=str(TRANSCRIPTS))
+    async with serve(create_app(settings, InlineRunner())) as url, httpx.AsyncClient(base_url=url) as client:
+        answer = await client.post("/v1/summaries", json={"url": SHORT, "summarizer": "llm"})
+        wrong = await client.post("/v1/summaries", json={"url": SHORT, "summarizer": "gpt"})
+    assert answer.status_code == 422 and answer.json()["error"]["code"] == "invalid_request"
+    assert "LLM_BASE_URL" in answer.json()["error"]["message"]
+    assert wrong.status_code == 422 and wrong.json()["error"]["code"] == "invalid_request"

@@ -1,0 +1,144 @@
+"""A local OpenAI-compatible Chat Completions server for tests: real HTTP, streamed or whole answers,
+scripted failures (429 with Retry-After, 500, quota, stalls), a pause mid-stream, recorded requests.
+
+async with FakeLLM().running() as fake:      # fake.url is the LLM_BASE_URL
+    fake.fail_next(429, retry_after="7")
+    fake.fail_when("some transcript words", 500)
+
+As a model it is a simple one: for a map call it cites the first, middle and last lines of the quoted
+transcript (after one citation of a line that does not exist); for a reduce call it names the points it
+read. Like a gullible model it also writes "HACKED" when a transcript line asks it to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from tests.conftest import serve
+
+LINE = re.compile(r"^\[(\d+)\] \((\d+:)?\d\d:\d\d\) (.*)$")
+QUOTA = {"error": {"message": "You exceeded your current quota.", "type": "insufficient_quota"}}
+
+
+@dataclass
+class Failure:
+    status: int
+    body: Any = None
+    retry_after: str | None = None
+    stall: bool = False  # never answer (until the server stops)
+
+
+@dataclass
+class FakeLLM:
+    stream: bool = True  # False: answer with one JSON body even when asked to stream
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)  # requests whose shape broke the prompt's contract
+    pause: asyncio.Event | None = None  # when set: streams stop after their first point until it is set
+    paused: int = 0  # streams waiting on `pause`
+    url: str = ""
+    _next: list[Failure] = field(default_factory=list)
+    _when: list[tuple[str, Failure]] = field(default_factory=list)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def fail_next(
+        self, status: int, body: Any = None, retry_after: str | None = None, stall: bool = False
+    ) -> None:
+        """Answer the next request (in arrival order) with this failure."""
+        self._next.append(Failure(status, body, retry_after, stall))
+
+    def fail_when(self, text: str, status: int, body: Any = None, stall: bool = False) -> None:
+        """Answer every request whose user message contains `text` with this failure."""
+        self._when.append((text, Failure(status, body, None, stall)))
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[FakeLLM]:
+        app = Starlette(routes=[Route("/v1/chat/completions", self._complete, methods=["POST"])])
+        async with serve(app) as url:  # type: ignore[arg-type]
+            self.url = url + "/v1"
+            try:
+                yield self
+            finally:
+                self._stop.set()  # stalled and paused answers end, so the server can stop
+                if self.pause:
+                    self.pause.set()
+
+    async def _complete(self, request: Request) -> Response:
+        body = await request.json()
+        self.requests.append(body)
+        self.headers.append(dict(request.headers))
+        system, user = self._check(body)
+        failure = next((f for text, f in self._when if text in user), None)
+        if failure is None and self._next:
+            failure = self._next.pop(0)
+        if failure:
+            if failure.stall:
+                await self._stop.wait()
+            headers = {"Retry-After": failure.retry_after} if failure.retry_after else None
+            return JSONResponse(failure.body or {"error": {"message": "scripted"}}, failure.status, headers)
+        answer = self._answer(system, user)
+        usage = {
+            "prompt_tokens": math.ceil(len(system + user) / 4),
+            "completion_tokens": math.ceil(len(answer) / 4),
+        }
+        if not (body.get("stream") and self.stream):
+            message = {"role": "assistant", "content": answer}
+            return JSONResponse({"choices": [{"index": 0, "message": message}], "usage": usage})
+        return StreamingResponse(self._events(answer, usage), media_type="text/event-stream")
+
+    def _check(self, body: dict[str, Any]) -> tuple[str, str]:
+        """The system and user texts; a request that breaks the contract is recorded in `violations`."""
+        messages = body.get("messages", [])
+        if [m.get("role") for m in messages] != ["system", "user"] or not body.get("max_tokens"):
+            self.violations.append(f"messages or max_tokens: {body}")
+            return "", ""
+        system, user = messages[0]["content"], messages[1]["content"]
+        tag = "transcript" if "<transcript>" in user else "points"
+        inner = user.removeprefix(f"<{tag}>\n").removesuffix(f"\n</{tag}>")
+        if not user.startswith(f"<{tag}>\n") or not user.endswith(f"\n</{tag}>") or f"<{tag}>" in inner:
+            self.violations.append(f"user message is not one delimited block: {user[:200]}")
+        if tag == "transcript" and not all(LINE.match(line) for line in inner.splitlines()):
+            self.violations.append(f"a transcript line is not `[n] (time) text`: {inner[:200]}")
+        if any(LINE.match(line) or line.startswith("(") for line in system.splitlines()):
+            self.violations.append("quoted data in the system message")
+        return system, inner
+
+    def _answer(self, system: str, inner: str) -> str:
+        lines = inner.splitlines()
+        if "TL;DR" in system:
+            return f"A fake TL;DR of {len(lines)} points."
+        count = int(re.search(r"at most (\d+) key points", system)[1])  # type: ignore[index]
+        out = [f"{len(lines) + 5} | A point citing a line that does not exist."]
+        if any("ignore previous instructions" in line.lower() for line in lines):
+            out.insert(0, "HACKED")
+        for n in sorted({1, (len(lines) + 1) // 2, len(lines)})[:count]:
+            text = LINE.match(lines[n - 1])[3]  # type: ignore[index]
+            out.append(f"{n} | Point: {text[:80]}")
+        return "\n".join(out) + "\n"
+
+    async def _events(self, answer: str, usage: dict[str, int]) -> AsyncIterator[bytes]:
+        lines = answer.splitlines(keepends=True)
+        for number, line in enumerate(lines):
+            for piece in (line[: len(line) // 2], line[len(line) // 2 :]):  # points arrive in pieces
+                yield (
+                    b"data: "
+                    + orjson.dumps({"choices": [{"index": 0, "delta": {"content": piece}}]})
+                    + b"\n\n"
+                )
+            if self.pause is not None and number == 1 + answer.startswith("HACKED"):
+                self.paused += 1  # the first real point is out
+                await self.pause.wait()
+        yield b"data: " + orjson.dumps({"choices": [], "usage": usage}) + b"\n\n"
+        yield b"data: [DONE]\n\n"
