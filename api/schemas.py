@@ -105,6 +105,10 @@ class JobOut(BaseModel):
     )
     summarizer: str = Field(default="extractive", description='"extractive" or "llm:<model>"')
     tldr: str | None
+    tldr_source: str | None = Field(
+        default=None,
+        description='Who wrote the TL;DR: "llm", or "extractive" (also when the model failed it); null before it',
+    )
     error: ErrorDetail | None
     callbacks: list[CallbackOut]
 

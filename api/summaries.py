@@ -17,7 +17,7 @@ from summarizer.engine import Engine
 from summarizer.errors import SummaryError
 from summarizer.jobs import Delivery, Job, JobStatus, chunk_to_dict
 from summarizer.links import parse_video_id
-from summarizer.models import Snippet, Transcript
+from summarizer.models import ChunkSummary, Snippet, Transcript
 
 SSE_HEARTBEAT_SECONDS = 15.0
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -130,8 +130,10 @@ def _event(name: str, data: object) -> bytes:
 
 
 async def job_events(job: Job) -> AsyncIterator[bytes]:
-    """`chunk` per finished chunk (all earlier ones first for a late listener), then `done`/`failed`."""
+    """`chunk` per finished chunk (all earlier ones first for a late listener), `partial` whenever the
+    points of the chunk a model is writing change, then `done`/`failed`."""
     sent = 0
+    partial: ChunkSummary | None = None
     async for current in job.changes(heartbeat=SSE_HEARTBEAT_SECONDS):
         if current is None:
             yield b": keep-alive\n\n"
@@ -139,6 +141,9 @@ async def job_events(job: Job) -> AsyncIterator[bytes]:
         for chunk in current.chunks[sent:]:
             yield _event("chunk", chunk_to_dict(chunk))
         sent = len(current.chunks)
+        if current.partial is not None and current.partial is not partial:
+            partial = current.partial
+            yield _event("partial", chunk_to_dict(partial))
         if current.finished:
             yield _event("done" if current.status is JobStatus.DONE else "failed", current.to_dict())
 
@@ -149,8 +154,9 @@ async def job_events(job: Job) -> AsyncIterator[bytes]:
     responses={
         200: {
             "content": {"text/event-stream": {}},
-            "description": "`event: chunk` (data: a chunk) per finished chunk, then `event: done` or "
-            "`event: failed` (data: the job).",
+            "description": "`event: chunk` (data: a chunk) per finished chunk; with an LLM summarizer, "
+            "`event: partial` (data: the chunk being written, its points so far) as they grow; then "
+            "`event: done` or `event: failed` (data: the job).",
         },
         404: error_doc("`not_found`: unknown job id."),
     },

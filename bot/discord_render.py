@@ -12,6 +12,7 @@ import re
 import time
 from typing import Any
 
+from bot.fallback import fallback_note
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job, JobStatus
 from summarizer.links import watch_url
@@ -137,7 +138,8 @@ def _fit_lines(lines: list[str], room: int) -> int:
 
 
 def progress_message(job: Job) -> Message:
-    """The message while the job runs: a status line, and the key points so far in an embed."""
+    """The message while the job runs: a status line (and the fallback note), and the key points so far
+    in an embed, those of the chunk a model is writing last."""
     name = escape(shorten(video_name(job), NAME_MAX))
     if job.status is JobStatus.QUEUED:
         content = f"Queued: {name}… waiting for the summaries ahead of it."
@@ -145,7 +147,10 @@ def progress_message(job: Job) -> Message:
         content = f"Working on {name}… fetching the captions."
     else:
         content = f"Working on {name}… {len(job.chunks)}/{job.total} parts"
-    lines = [point_line(p) for p in job.points]
+    if note := fallback_note(job):
+        content += f"\n*{escape(note)}*"
+    points = job.points + (job.partial.points if job.partial else [])
+    lines = [point_line(p) for p in points]
     if not lines:
         return message(content)
     shown = _fit_lines(lines, DESCRIPTION_MAX - PROGRESS_NOTE_ROOM)
@@ -161,6 +166,8 @@ def summary_messages(job: Job) -> list[Message]:
         return [failure_message(job)]
     # Escaping at most doubles the text: a TL;DR of 1500 characters stays well inside one description.
     head = f"**TL;DR** {escape(shorten(job.tldr, TLDR_MAX))}" if job.tldr else ""
+    if note := fallback_note(job):
+        head = (head + "\n\n" if head else "") + f"*{escape(note)}*"
     lines = [point_line(p) for p in job.points]
     if lines:
         head = (head + "\n\n" if head else "") + "**Key points**"

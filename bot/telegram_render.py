@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import math
 
+from bot.fallback import fallback_note
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job, JobStatus
 from summarizer.links import watch_url
@@ -80,10 +81,18 @@ def _progress_line(job: Job) -> str:
     return f"⏳ Working on {name}… {len(job.chunks)}/{job.total} parts"
 
 
+def _note(job: Job) -> list[str]:
+    """The fallback note as an italic line, or nothing."""
+    note = fallback_note(job)
+    return [f"<i>{escape(note)}</i>"] if note else []
+
+
 def render_progress(job: Job) -> str:
-    """One message: what is happening, then the points so far (the newest, when they do not all fit)."""
-    head = _progress_line(job)
-    lines = [point_line(point) for point in job.points]
+    """One message: what is happening, then the points so far, those of the chunk being written last
+    (the newest, when they do not all fit)."""
+    head = "\n".join([_progress_line(job), *_note(job)])
+    points = job.points + (job.partial.points if job.partial else [])
+    lines = [point_line(point) for point in points]
     used = utf16_len(head)
     kept: list[str] = []
     for line in reversed(lines):
@@ -114,6 +123,8 @@ def render_final(job: Job) -> list[str]:
     head = [f"📝 {video_label(job)}"]
     if job.tldr:
         head += ["", "<b>TL;DR</b>", _clip(job.tldr, MAX_LENGTH // 2)]
+    if note := _note(job):
+        head += ["", *note]
     head += ["", "<b>Key points</b>"]
     return pack(["\n".join(head), *(point_line(point) for point in job.points)])
 

@@ -23,6 +23,7 @@ from summarizer.engine import Engine
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job, JobStatus
 from summarizer.links import parse_video_id
+from summarizer.telemetry import DISCORD_TOKENS_EXPIRED
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ async def deliver(job: Job, reply: Reply) -> None:
         async with asyncio.timeout(reply.deadline - time.monotonic()):
             await follow(job, reply.show, EDIT_INTERVAL)
     except TimeoutError:
+        DISCORD_TOKENS_EXPIRED.inc()
         log.warning(
             "discord: interaction token of job %s (video %s) expired before it finished; edits stopped, "
             "the summary stays available at /v1/summaries/%s",

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import math
 import re
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ from summarizer.extractive import make_tldr, summarize_chunk
 from summarizer.jobs import Job
 from summarizer.llm import ChatClient, LLMError
 from summarizer.models import Chunk, ChunkSummary, Point, moment_url
+from summarizer.telemetry import CHUNK_SECONDS
 
 if TYPE_CHECKING:
     from summarizer.engine import Runner
@@ -147,8 +149,8 @@ class LLMSummarizer:
         scaled = round(self.points_per_chunk * (chunk.end - chunk.start) / self.chunk_seconds)
         return min(MAX_POINTS, max(self.points_per_chunk, scaled))
 
-    async def summarize(self, job: Job, chunks: Sequence[Chunk], language: str) -> str:
-        """Add every chunk's summary to `job`, in order; return the TL;DR.
+    async def summarize(self, job: Job, chunks: Sequence[Chunk], language: str) -> tuple[str, str]:
+        """Add every chunk's summary to `job`, in order; return the TL;DR and who wrote it ("llm", "extractive").
 
         `language` is the transcript's; the points are written in `job.output_language` when set.
         """
@@ -164,12 +166,15 @@ class LLMSummarizer:
 
         async def one(chunk: Chunk) -> ChunkSummary:
             async with gate:
-                if len(failed) < GIVE_UP_AFTER and (done := await self._map(job, chunk, writing, draft)):
-                    return done
-                failed.append(chunk.index)
-                return await self.runner.run(
-                    summarize_chunk, chunk, job.video_id, language, self.points_per_chunk
-                )
+                began = time.monotonic()
+                done = await self._map(job, chunk, writing, draft) if len(failed) < GIVE_UP_AFTER else None
+                if done is None:
+                    failed.append(chunk.index)
+                    done = await self.runner.run(
+                        summarize_chunk, chunk, job.video_id, language, self.points_per_chunk
+                    )
+                CHUNK_SECONDS.observe(time.monotonic() - began)
+                return done
 
         tasks = [asyncio.create_task(one(chunk)) for chunk in chunks]
         try:
@@ -189,10 +194,10 @@ class LLMSummarizer:
                     tldr_messages(job.points, writing, self.tldr_sentences), TLDR_TOKENS
                 )
                 if tldr := clip(answer, TLDR_CHARS):
-                    return tldr
+                    return tldr, "llm"
             except LLMError as error:
                 log.warning("LLM TL;DR of video %s failed, extractive instead: %s", job.video_id, error)
-        return await self.runner.run(make_tldr, job.points, language, self.tldr_sentences)
+        return await self.runner.run(make_tldr, job.points, language, self.tldr_sentences), "extractive"
 
     async def _map(
         self, job: Job, chunk: Chunk, language: str, draft: Callable[[ChunkSummary], None]

@@ -212,7 +212,7 @@ class Engine:
         lang = transcript.language_code
         job.begin(len(chunks), lang, transcript.title)
         if llm:
-            tldr = await llm.summarize(job, chunks, lang)
+            tldr, tldr_source = await llm.summarize(job, chunks, lang)
         else:
             for chunk in chunks:
                 chunk_began = time.monotonic()
@@ -223,7 +223,8 @@ class Engine:
                 )
                 CHUNK_SECONDS.observe(time.monotonic() - chunk_began)
             tldr = await self.runner.run(make_tldr, job.points, lang, settings.tldr_sentences)
-        job.finish(tldr)
+            tldr_source = "extractive"
+        job.finish(tldr, tldr_source)
         if llm and any(c.source != "llm" for c in job.chunks):
             return  # a fallback is not kept: the next request asks the model again
         await self.cache.set_summary(job.video_id, job.languages, _summary_of(job), _variant(job))
@@ -249,6 +250,7 @@ def _summary_of(job: Job) -> dict[str, Any]:
         "language_code": job.language_code,
         "chunks": [chunk_to_dict(c) for c in job.chunks],
         "tldr": job.tldr,
+        "tldr_source": job.tldr_source,
     }
 
 
@@ -257,6 +259,10 @@ def _job_from_summary(job: Job, summary: dict[str, Any]) -> Job:
     job.chunks = [chunk_from_dict(c) for c in summary["chunks"]]
     job.status, job.transcript, job.total = JobStatus.DONE, None, len(job.chunks)
     job.title, job.language_code, job.tldr = summary["title"], summary["language_code"], summary["tldr"]
+    # Entries cached before `tldr_source` existed: taken as written by their summarizer.
+    job.tldr_source = summary.get("tldr_source") or (
+        "extractive" if job.summarizer == "extractive" else "llm"
+    )
     return job
 
 

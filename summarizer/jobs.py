@@ -55,6 +55,7 @@ class Job:
     total: int | None = None
     chunks: list[ChunkSummary] = field(default_factory=list)
     tldr: str | None = None
+    tldr_source: str | None = None  # who wrote the TL;DR: "llm" or "extractive" (also an LLM job's fallback)
     error: SummaryError | None = None
     callbacks: list[Delivery] = field(default_factory=list)
     summarizer: str = "extractive"  # or "llm:<model>"
@@ -100,8 +101,8 @@ class Job:
         self.partial = chunk
         self._notify()
 
-    def finish(self, tldr: str) -> None:
-        self.status, self.tldr, self.transcript = JobStatus.DONE, tldr, None
+    def finish(self, tldr: str, source: str = "extractive") -> None:
+        self.status, self.tldr, self.tldr_source, self.transcript = JobStatus.DONE, tldr, source, None
         self._notify()
 
     def fail(self, error: SummaryError) -> None:
@@ -146,6 +147,7 @@ class Job:
             "partial": chunk_to_dict(self.partial) if self.partial else None,
             "summarizer": self.summarizer,
             "tldr": self.tldr,
+            "tldr_source": self.tldr_source,
             "error": self.error.to_dict() if self.error else None,
             "callbacks": [
                 {"url": d.url, "state": d.state, "attempts": d.attempts, "last_error": d.last_error}

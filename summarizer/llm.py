@@ -20,6 +20,8 @@ from typing import Any
 import httpx
 import orjson
 
+from summarizer.telemetry import LLM_REQUESTS, LLM_TOKENS, OUTBOUND, OUTBOUND_ERRORS, OUTBOUND_RATE_LIMITED
+
 log = logging.getLogger(__name__)
 
 # A 429 asking to wait longer than this is not waited for (the chunk falls back instead).
@@ -41,8 +43,9 @@ class _Retryable(Exception):
 class ChatClient:
     """POSTs `{base_url}/chat/completions`; one shared `httpx.AsyncClient`, made at the first call.
 
-    `usage` counts requests, failures and the tokens the provider reports (a plain Counter that
-    metrics can read: `requests`, `retries`, `failures`, `prompt_tokens`, `completion_tokens`).
+    `usage` counts requests, failures and the tokens the provider reports (a plain Counter: `requests`,
+    `retries`, `failures`, `prompt_tokens`, `completion_tokens`); the same go to the Prometheus metrics
+    `ytsum_llm_requests_total{outcome}`, `ytsum_llm_tokens_total{kind}` and `ytsum_outbound_*{platform="llm"}`.
     """
 
     def __init__(
@@ -90,23 +93,38 @@ class ChatClient:
         }
         attempt = 0
         while True:
-            self.usage["requests"] += 1
             try:
-                async with asyncio.timeout(self.timeout):
-                    return await self._call(body, on_text)
+                text = await self._attempt(body, on_text)
+                LLM_REQUESTS.labels("ok").inc()
+                return text
             except (_Retryable, TimeoutError, httpx.TransportError) as error:
                 reason = str(error) or type(error).__name__
                 if attempt == self.max_retries:
-                    self.usage["failures"] += 1
+                    self._failed()
                     raise LLMError(f"gave up after {attempt + 1} attempts: {reason}") from error
                 await self._pause(attempt, reason, getattr(error, "wait", None))
                 attempt += 1
             except LLMError:
-                self.usage["failures"] += 1
+                self._failed()
                 raise
             except (ValueError, KeyError, IndexError, TypeError) as error:  # JSON we cannot read
-                self.usage["failures"] += 1
+                self._failed()
                 raise LLMError(f"unreadable answer: {error!r}") from error
+
+    async def _attempt(self, body: dict[str, Any], on_text: Callable[[str], None] | None) -> str:
+        """One request within the timeout, counted as outbound (and as an outbound error when it fails)."""
+        self.usage["requests"] += 1
+        OUTBOUND.labels("llm").inc()
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await self._call(body, on_text)
+        except (TimeoutError, httpx.TransportError):
+            OUTBOUND_ERRORS.labels("llm").inc()
+            raise
+
+    def _failed(self) -> None:
+        self.usage["failures"] += 1
+        LLM_REQUESTS.labels("failed").inc()
 
     async def _pause(self, attempt: int, reason: str, wait: float | None) -> None:
         """Sleep before a retry: the server's `Retry-After` plus a little, else exponential with jitter."""
@@ -116,6 +134,7 @@ class ChatClient:
             wait += random.uniform(0, self.backoff / 4)
         log.info("LLM call failed (%s); retry %d in %.1f s", reason, attempt + 1, wait)
         self.usage["retries"] += 1
+        LLM_REQUESTS.labels("retried").inc()
         await self._sleep(wait)
 
     async def _call(self, body: dict[str, Any], on_text: Callable[[str], None] | None) -> str:
@@ -123,6 +142,9 @@ class ChatClient:
             self._http = httpx.AsyncClient(headers=self._headers, timeout=self.timeout)
         async with self._http.stream("POST", self.url, json=body) as response:
             if response.status_code != 200:
+                OUTBOUND_ERRORS.labels("llm").inc()
+                if response.status_code == 429:
+                    OUTBOUND_RATE_LIMITED.labels("llm").inc()
                 await response.aread()
                 raise _status_error(response)
             if response.headers.get("content-type", "").startswith("text/event-stream"):
@@ -153,8 +175,10 @@ class ChatClient:
 
     def _count(self, usage: dict[str, Any] | None) -> None:
         if usage:
-            self.usage["prompt_tokens"] += usage.get("prompt_tokens") or 0
-            self.usage["completion_tokens"] += usage.get("completion_tokens") or 0
+            for kind in ("prompt", "completion"):
+                tokens = usage.get(f"{kind}_tokens") or 0
+                self.usage[f"{kind}_tokens"] += tokens
+                LLM_TOKENS.labels(kind).inc(tokens)
 
 
 def _status_error(response: httpx.Response) -> Exception:

@@ -66,7 +66,7 @@ JOB_SECONDS = Histogram(
 )
 CHUNK_SECONDS = Histogram(
     "ytsum_chunk_seconds",
-    "Wall time to summarize one chunk (in the summarizer process, pacing included).",
+    "Wall time to summarize one chunk (in the summarizer process, pacing included; or by the chat model).",
     buckets=CHUNK_BUCKETS,
     registry=REGISTRY,
 )
@@ -85,7 +85,7 @@ ACK_SECONDS = Histogram(
 )
 OUTBOUND = Counter(
     "ytsum_outbound_requests",
-    "HTTP requests made to other services, by platform (telegram, discord, youtube, callback).",
+    "HTTP requests made to other services, by platform (telegram, discord, youtube, callback, llm).",
     ["platform"],
     registry=REGISTRY,
 )
@@ -101,10 +101,27 @@ OUTBOUND_RATE_LIMITED = Counter(
     ["platform"],
     registry=REGISTRY,
 )
+LLM_REQUESTS = Counter(
+    "ytsum_llm_requests",
+    "Requests to the chat model by outcome: ok, retried (failed, then tried again), failed (given up).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+LLM_TOKENS = Counter(
+    "ytsum_llm_tokens",
+    "Tokens the chat model's provider reported using, by kind (prompt, completion).",
+    ["kind"],
+    registry=REGISTRY,
+)
 YOUTUBE_ERRORS = Counter(
     "ytsum_youtube_errors",
     "Transcript fetches from YouTube that failed, by error code (blocked, video_unavailable, ...).",
     ["code"],
+    registry=REGISTRY,
+)
+DISCORD_TOKENS_EXPIRED = Counter(
+    "ytsum_discord_tokens_expired",
+    "Discord jobs that outlived their 15-minute interaction token: edits stopped, the result stays in REST.",
     registry=REGISTRY,
 )
 LOOP_LAG = Histogram(
@@ -121,7 +138,7 @@ DEGRADED = Gauge(
     registry=REGISTRY,
 )
 PLATFORMS = ("rest", "telegram", "discord")
-OUTBOUND_PLATFORMS = ("telegram", "discord", "youtube", "callback")
+OUTBOUND_PLATFORMS = ("telegram", "discord", "youtube", "callback", "llm")
 CACHE_KINDS = ("summary", "transcript", "failure")
 
 # Label values known ahead are exported from the start (as 0), so rates and alerts work from the first scrape.
@@ -133,6 +150,10 @@ for _platform in OUTBOUND_PLATFORMS:
 for _kind in CACHE_KINDS:
     for _result in ("hit", "miss"):
         CACHE_LOOKUPS.labels(_kind, _result)
+for _outcome in ("ok", "retried", "failed"):
+    LLM_REQUESTS.labels(_outcome)
+for _kind in ("prompt", "completion"):
+    LLM_TOKENS.labels(_kind)
 JOBS.labels("done")
 for _status in ("done", "failed"):
     JOB_SECONDS.labels(_status)

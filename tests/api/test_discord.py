@@ -24,6 +24,7 @@ from bot.discord_render import CONTENT_MAX, DESCRIPTION_MAX, EMBED_TOTAL_MAX, po
 from handlers.discord import Reply, deliver
 from summarizer.engine import Engine, InlineRunner, Runner
 from summarizer.jobs import chunk_from_dict
+from summarizer.telemetry import DISCORD_TOKENS_EXPIRED
 from tests.api.test_summaries import GatedRunner
 from tests.bot.fake_discord import Call, FakeDiscord
 from tests.conftest import TRANSCRIPTS, serve
@@ -340,8 +341,10 @@ async def test_edits_stop_when_the_token_is_about_to_expire(caplog: pytest.LogCa
         try:
             job, _ = await engine.submit(SHORT)
             reply = Reply(client, APP, "tok-1", deadline=time.monotonic() + 1.5)  # 1 s first-edit delay
+            expired_before = DISCORD_TOKENS_EXPIRED._value.get()
             with caplog.at_level(logging.WARNING, logger="handlers.discord"):
                 await deliver(job, reply)
+            assert DISCORD_TOKENS_EXPIRED._value.get() == expired_before + 1  # recorded in the metrics
             assert len(edits(fake)) == 1  # the first state, then the window closed
             runner.release(2)
             async for current in job.changes():

@@ -11,8 +11,9 @@ import httpx
 
 from api.main import create_app
 from api.settings import Settings
-from summarizer.engine import InlineRunner
-from tests.api.test_summaries import SHORT, wait_for
+from summarizer.engine import InlineRunner, _job_from_summary
+from summarizer.jobs import Job
+from tests.api.test_summaries import SHORT, read_events, wait_for
 from tests.conftest import TRANSCRIPTS, serve
 from tests.fake_llm import FakeLLM
 
@@ -58,13 +59,35 @@ async def test_per_request_summarizer_separate_jobs_and_cache_entries() -> None:
         assert (
             sources(done) == {"llm"} and done["partial"] is None and done["tldr"].startswith("A fake TL;DR")
         )
+        assert (done["tldr_source"], plain["tldr_source"]) == ("llm", "extractive")
 
         calls = len(fake.requests)
         for body, expected in (({"summarizer": "llm"}, done), ({"summarizer": "extractive"}, plain)):
-            cached = await client.post("/v1/summaries", json={"url": SHORT, **body})
-            assert cached.status_code == 200
-            assert (cached.json()["chunks"], cached.json()["tldr"]) == (expected["chunks"], expected["tldr"])
+            cached = (await client.post("/v1/summaries", json={"url": SHORT, **body})).json()
+            assert cached["status"] == "done"
+            fields = ("chunks", "tldr", "tldr_source")
+            assert [cached[f] for f in fields] == [expected[f] for f in fields]
         assert len(fake.requests) == calls  # both answered from their own cache entries
+
+
+async def test_sse_sends_the_points_being_written_before_their_chunk() -> None:
+    async with service() as (client, fake):
+        fake.pause = asyncio.Event()  # the first answers stop after their first point
+        job = (await client.post("/v1/summaries", json={"url": SHORT, "summarizer": "llm"})).json()
+        events: list[tuple[str, dict[str, Any]]] = []
+        async with client.stream("GET", f"/v1/summaries/{job['id']}/events") as response:
+            async for event in read_events(response):
+                events.append(event)
+                fake.pause.set()  # after the first event, a partial one: the answers go on
+    first, data = events[0]
+    assert first == "partial" and data["index"] == 0 and data["source"] == "llm" and len(data["points"]) == 1
+    assert events[-1][0] == "done" and events[-1][1]["partial"] is None
+    chunks = {data["index"]: data for name, data in events if name == "chunk"}
+    assert sorted(chunks) == list(range(len(chunks))) and len(chunks) > 1
+    for n, (name, data) in enumerate(events):
+        if name == "partial":  # each shows points of its chunk, and comes before that chunk
+            assert all(point in chunks[data["index"]]["points"] for point in data["points"])
+            assert ("chunk", chunks[data["index"]]) in events[n + 1 :]
 
 
 async def test_fallback_shows_in_the_job_resource() -> None:
@@ -74,7 +97,7 @@ async def test_fallback_shows_in_the_job_resource() -> None:
         done = await wait_for(client, job["id"], lambda j: j["status"] == "done")
         again = await client.post("/v1/summaries", json={"url": SHORT})
     assert done["summarizer"] == "llm:fake-model" and sources(done) == {"extractive"}
-    assert done["error"] is None and done["tldr"]
+    assert done["error"] is None and done["tldr"] and done["tldr_source"] == "extractive"
     assert again.status_code == 202  # a fallback summary is not cached: the model is asked again
 
 
@@ -86,3 +109,9 @@ async def test_llm_request_without_a_configured_model_is_422() -> None:
     assert answer.status_code == 422 and answer.json()["error"]["code"] == "invalid_request"
     assert "LLM_BASE_URL" in answer.json()["error"]["message"]
     assert wrong.status_code == 422 and wrong.json()["error"]["code"] == "invalid_request"
+
+
+def test_summaries_cached_before_tldr_source_existed_take_their_summarizers() -> None:
+    old = {"title": None, "language_code": "en", "chunks": [], "tldr": "A TL;DR."}
+    assert _job_from_summary(Job(SHORT, ("en",)), old).tldr_source == "extractive"
+    assert _job_from_summary(Job(SHORT, ("en",), summarizer="llm:m"), old).tldr_source == "llm"

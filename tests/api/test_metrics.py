@@ -20,6 +20,7 @@ from tests.bot.fake_telegram import until
 from tests.bot.test_telegram import message
 from tests.bot.test_telegram import service as telegram_service
 from tests.conftest import free_port, serve
+from tests.fake_llm import FakeLLM
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -36,6 +37,8 @@ FAMILIES = {
     "ytsum_outbound_errors",
     "ytsum_outbound_rate_limited",
     "ytsum_youtube_errors",
+    "ytsum_llm_requests",
+    "ytsum_llm_tokens",
     "ytsum_event_loop_lag_seconds",
     "ytsum_degraded",
     "ytsum_cgroup_cpu_periods",
@@ -181,6 +184,33 @@ async def test_a_discord_ack_and_its_edits_are_counted() -> None:
         after = await scrape(svc.http)
     assert moved(before, after, "ytsum_ack_seconds_count", platform="discord") == 1
     assert moved(before, after, "ytsum_outbound_requests_total", platform="discord") >= 1
+
+
+async def test_an_llm_job_counts_its_calls_retries_tokens_and_chunks() -> None:
+    async with FakeLLM().running() as fake:
+        for _ in range(3):  # two first calls rate-limited, then one retry: that chunk falls back
+            fake.fail_next(429, retry_after="0")
+        app = create_app(
+            settings(llm_base_url=fake.url, llm_model="fake-model", llm_chunk_tokens=400, llm_max_retries=1),
+            InlineRunner(),
+        )
+        async with serve(app) as url, httpx.AsyncClient(base_url=url) as client:
+            before = await scrape(client)
+            job = (await client.post("/v1/summaries", json={"url": SHORT, "summarizer": "llm"})).json()
+            job = await wait_for(client, job["id"], lambda j: j["status"] == "done")
+            after = await scrape(client)
+            usage = app.state.engine.llm.client.usage
+    calls = len(fake.requests)
+    assert [c["source"] for c in job["chunks"]].count("extractive") == 1
+    assert moved(before, after, "ytsum_outbound_requests_total", platform="llm") == calls == usage["requests"]
+    assert moved(before, after, "ytsum_outbound_errors_total", platform="llm") == 3
+    assert moved(before, after, "ytsum_outbound_rate_limited_total", platform="llm") == 3
+    assert moved(before, after, "ytsum_llm_requests_total", outcome="ok") == calls - 3
+    assert moved(before, after, "ytsum_llm_requests_total", outcome="retried") == 2
+    assert moved(before, after, "ytsum_llm_requests_total", outcome="failed") == 1
+    for kind in ("prompt", "completion"):
+        assert moved(before, after, "ytsum_llm_tokens_total", kind=kind) == usage[f"{kind}_tokens"] > 0
+    assert moved(before, after, "ytsum_chunk_seconds_count") == job["progress"]["total"] > 1
 
 
 async def test_youtube_failures_are_counted_by_code() -> None:

@@ -328,3 +328,26 @@ async def test_lag_over_the_threshold_sheds_new_work_only() -> None:
         and "lag" in new.json()["error"]["message"]
     )
     assert "event_loop_lag" in ready["degraded"]
+
+
+async def test_flood_is_refused_cleanly_and_every_accepted_job_finishes() -> None:
+    runner = GatedRunner()
+    app = create_app(settings(queue_max=5, max_jobs_per_requester=1000, rate_limit=""), runner)
+    videos = ["LPZh9BOjkQs", *(f"flood{i:06d}" for i in range(59))]  # one real video, 59 without captions
+    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+        first = (await client.post("/v1/summaries", json={"url": videos[0]})).json()
+        await wait_for(client, first["id"], lambda j: j["status"] == "running")  # holds the only worker
+        answers = await asyncio.gather(*(client.post("/v1/summaries", json={"url": v}) for v in videos[1:]))
+        engine = app.state.engine
+        assert engine.queue.waiting == 5  # bounded: the queue never holds more than QUEUE_MAX
+        accepted = [a.json()["id"] for a in answers if a.status_code == 202]
+        refused = [a for a in answers if a.status_code == 503]
+        assert len(accepted) == 5 and len(refused) == 54
+        assert all(
+            a.json()["error"]["code"] == "busy" and int(a.headers["Retry-After"]) >= 5 for a in refused
+        )
+        assert len(engine.jobs) == 6  # refused requests leave nothing behind
+        runner.release(10)
+        for job_id in [first["id"], *accepted]:
+            job = await wait_for(client, job_id, lambda j: j["status"] in ("done", "failed"))
+            assert job["status"] == "done" or job["error"]["code"] == "no_transcript"

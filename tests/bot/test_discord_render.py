@@ -20,9 +20,10 @@ from bot.discord_render import (
     progress_message,
     summary_messages,
 )
+from bot.fallback import fallback_note
 from summarizer.engine import Engine, InlineRunner
 from summarizer.errors import SummaryError
-from summarizer.jobs import Job
+from summarizer.jobs import Job, JobStatus
 from summarizer.models import ChunkSummary, Point, moment_url
 from tests.conftest import TRANSCRIPTS
 
@@ -146,3 +147,78 @@ def test_failures_read_well_and_busy_says_when() -> None:
 def test_clock_and_escape() -> None:
     assert (clock(0), clock(754.9), clock(3725)) == ("0:00", "12:34", "1:02:05")
     assert escape("a  [b](c)\n*d*") == "a \\[b\\]\\(c\\) \\*d\\*"
+
+
+def llm_job(sources: str, tldr_source: str | None = None) -> Job:
+    """An LLM job with a chunk per letter of `sources` (l: the model wrote it, e: extractive fallback)."""
+    job = Job("dQw4w9WgXcQ", ("en",), summarizer="llm:m")
+    job.begin(len(sources), "en", "A title")
+    for i, letter in enumerate(sources):
+        point = Point(f"Point {i}.", i * 60.0, moment_url(job.video_id, i * 60))
+        job.add_chunk(
+            ChunkSummary(i, i * 60.0, i * 60.0 + 60, [point], "llm" if letter == "l" else "extractive")
+        )
+    if tldr_source:
+        job.finish("The TL;DR.", tldr_source)
+    return job
+
+
+@pytest.mark.parametrize(
+    ("sources", "tldr_source", "said"),
+    [
+        ("llll", "llm", None),
+        ("lell", None, "part 2"),
+        ("elle", "llm", "parts 1 and 4"),
+        ("eeel", "extractive", "parts 1, 2 and 3, the TL;DR"),
+        ("eeee", "extractive", "all parts, the TL;DR"),
+        ("eeeeeellll", None, "6 of 10 parts"),
+        ("llll", "extractive", "the TL;DR"),
+    ],
+)
+def test_the_fallback_note_names_what_the_model_did_not_write(
+    sources: str, tldr_source: str | None, said: str | None
+) -> None:
+    expected = said and f"Summarized without the language model (the provider failed): {said}."
+    assert fallback_note(llm_job(sources, tldr_source)) == expected
+
+
+def test_progress_and_summary_say_which_parts_fell_back() -> None:
+    job = llm_job("lel")
+    job.total = 4
+    point = Point("Being written.", 190.0, moment_url(job.video_id, 190))
+    job.set_partial(ChunkSummary(3, 180.0, 240.0, [point], "llm"))
+    message = progress_message(job)
+    note = "*Summarized without the language model \\(the provider failed\\): part 2.*"
+    assert message["content"].split("\n") == ["Working on A title… 3/4 parts", note]
+    assert message["embeds"][0]["description"].split("\n")[-2:] == [
+        "[2:00](https://youtu.be/dQw4w9WgXcQ?t=120) Point 2.",
+        "[3:10](https://youtu.be/dQw4w9WgXcQ?t=190) Being written.",
+    ]
+    job.add_chunk(job.partial)
+    job.finish("The TL;DR.", "llm")
+    [summary] = summary_messages(job)
+    assert summary["embeds"][0]["description"].split("\n")[:5] == [
+        "**TL;DR** The TL;DR.",
+        "",
+        note,
+        "",
+        "**Key points**",
+    ]
+    assert "language model" not in str(progress_message(llm_job("ll"))) + str(
+        summary_messages(hostile_job(3, 10))
+    )
+
+
+def test_limits_hold_with_the_note_and_a_partial_chunk() -> None:
+    job = hostile_job(300, 800)
+    job.summarizer = "llm:m"  # every part extractive: the note says so
+    messages = summary_messages(job)
+    assert "without the language model" in messages[0]["embeds"][0]["description"]
+    for message in messages:
+        check_limits(message)
+    assert len(point_lines(messages)) == 300
+    job.status = JobStatus.RUNNING
+    job.set_partial(job.chunks[-1])
+    progress = progress_message(job)
+    check_limits(progress)
+    assert "without the language model" in progress["content"]

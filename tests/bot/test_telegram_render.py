@@ -23,15 +23,21 @@ from summarizer.models import ChunkSummary, Point, moment_url
 VIDEO = "dQw4w9WgXcQ"
 
 
-def job_with(points_per_chunk: list[list[str]], title: str | None = "A <b>title</b> & more") -> Job:
-    job = Job(VIDEO, ("en",))
+def chunk(index: int, texts: list[str], source: str = "extractive") -> ChunkSummary:
+    start = index * 300.0
+    points = [Point(text, start + 10 * n, moment_url(VIDEO, start + 10 * n)) for n, text in enumerate(texts)]
+    return ChunkSummary(index, start, start + 300, points, source)
+
+
+def job_with(
+    points_per_chunk: list[list[str]],
+    title: str | None = "A <b>title</b> & more",
+    summarizer: str = "extractive",
+) -> Job:
+    job = Job(VIDEO, ("en",), summarizer=summarizer)
     job.begin(len(points_per_chunk) + 1, "en", title)
     for index, texts in enumerate(points_per_chunk):
-        start = index * 300.0
-        points = [
-            Point(text, start + 10 * n, moment_url(VIDEO, start + 10 * n)) for n, text in enumerate(texts)
-        ]
-        job.add_chunk(ChunkSummary(index, start, start + 300, points))
+        job.add_chunk(chunk(index, texts))
     return job
 
 
@@ -59,12 +65,43 @@ def test_progress_shows_parts_and_points_so_far_escaped() -> None:
     ]
 
 
-def test_progress_with_too_many_points_keeps_the_newest_within_the_limit() -> None:
-    job = job_with([[f"point {c}-{n} " + "word " * 39 + "end" for n in range(3)] for c in range(40)])
+@pytest.mark.parametrize("summarizer", ["extractive", "llm:m"])  # llm: with the fallback note, a line more
+def test_progress_with_too_many_points_keeps_the_newest_within_the_limit(summarizer: str) -> None:
+    texts = [[f"point {c}-{n} " + "word " * 39 + "end" for n in range(3)] for c in range(40)]
+    job = job_with(texts, summarizer=summarizer)
+    job.set_partial(chunk(40, ["being written " + "word " * 39 + "end"], "llm"))
     text = render_progress(job)
     assert utf16_len(text) <= MAX_LENGTH
     lines = text.splitlines()
-    assert lines[2] == "…" and lines[-1].endswith("point 39-2 " + "word " * 39 + "end")
+    head = 2 if summarizer == "extractive" else 3
+    assert lines[head] == "…" and lines[-1].endswith("being written " + "word " * 39 + "end")
+    assert lines[-2].endswith("point 39-2 " + "word " * 39 + "end")
+
+
+def test_progress_shows_the_chunk_being_written_after_the_finished_ones() -> None:
+    job = job_with([["one"]], summarizer="llm:m")
+    job.chunks[0].source = "llm"
+    job.set_partial(chunk(1, ["so far <b>"], "llm"))
+    assert render_progress(job).splitlines()[2:] == [
+        f'• <a href="https://youtu.be/{VIDEO}?t=0">0:00</a> one',
+        f'• <a href="https://youtu.be/{VIDEO}?t=300">5:00</a> so far &lt;b&gt;',
+    ]
+
+
+def test_parts_the_model_did_not_write_are_named_in_progress_and_final() -> None:
+    job = job_with([["one"], ["two"], ["three"], ["four"], ["five"]], summarizer="llm:m")
+    for summary in job.chunks:
+        summary.source = "llm"
+    assert "without the language model" not in render_progress(job)
+    job.chunks[3].source = job.chunks[4].source = "extractive"
+    note = "<i>Summarized without the language model (the provider failed): parts 4 and 5.</i>"
+    assert render_progress(job).splitlines()[1] == note
+    job.finish("TL;DR.", "extractive")
+    [text] = render_final(job)
+    assert text.splitlines()[4:8] == ["", note.replace("5.", "5, the TL;DR."), "", "<b>Key points</b>"]
+    plain = job_with([["one"]])
+    plain.finish("TL;DR.")
+    assert "language model" not in render_final(plain)[0] + render_progress(plain)
 
 
 def test_final_has_the_head_then_every_point_linked_to_its_moment() -> None:
