@@ -92,9 +92,10 @@ class Engine:
     async def start(self) -> None:
         await self.cache.check()  # an unreachable Redis is logged and flagged now, not at the first request
         if isinstance(self.runner, WorkerProcess):
-            # The child's imports (sumy, ~0.33 CPU-s) are started a while after start-up, or by the first
-            # job, whichever comes first: started at once they shared the cold start's 0.1 CPU with the
-            # web process's first ack (0.65 CPU-s to the first Telegram ack, docs/benchmarks.md).
+            # The child's imports (sumy, ~0.33 CPU-s) start a while after start-up, or with the first job,
+            # whichever comes first: started at once they shared the cold start's 0.1 CPU with the first
+            # ack. First Telegram ack after start: 6.44 -> 4.8 s wall, 0.654 -> 0.488 CPU-s (median,
+            # docs/benchmarks.md); the first job pays instead (2.9 -> 4.3 s).
             self._worker_timer = asyncio.get_running_loop().call_later(
                 self.settings.worker_start_delay, self.runner.start
             )
