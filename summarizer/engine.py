@@ -19,6 +19,7 @@ from summarizer.chunking import prepare
 from summarizer.circuit import CircuitBreaker
 from summarizer.errors import SummaryError
 from summarizer.extractive import make_tldr, summarize_chunk
+from summarizer.job_store import RedisJobStore
 from summarizer.jobs import Job, JobStatus, JobStore, chunk_from_dict, chunk_to_dict
 from summarizer.llm import ChatClient
 from summarizer.models import Transcript
@@ -57,6 +58,13 @@ class Engine:
         self.cache = cache
         self.runner = runner
         self.jobs = JobStore(settings.jobs_kept)
+        # With Redis, every job is checkpointed there: found by any process, resumed after a restart.
+        self.store = (
+            RedisJobStore(settings.redis_url, settings.job_state_ttl, settings.job_lease_seconds)
+            if settings.redis_url
+            else None
+        )
+        self.resumed: list[Job] = []  # jobs an earlier process left unfinished, run again by this one
         self._worker_timer: asyncio.TimerHandle | None = None
         # Why new work should be refused now (e.g. event-loop lag), or None; the app sets it.
         self.overloaded: Callable[[], str | None] = lambda: None
@@ -98,10 +106,25 @@ class Engine:
             self._worker_timer = asyncio.get_running_loop().call_later(
                 self.settings.worker_start_delay, self.runner.start
             )
+        if self.store is not None:
+            self.resumed = [self._resume(job) for job in await self.store.claim_orphans()]
+            self.store.start()
         self.queue.start()
 
+    def _resume(self, job: Job) -> Job:
+        """Queue an unfinished job of an earlier process again (it skips the chunks already done)."""
+        log.info("resuming job %s for video %s at chunk %d", job.id, job.video_id, len(job.chunks))
+        try:
+            job = self.queue.submit(job)
+        except SummaryError as error:
+            job.fail(error)
+        return self._remember(job)
+
     async def stop(self) -> None:
+        """Stop taking and running work; with Redis, unfinished jobs stay checkpointed for the next process."""
         await self.queue.stop()
+        if self.store is not None:
+            await self.store.close()
         if self._worker_timer is not None:
             self._worker_timer.cancel()
         if isinstance(self.runner, WorkerProcess):
@@ -160,11 +183,16 @@ class Engine:
             )
         return self.llm.name, languages[0] if languages else None
 
-    def get(self, job_id: str) -> Job | None:
-        return self.jobs.get(job_id)
+    async def get(self, job_id: str) -> Job | None:
+        """A job of this process, or (with Redis) as another process or an earlier one last saved it."""
+        if (job := self.jobs.get(job_id)) is None and self.store is not None:
+            job = await self.store.load(job_id)
+        return job
 
     def _remember(self, job: Job) -> Job:
         self.jobs.add(job)
+        if self.store is not None:
+            self.store.track(job)
         return job
 
     async def _run(self, job: Job) -> None:
@@ -211,10 +239,12 @@ class Engine:
             raise SummaryError("no_transcript", "The captions of this video are empty.")
         lang = transcript.language_code
         job.begin(len(chunks), lang, transcript.title)
+        # Chunks are deterministic (same transcript and settings): a resumed job skips those already done.
+        todo = chunks[len(job.chunks) :]
         if llm:
-            tldr, tldr_source = await llm.summarize(job, chunks, lang)
+            tldr, tldr_source = await llm.summarize(job, todo, lang)
         else:
-            for chunk in chunks:
+            for chunk in todo:
                 chunk_began = time.monotonic()
                 job.add_chunk(
                     await self.runner.run(
