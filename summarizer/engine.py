@@ -115,7 +115,8 @@ class Engine:
         """Queue an unfinished job of an earlier process again (it skips the chunks already done)."""
         log.info("resuming job %s for video %s at chunk %d", job.id, job.video_id, len(job.chunks))
         try:
-            job = self.queue.submit(job)
+            if self.queue.submit(job) is not job:  # two dead processes ran the same video: one is enough
+                job.fail(SummaryError("busy", "This video was being summarized twice; please ask again."))
         except SummaryError as error:
             job.fail(error)
         return self._remember(job)

@@ -84,7 +84,7 @@ def job_from_state(state: dict[str, Any], transcript: Transcript | None = None) 
 class RedisJobStore:
     """Writes every job it tracks to Redis as it changes and holds the leases of this process's live jobs.
 
-    Redis failures are logged and otherwise ignored: the job goes on in memory, unsaved.
+    Redis failures are logged (once per outage) and otherwise ignored: the job goes on in memory, unsaved.
     """
 
     def __init__(self, url: str, ttl: int, lease: float) -> None:
@@ -96,6 +96,7 @@ class RedisJobStore:
         self._owner = secrets.token_hex(8)
         self._trackers: dict[str, asyncio.Task[None]] = {}
         self._heartbeat: asyncio.Task[None] | None = None
+        self._down = False
 
     def start(self) -> None:
         self._heartbeat = asyncio.create_task(self._renew_leases(), name="job-leases")
@@ -126,10 +127,14 @@ class RedisJobStore:
         return await self._safely(self._claim_orphans) or []
 
     async def _follow(self, job: Job) -> None:
+        saved = None
         try:
             async for current in job.changes():
                 assert current is not None
-                await self._safely(self._save, current)
+                # Only the partial chunk (not saved) may have changed: a model streams it many times a second.
+                if (shown := (current.status, len(current.chunks), current.total)) != saved:
+                    saved = shown
+                    await self._safely(self._save, current)
         finally:
             if job.finished:
                 self._trackers.pop(job.id, None)
@@ -188,7 +193,13 @@ class RedisJobStore:
 
     async def _safely(self, call: Any, *args: Any) -> Any:
         try:
-            return await call(*args)
+            result = await call(*args)
         except (RedisError, OSError) as error:
-            log.warning("job state in Redis unavailable (%s): going on from memory", error)
+            if not self._down:
+                log.warning("job state in Redis unavailable (%s): jobs go on in memory, unsaved", error)
+                self._down = True
             return None
+        if self._down:
+            log.warning("Redis is reachable again: job state is saved again")
+            self._down = False
+        return result

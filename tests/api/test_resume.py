@@ -18,7 +18,7 @@ import redis.asyncio as aredis
 
 from api.main import create_app
 from api.settings import Settings
-from summarizer.cache import unpack
+from summarizer.cache import pack, unpack
 from summarizer.engine import InlineRunner
 from summarizer.errors import SummaryError
 from summarizer.extractive import summarize_chunk
@@ -202,3 +202,23 @@ async def test_a_job_whose_process_lives_is_not_taken_over(redis_url: str) -> No
         runner.release(6)
         assert (await finished(first, job["id"]))["id"] == job["id"]
     assert (runner.calls, other.calls) == (6, 0)
+
+
+async def test_two_orphans_for_the_same_video_run_once(redis_url: str) -> None:
+    """Two dead instances each had the video queued: the next process runs it once, fails the twin."""
+    jobs = [Job(MEDIUM, ("en",), f"ip:{n}") for n in range(2)]
+    async with aredis.from_url(redis_url) as client:
+        for job in jobs:
+            await client.hset(job_key(job.id), "state", pack(job_state(job)))
+            await client.sadd(LIVE, job.id)
+    runner = CountingRunner()
+    async with service(redis_url, runner) as client:
+
+        async def both_ended() -> list[dict[str, Any]] | None:
+            seen = [(await client.get(f"/v1/summaries/{job.id}")).json() for job in jobs]
+            return seen if all(j["status"] in ("done", "failed") for j in seen) else None
+
+        seen = await eventually(both_ended, "both resumed jobs ended")
+    assert sorted(j["status"] for j in seen) == ["done", "failed"]
+    assert next(j for j in seen if j["status"] == "failed")["error"]["code"] == "busy"
+    assert runner.calls == 6
