@@ -52,7 +52,15 @@ class InlineRunner:
 class Engine:
     """Summary requests in, jobs out; see the module docstring for the path of a job."""
 
-    def __init__(self, settings: Settings, source: TranscriptSource, cache: Cache, runner: Runner) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        source: TranscriptSource,
+        cache: Cache,
+        runner: Runner,
+        durable: bool = True,
+    ) -> None:
+        """`durable=False` (the CLI): its jobs are neither kept in Redis nor does it resume others'."""
         self.settings = settings
         self.source = source
         self.cache = cache
@@ -61,7 +69,7 @@ class Engine:
         # With Redis, every job is checkpointed there: found by any process, resumed after a restart.
         self.store = (
             RedisJobStore(settings.redis_url, settings.job_state_ttl, settings.job_lease_seconds)
-            if settings.redis_url
+            if settings.redis_url and durable
             else None
         )
         self.resumed: list[Job] = []  # jobs an earlier process left unfinished, run again by this one
@@ -79,7 +87,7 @@ class Engine:
         self.llm = _llm_summarizer(settings, runner)
 
     @classmethod
-    def from_settings(cls, settings: Settings, runner: Runner | None = None) -> Engine:
+    def from_settings(cls, settings: Settings, runner: Runner | None = None, durable: bool = True) -> Engine:
         source: TranscriptSource = (
             FolderSource(settings.transcript_dir)
             if settings.transcript_dir
@@ -95,7 +103,7 @@ class Engine:
             if settings.redis_url
             else memory_cache(max_keys=settings.cache_max_keys, **ttls)
         )
-        return cls(settings, source, cache, runner or WorkerProcess(settings.summarizer_cpu_share))
+        return cls(settings, source, cache, runner or WorkerProcess(settings.summarizer_cpu_share), durable)
 
     async def start(self) -> None:
         await self.cache.check()  # an unreachable Redis is logged and flagged now, not at the first request

@@ -19,7 +19,7 @@ import redis.asyncio as aredis
 from api.main import create_app
 from api.settings import Settings
 from summarizer.cache import pack, unpack
-from summarizer.engine import InlineRunner
+from summarizer.engine import Engine, InlineRunner
 from summarizer.errors import SummaryError
 from summarizer.extractive import summarize_chunk
 from summarizer.job_store import LIVE, job_from_state, job_key, job_state, lease_key
@@ -222,3 +222,22 @@ async def test_two_orphans_for_the_same_video_run_once(redis_url: str) -> None:
     assert sorted(j["status"] for j in seen) == ["done", "failed"]
     assert next(j for j in seen if j["status"] == "failed")["error"]["code"] == "busy"
     assert runner.calls == 6
+
+
+async def test_the_cli_neither_keeps_its_jobs_in_redis_nor_resumes_others(redis_url: str) -> None:
+    orphan = Job(MEDIUM, ("en",), "ip:1")
+    async with aredis.from_url(redis_url) as client:
+        await client.hset(job_key(orphan.id), "state", pack(job_state(orphan)))
+        await client.sadd(LIVE, orphan.id)
+        settings = Settings(redis_url=redis_url, transcript_dir=str(TRANSCRIPTS))
+        engine = Engine.from_settings(settings, InlineRunner(), durable=False)
+        await engine.start()
+        try:
+            job, _ = await engine.submit("LPZh9BOjkQs", requester="cli")
+            async for _ in job.changes():
+                pass
+        finally:
+            await engine.stop()
+        assert (engine.resumed, job.status) == ([], "done")
+        assert await client.smembers(LIVE) == {orphan.id.encode()}
+        assert not await client.exists(job_key(job.id))
