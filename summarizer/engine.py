@@ -73,7 +73,6 @@ class Engine:
             else None
         )
         self.resumed: list[Job] = []  # jobs an earlier process left unfinished, run again by this one
-        self._worker_timer: asyncio.TimerHandle | None = None
         # Why new work should be refused now (e.g. event-loop lag), or None; the app sets it.
         self.overloaded: Callable[[], str | None] = lambda: None
         self.rate_limiter = RateLimiter(settings.rate_limit, settings.redis_url)
@@ -103,17 +102,21 @@ class Engine:
             if settings.redis_url
             else memory_cache(max_keys=settings.cache_max_keys, **ttls)
         )
-        return cls(settings, source, cache, runner or WorkerProcess(settings.summarizer_cpu_share), durable)
+        return cls(
+            settings,
+            source,
+            cache,
+            runner or WorkerProcess(settings.summarizer_cpu_share, settings.worker_idle_seconds),
+            durable,
+        )
 
     async def start(self) -> None:
         await self.cache.check()  # an unreachable Redis is logged and flagged now, not at the first request
-        if isinstance(self.runner, WorkerProcess):
-            # The child's imports (sumy, ~0.33 CPU-s) are started a while after start-up, or by the first
-            # job, whichever comes first: started at once they shared the cold start's 0.1 CPU with the
-            # web process's first ack (0.65 CPU-s to the first Telegram ack, docs/benchmarks.md).
-            self._worker_timer = asyncio.get_running_loop().call_later(
-                self.settings.worker_start_delay, self.runner.start
-            )
+        # The summarizer process starts with the first job, not with the service: started at once, its
+        # imports (sumy, ~0.33 CPU-s) shared the cold start's 0.1 CPU with the first ack. First Telegram
+        # ack after start: 6.44 -> 4.8 s wall, 0.654 -> 0.488 CPU-s (median, docs/benchmarks.md); the first
+        # job pays instead (2.9 -> 4.3 s). It ends after WORKER_IDLE_SECONDS without work: RSS of the service
+        # 66 MiB idle after start, 149 MiB with the child, 80 MiB once it ended (/proc VmRSS, no cgroup).
         if self.store is not None:
             self.resumed = [self._resume(job) for job in await self.store.claim_orphans()]
             self.store.start()
@@ -134,8 +137,6 @@ class Engine:
         await self.queue.stop()
         if self.store is not None:
             await self.store.close()
-        if self._worker_timer is not None:
-            self._worker_timer.cancel()
         if isinstance(self.runner, WorkerProcess):
             await self.runner.stop()
         if self.llm is not None:

@@ -66,9 +66,16 @@ def _paced(fn: Callable[..., T], *args: Any) -> T:
 class WorkerProcess:
     """One child process (nice 19, paced to `cpu_share` of the cgroup's CPU quota) running picklable functions."""
 
-    def __init__(self, cpu_share: float = 0.5) -> None:
+    def __init__(self, cpu_share: float = 0.5, idle_seconds: float = 600.0) -> None:
         self._cpu_share = cpu_share
+        self._idle_seconds = idle_seconds
         self._pool: ProcessPoolExecutor | None = None
+        self._running = 0
+        self._idle_timer: asyncio.TimerHandle | None = None
+
+    @property
+    def alive(self) -> bool:
+        return self._pool is not None
 
     def start(self) -> None:
         """Start the child now (if it is not running), so its imports are done before a job needs them."""
@@ -85,19 +92,39 @@ class WorkerProcess:
         self._pool.submit(int)  # starts the child and its initializer in the background
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run `fn(*args)` in the child; a crashed child is replaced and the error re-raised."""
+        """Run `fn(*args)` in the child (started on demand); a crashed child is replaced, the error re-raised."""
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
         if self._pool is None:
             self.start()
         assert self._pool is not None
+        pool = self._pool
+        self._running += 1
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, _paced, fn, *args)
+            return await asyncio.get_running_loop().run_in_executor(pool, _paced, fn, *args)
         except BrokenProcessPool:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            if self._pool is pool:
+                self._pool = None
             raise
+        finally:
+            self._running -= 1
+            if not self._running and self._pool is not None:
+                self._idle_timer = asyncio.get_running_loop().call_later(self._idle_seconds, self._end_idle)
+
+    def _end_idle(self) -> None:
+        """End a child that had nothing to do for `idle_seconds`: its ~70 MiB of RSS back (it restarts
+        with the next job, paying its imports, ~0.33 CPU-s, again)."""
+        self._idle_timer = None
+        if self._pool is not None and not self._running:
+            pool, self._pool = self._pool, None
+            pool.shutdown(wait=False)
 
     async def stop(self) -> None:
         """Let the current step finish, then end the child (a thread waits, not the event loop)."""
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -85,3 +86,18 @@ def test_child_ends_when_the_web_process_is_killed(tmp_path: Path) -> None:
     else:
         os.kill(child, signal.SIGKILL)
         raise AssertionError("the worker process outlived the web process")
+
+
+async def test_an_idle_child_ends_and_the_next_job_starts_a_new_one() -> None:
+    worker = WorkerProcess(idle_seconds=0.2)
+    try:
+        first = await worker.run(os.getpid)
+        assert worker.alive
+        for _ in range(100):  # the idle timer fires 0.2 s after the last step
+            if not worker.alive:
+                break
+            await asyncio.sleep(0.05)
+        assert not worker.alive
+        assert await worker.run(os.getpid) != first
+    finally:
+        await worker.stop()
