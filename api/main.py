@@ -45,6 +45,12 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
             settings.callback_give_up_after,
         )
         app.state.discord = discord.start(settings)
+        for job in engine.resumed:  # REST callbacks of jobs an earlier process left unfinished
+            for delivery in job.callbacks:
+                if delivery.state == "pending":
+                    app.state.background.spawn(
+                        app.state.callbacks.deliver(job, delivery), f"callback-{job.id}"
+                    )
         await telegram.start(app, settings)
         try:
             yield

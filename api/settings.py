@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     rate_limit: str = "20/minute;200/hour"
     job_timeout: float = 900.0
     jobs_kept: int = 1000
+    # With Redis: finished jobs' state is kept this long; a live job's lease (renewed every third of it)
+    # expires this long after its process died, and the job is then resumed by the next process to start.
+    job_state_ttl: int = 86400
+    job_lease_seconds: float = 15.0
 
     # Summaries. The summarizer process may use this share of the cgroup's CPU quota (0 or 1 = no pacing).
     summarizer_cpu_share: float = 0.5

@@ -109,8 +109,8 @@ async def create_summary(
     return json_response(job.to_dict(), 200 if finished else 202)
 
 
-def _job_or_404(engine: Engine, job_id: str) -> Job:
-    if (job := engine.get(job_id)) is None:
+async def _job_or_404(engine: Engine, job_id: str) -> Job:
+    if (job := await engine.get(job_id)) is None:
         raise SummaryError("not_found", f"No summary job with id {job_id!r}.")
     return job
 
@@ -122,7 +122,7 @@ def _job_or_404(engine: Engine, job_id: str) -> Job:
 )
 async def read_summary(job_id: str, engine: EngineDep) -> Response:
     """The job: status, progress, the chunks finished so far, the TL;DR once done."""
-    return json_response(_job_or_404(engine, job_id).to_dict())
+    return json_response((await _job_or_404(engine, job_id)).to_dict())
 
 
 def _event(name: str, data: object) -> bytes:
@@ -163,6 +163,6 @@ async def job_events(job: Job) -> AsyncIterator[bytes]:
 )
 async def summary_events(job_id: str, engine: EngineDep) -> Response:
     """Follow a job as server-sent events."""
-    job = _job_or_404(engine, job_id)
+    job = await _job_or_404(engine, job_id)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(job_events(job), media_type="text/event-stream", headers=headers)

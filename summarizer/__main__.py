@@ -40,7 +40,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 async def summarize(args: argparse.Namespace) -> Job:
     settings = Settings(**({"transcript_dir": args.transcript_dir} if args.transcript_dir else {}))
-    engine = Engine.from_settings(settings, runner=InlineRunner())
+    engine = Engine.from_settings(settings, runner=InlineRunner(), durable=False)
     await engine.start()
     try:
         job, _ = await engine.submit(parse_video_id(args.video), args.languages, requester="cli")

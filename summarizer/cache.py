@@ -15,7 +15,6 @@ import logging
 import time
 import zlib
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
 from typing import Any
 
 import orjson
@@ -26,7 +25,7 @@ from redis.asyncio.connection import parse_url
 from redis.exceptions import RedisError
 
 from summarizer.errors import SummaryError
-from summarizer.models import Snippet, Transcript
+from summarizer.models import Transcript
 from summarizer.telemetry import cache_lookup
 
 log = logging.getLogger(__name__)
@@ -225,17 +224,11 @@ class Cache:
     async def get_transcript(self, video_id: str, languages: tuple[str, ...]) -> Transcript | None:
         data = await self.backend.get(self._key("transcript", video_id, languages))
         cache_lookup("transcript", data)
-        if data is None:
-            return None
-        snippets = [Snippet(*s) for s in data.pop("snippets")]
-        return Transcript(snippets=snippets, **data)
+        return None if data is None else Transcript.from_dict(data)
 
     async def set_transcript(self, languages: tuple[str, ...], transcript: Transcript) -> None:
-        data = asdict(transcript)
-        # Snippets as [text, start, duration] triples: a third smaller than objects with keys.
-        data["snippets"] = [(s.text, s.start, s.duration) for s in transcript.snippets]
         key = self._key("transcript", transcript.video_id, languages)
-        await self.backend.set(key, data, ttl=self._transcript_ttl)
+        await self.backend.set(key, transcript.to_dict(), ttl=self._transcript_ttl)
 
     async def get_failure(self, video_id: str, languages: tuple[str, ...]) -> SummaryError | None:
         data = await self.backend.get(self._key("failure", video_id, languages))

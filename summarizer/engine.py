@@ -19,6 +19,7 @@ from summarizer.chunking import prepare
 from summarizer.circuit import CircuitBreaker
 from summarizer.errors import SummaryError
 from summarizer.extractive import make_tldr, summarize_chunk
+from summarizer.job_store import RedisJobStore
 from summarizer.jobs import Job, JobStatus, JobStore, chunk_from_dict, chunk_to_dict
 from summarizer.llm import ChatClient
 from summarizer.models import Transcript
@@ -51,12 +52,27 @@ class InlineRunner:
 class Engine:
     """Summary requests in, jobs out; see the module docstring for the path of a job."""
 
-    def __init__(self, settings: Settings, source: TranscriptSource, cache: Cache, runner: Runner) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        source: TranscriptSource,
+        cache: Cache,
+        runner: Runner,
+        durable: bool = True,
+    ) -> None:
+        """`durable=False` (the CLI): its jobs are neither kept in Redis nor does it resume others'."""
         self.settings = settings
         self.source = source
         self.cache = cache
         self.runner = runner
         self.jobs = JobStore(settings.jobs_kept)
+        # With Redis, every job is checkpointed there: found by any process, resumed after a restart.
+        self.store = (
+            RedisJobStore(settings.redis_url, settings.job_state_ttl, settings.job_lease_seconds)
+            if settings.redis_url and durable
+            else None
+        )
+        self.resumed: list[Job] = []  # jobs an earlier process left unfinished, run again by this one
         # Why new work should be refused now (e.g. event-loop lag), or None; the app sets it.
         self.overloaded: Callable[[], str | None] = lambda: None
         self.rate_limiter = RateLimiter(settings.rate_limit, settings.redis_url)
@@ -70,7 +86,7 @@ class Engine:
         self.llm = _llm_summarizer(settings, runner)
 
     @classmethod
-    def from_settings(cls, settings: Settings, runner: Runner | None = None) -> Engine:
+    def from_settings(cls, settings: Settings, runner: Runner | None = None, durable: bool = True) -> Engine:
         source: TranscriptSource = (
             FolderSource(settings.transcript_dir)
             if settings.transcript_dir
@@ -91,6 +107,7 @@ class Engine:
             source,
             cache,
             runner or WorkerProcess(settings.summarizer_cpu_share, settings.worker_idle_seconds),
+            durable,
         )
 
     async def start(self) -> None:
@@ -100,10 +117,26 @@ class Engine:
         # ack after start: 6.44 -> 4.8 s wall, 0.654 -> 0.488 CPU-s (median, docs/benchmarks.md); the first
         # job pays instead (2.9 -> 4.3 s). It ends after WORKER_IDLE_SECONDS without work: RSS of the service
         # 66 MiB idle after start, 149 MiB with the child, 80 MiB once it ended (/proc VmRSS, no cgroup).
+        if self.store is not None:
+            self.resumed = [self._resume(job) for job in await self.store.claim_orphans()]
+            self.store.start()
         self.queue.start()
 
+    def _resume(self, job: Job) -> Job:
+        """Queue an unfinished job of an earlier process again (it skips the chunks already done)."""
+        log.info("resuming job %s for video %s at chunk %d", job.id, job.video_id, len(job.chunks))
+        try:
+            if self.queue.submit(job) is not job:  # two dead processes ran the same video: one is enough
+                job.fail(SummaryError("busy", "This video was being summarized twice; please ask again."))
+        except SummaryError as error:
+            job.fail(error)
+        return self._remember(job)
+
     async def stop(self) -> None:
+        """Stop taking and running work; with Redis, unfinished jobs stay checkpointed for the next process."""
         await self.queue.stop()
+        if self.store is not None:
+            await self.store.close()
         if isinstance(self.runner, WorkerProcess):
             await self.runner.stop()
         if self.llm is not None:
@@ -160,11 +193,16 @@ class Engine:
             )
         return self.llm.name, languages[0] if languages else None
 
-    def get(self, job_id: str) -> Job | None:
-        return self.jobs.get(job_id)
+    async def get(self, job_id: str) -> Job | None:
+        """A job of this process, or (with Redis) as another process or an earlier one last saved it."""
+        if (job := self.jobs.get(job_id)) is None and self.store is not None:
+            job = await self.store.load(job_id)
+        return job
 
     def _remember(self, job: Job) -> Job:
         self.jobs.add(job)
+        if self.store is not None:
+            self.store.track(job)
         return job
 
     async def _run(self, job: Job) -> None:
@@ -211,10 +249,12 @@ class Engine:
             raise SummaryError("no_transcript", "The captions of this video are empty.")
         lang = transcript.language_code
         job.begin(len(chunks), lang, transcript.title)
+        # Chunks are deterministic (same transcript and settings): a resumed job skips those already done.
+        todo = chunks[len(job.chunks) :]
         if llm:
-            tldr, tldr_source = await llm.summarize(job, chunks, lang)
+            tldr, tldr_source = await llm.summarize(job, todo, lang)
         else:
-            for chunk in chunks:
+            for chunk in todo:
                 chunk_began = time.monotonic()
                 job.add_chunk(
                     await self.runner.run(

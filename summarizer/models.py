@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,19 @@ class Transcript:
     def duration(self) -> float:
         """Seconds from 0 to the end of the last snippet."""
         return max((s.start + s.duration for s in self.snippets), default=0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        """As stored (cache, job state): snippets as `[text, start, duration]`, a third smaller than objects."""
+        data = asdict(self)
+        data["snippets"] = [(s.text, s.start, s.duration) for s in self.snippets]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Transcript:
+        return cls(
+            snippets=[Snippet(*s) for s in data["snippets"]],
+            **{k: v for k, v in data.items() if k != "snippets"},
+        )
 
 
 @dataclass(frozen=True, slots=True)
