@@ -276,10 +276,11 @@ async def main_server(ctx: Context, target: str) -> None:
         await server.wait_healthy(ctx.client)
         sampler = Sampler(server)
         try:
-            first = ctx.plan.classes["short"][0]
-            await summary_run(ctx, server, target, ctx.transcripts.alias(first), "summary.first", sampler)
+            # Idle as after a start-up (or after WORKER_IDLE_SECONDS without work): before any job.
             await server.settle()
             ctx.results.add(target, "memory.idle_mb", server.rss_mb()[0])
+            first = ctx.plan.classes["short"][0]
+            await summary_run(ctx, server, target, ctx.transcripts.alias(first), "summary.first", sampler)
             job_id = await summaries(ctx, server, target, sampler)
             await cache_hits(ctx, server, target, job_id)
             await acks_idle(ctx, server, target)
