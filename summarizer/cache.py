@@ -1,7 +1,7 @@
 """Finished summaries, fetched transcripts and short-lived failures, cached with aiocache.
 
-Memory by default (bounded), values stored as orjson bytes: a 3.5-hour transcript is 0.5 MB as JSON but
-several MB as Python objects.
+Memory by default (bounded), values stored as orjson bytes: the 3.5-hour transcript cdiD-9MMpb0 is 312 KB
+cached this way against 1.1 MB held as a `Transcript` of Python objects (tracemalloc).
 
 With `REDIS_URL` the values live in Redis (aiocache's Redis backend) behind a small memory layer
 (`RedisLayers`), packed once as zlib-compressed orjson. Measured on tests/data/transcripts (zlib level 6):
