@@ -12,7 +12,7 @@ from functools import partial
 
 from fastapi import FastAPI
 
-from api import discord, health, metrics, summaries, telegram
+from api import discord, health, metrics, sinks, summaries, telegram
 from api.background import BackgroundTasks
 from api.body_limit import BodyLimitMiddleware
 from api.errors import install_error_handlers
@@ -33,10 +33,6 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.monitor = Monitor(own_cgroup())
         app.state.monitor.start()
-        engine = Engine.from_settings(settings, runner)
-        engine.overloaded = partial(app.state.monitor.overload, settings.readyz_max_loop_lag)
-        await engine.start()
-        app.state.engine = engine
         app.state.background = BackgroundTasks()
         app.state.callbacks = CallbackSender(
             settings.callback_secret,
@@ -45,13 +41,12 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
             settings.callback_give_up_after,
         )
         app.state.discord = discord.start(settings)
-        for job in engine.resumed:  # REST callbacks of jobs an earlier process left unfinished
-            for delivery in job.callbacks:
-                if delivery.state == "pending":
-                    app.state.background.spawn(
-                        app.state.callbacks.deliver(job, delivery), f"callback-{job.id}"
-                    )
         await telegram.start(app, settings)
+        engine = Engine.from_settings(settings, runner)
+        engine.overloaded = partial(app.state.monitor.overload, settings.readyz_max_loop_lag)
+        engine.on_sink = partial(sinks.start, app)
+        app.state.engine = engine
+        await engine.start()  # shows again what a process that is gone was showing: the clients come first
         try:
             yield
         finally:

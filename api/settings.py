@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     # expires this long after its process died, and the job is then resumed by the next process to start.
     job_state_ttl: int = 86400
     job_lease_seconds: float = 15.0
+    # With Redis: whether this web process also runs queued jobs (off when `python -m summarizer worker`
+    # processes do), and how often a worker asks Redis for new jobs (arq polls; it has no blocking pop).
+    run_worker: bool = True
+    queue_poll_seconds: float = 1.0
 
     # Summaries. The summarizer process may use this share of the cgroup's CPU quota (0 or 1 = no pacing).
     summarizer_cpu_share: float = 0.5

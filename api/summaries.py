@@ -15,7 +15,7 @@ from api.settings import Settings, get_settings
 from bot.callbacks import check_url
 from summarizer.engine import Engine
 from summarizer.errors import SummaryError
-from summarizer.jobs import Delivery, Job, JobStatus, chunk_to_dict
+from summarizer.jobs import Job, JobStatus, chunk_to_dict
 from summarizer.links import parse_video_id
 from summarizer.models import ChunkSummary, Snippet, Transcript
 
@@ -101,11 +101,7 @@ async def create_summary(
         video_id, body.languages, requester_of(request), transcript, body.summarizer
     )
     if body.callback_url:
-        delivery = Delivery(body.callback_url)
-        job.callbacks.append(delivery)
-        request.app.state.background.spawn(
-            request.app.state.callbacks.deliver(job, delivery), f"callback-{job.id}"
-        )
+        await engine.report(job, {"kind": "callback", "url": body.callback_url})
     return json_response(job.to_dict(), 200 if finished else 202)
 
 

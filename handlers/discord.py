@@ -100,6 +100,12 @@ async def deliver(job: Job, reply: Reply) -> None:
         log.warning("discord: stopped showing job %s: %s", job.id, error)
 
 
+async def show(job: Job, sink: dict[str, Any], discord: DiscordClient) -> None:
+    """Show `job` in the sink's interaction response while its token lives."""
+    deadline = time.monotonic() + sink["expires_at"] - time.time()
+    await deliver(job, Reply(discord, sink["application_id"], sink["token"], deadline))
+
+
 async def send_followups(reply: Reply, messages: list[Message]) -> None:
     """Post the rest of a summary that was answered in the interaction response."""
     await asyncio.sleep(FIRST_EDIT_DELAY)
@@ -143,7 +149,9 @@ async def summarize(
     except SummaryError as error:
         return ephemeral(failure_text(error))
     if not finished:
-        spawn(deliver(job, reply))
+        sink = {"application_id": reply.application_id, "token": reply.token, "expires_at": time.time()}
+        sink["expires_at"] += reply.deadline - time.monotonic()
+        await engine.report(job, {"kind": "discord", **sink})
         return DEFERRED
     if job.status is JobStatus.FAILED:
         return ephemeral(failure_text(job.error or SummaryError("internal_error")))

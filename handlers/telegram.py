@@ -203,9 +203,15 @@ async def summarize_video(video_id: str, languages: list[str] | None, chat: Chat
         return
     text = render_progress(job)
     if (message_id := await chat.send(text)) is not None:
-        await follow(
-            job, LiveMessage(chat.client, chat.id, message_id, text).show, min_interval=EDIT_INTERVAL
+        await engine.report(
+            job, {"kind": "telegram", "chat_id": chat.id, "message_id": message_id, "text": text}
         )
+
+
+async def show(job: Job, sink: dict[str, Any], client: TelegramClient) -> None:
+    """Edit the sink's message as `job` changes, until it shows the summary."""
+    live = LiveMessage(client, sink["chat_id"], sink["message_id"], sink["text"])
+    await follow(job, live.show, min_interval=EDIT_INTERVAL)
 
 
 async def send_rest(client: TelegramClient, chat_id: int, message_id: int, rest: list[str]) -> None:

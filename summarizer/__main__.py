@@ -1,6 +1,7 @@
 """Command line: `python -m summarizer <link or id> [--transcript-dir DIR] [--language CODE] [--json]`.
 
-Prints the key points chunk by chunk as they are made, then the TL;DR.
+Prints the key points chunk by chunk as they are made, then the TL;DR. `python -m summarizer worker` runs
+jobs of the shared queue instead (summarizer/worker.py).
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ async def summarize(args: argparse.Namespace) -> Job:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if (sys.argv[1:] if argv is None else argv) == ["worker"]:
+        from summarizer import worker
+
+        return worker.main()
     args = parse_args(argv)
     try:
         job = asyncio.run(summarize(args))

@@ -8,10 +8,13 @@ Listeners follow `Job.changes()`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from redis.exceptions import RedisError
 
 from summarizer.abstractive import LLMSummarizer
 from summarizer.cache import Cache, memory_cache, redis_cache
@@ -25,6 +28,7 @@ from summarizer.llm import ChatClient
 from summarizer.models import Transcript
 from summarizer.queue import JobQueue
 from summarizer.rate_limit import RateLimiter
+from summarizer.shared_queue import SharedQueue
 from summarizer.telemetry import CHUNK_SECONDS, JOB_SECONDS, JOBS, JOBS_REFUSED
 from summarizer.transcripts import FolderSource, TranscriptSource, YouTubeSource
 from summarizer.worker_process import WorkerProcess
@@ -34,6 +38,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Sink = dict[str, Any]  # where a job is shown: {"kind": "telegram" | "discord" | "callback", ...}
+REDIS_DOWN = (RedisError, OSError)
 
 
 class Runner(Protocol):
@@ -59,8 +65,10 @@ class Engine:
         cache: Cache,
         runner: Runner,
         durable: bool = True,
+        serves: bool = True,
     ) -> None:
-        """`durable=False` (the CLI): its jobs are neither kept in Redis nor does it resume others'."""
+        """`durable=False` (the CLI): its jobs are neither kept in Redis nor does it resume others'.
+        `serves=False` (`python -m summarizer worker`): it only runs jobs, it shows none (no sinks)."""
         self.settings = settings
         self.source = source
         self.cache = cache
@@ -72,9 +80,14 @@ class Engine:
             if settings.redis_url and durable
             else None
         )
-        self.resumed: list[Job] = []  # jobs an earlier process left unfinished, run again by this one
+        self.serves = serves
         # Why new work should be refused now (e.g. event-loop lag), or None; the app sets it.
         self.overloaded: Callable[[], str | None] = lambda: None
+        # Starts showing a job in a sink (a chat message, a callback); the app sets it.
+        self.on_sink: Callable[[Job, Sink], None] = lambda job, sink: None
+        self._mirrors: dict[str, Job] = {}  # unfinished jobs shown here, kept up to date from Redis
+        self._running: set[str] = set()  # ids of the jobs this process runs
+        self._tasks: list[asyncio.Task[None]] = []
         self.rate_limiter = RateLimiter(settings.rate_limit, settings.redis_url)
         self.youtube = CircuitBreaker(settings.youtube_breaker_failures, settings.youtube_breaker_cooldown)
         self.queue = JobQueue(
@@ -83,10 +96,27 @@ class Engine:
             workers=settings.workers,
             max_per_requester=settings.max_jobs_per_requester,
         )
+        # With Redis, the queue is shared by all processes; the in-process one runs what comes while
+        # Redis is unreachable (and everything without REDIS_URL).
+        self.shared = (
+            SharedQueue(
+                settings.redis_url,
+                settings.queue_max,
+                settings.max_jobs_per_requester,
+                settings.workers,
+                settings.job_timeout,
+                settings.queue_poll_seconds,
+                self.queue.retry_after,
+            )
+            if self.store is not None and settings.redis_url
+            else None
+        )
         self.llm = _llm_summarizer(settings, runner)
 
     @classmethod
-    def from_settings(cls, settings: Settings, runner: Runner | None = None, durable: bool = True) -> Engine:
+    def from_settings(
+        cls, settings: Settings, runner: Runner | None = None, durable: bool = True, serves: bool = True
+    ) -> Engine:
         source: TranscriptSource = (
             FolderSource(settings.transcript_dir)
             if settings.transcript_dir
@@ -108,6 +138,7 @@ class Engine:
             cache,
             runner or WorkerProcess(settings.summarizer_cpu_share, settings.worker_idle_seconds),
             durable,
+            serves,
         )
 
     async def start(self) -> None:
@@ -118,23 +149,73 @@ class Engine:
         # job pays instead (2.9 -> 4.3 s). It ends after WORKER_IDLE_SECONDS without work: RSS of the service
         # 66 MiB idle after start, 149 MiB with the child, 80 MiB once it ended (/proc VmRSS, no cgroup).
         if self.store is not None:
-            self.resumed = [self._resume(job) for job in await self.store.claim_orphans()]
             self.store.start()
+            await self._claim()  # what a process that is gone left: before this one takes new work
+            self._spawn(self._claim_orphans(), "claim-orphans")
+            if self.serves:
+                self._spawn(self._follow_changes(), "follow-changes")
+        if self.shared is not None and (self.settings.run_worker or not self.serves):
+            self.shared.start_worker(self._run_queued)
         self.queue.start()
 
-    def _resume(self, job: Job) -> Job:
-        """Queue an unfinished job of an earlier process again (it skips the chunks already done)."""
-        log.info("resuming job %s for video %s at chunk %d", job.id, job.video_id, len(job.chunks))
-        try:
-            if self.queue.submit(job) is not job:  # two dead processes ran the same video: one is enough
-                job.fail(SummaryError("busy", "This video was being summarized twice; please ask again."))
-        except SummaryError as error:
-            job.fail(error)
-        return self._remember(job)
+    def _spawn(self, coroutine: Any, name: str) -> None:
+        self._tasks.append(asyncio.create_task(coroutine, name=name))
+
+    async def _claim(self) -> None:
+        """Take over the jobs of processes that are gone: queue the interrupted ones again (they skip the
+        chunks already done) and, in a web process, show them again where they were shown."""
+        assert self.store is not None and self.shared is not None
+        for orphan in await self.store.claim_orphans(sinks=self.serves):
+            job = self._adopt(orphan.job)
+            if orphan.rerun:
+                log.info("resuming job %s for video %s at chunk %d", job.id, job.video_id, len(job.chunks))
+                await self.shared.requeue(job)
+                if job.status is JobStatus.RUNNING:
+                    job.status = JobStatus.QUEUED
+                    await self.store.save(job)
+            for sink in orphan.sinks:
+                self.on_sink(job, sink)
+
+    async def _claim_orphans(self) -> None:
+        """Look for the jobs of processes that died, once per lease (a lease outlives three heartbeats)."""
+        assert self.store is not None
+        while True:
+            await asyncio.sleep(self.store.lease)
+            with contextlib.suppress(*REDIS_DOWN):  # the next round tries again
+                await self._claim()
+
+    async def _follow_changes(self) -> None:
+        """Keep the jobs shown here that run elsewhere up to date, as their runner checkpoints them."""
+        assert self.store is not None
+        async for job_id in self.store.changes():
+            for shown in [job_id] if job_id else list(self._mirrors):
+                job = self._mirrors.get(shown)
+                if job is None or shown in self._running:
+                    continue
+                if (saved := await self.store.load(shown)) is not None:
+                    job.update_from(saved)
+                if job.finished:
+                    del self._mirrors[shown]
+
+    def _adopt(self, job: Job) -> Job:
+        """The one object for `job` in this process (updated from `job` when there is one already),
+        kept up to date from Redis while it is unfinished."""
+        if (known := self.jobs.get(job.id)) is not None and known is not job:
+            known.update_from(job)
+            job = known
+        self.jobs.add(job)
+        if not job.finished and self.store is not None:
+            self._mirrors[job.id] = job
+        return job
 
     async def stop(self) -> None:
         """Stop taking and running work; with Redis, unfinished jobs stay checkpointed for the next process."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.queue.stop()
+        if self.shared is not None:
+            await self.shared.close()
         if self.store is not None:
             await self.store.close()
         if isinstance(self.runner, WorkerProcess):
@@ -167,17 +248,53 @@ class Engine:
         if (in_flight := self.queue.in_flight(job.key)) is not None:
             return in_flight, False
         if (cached := await self.cache.get_summary(video_id, langs, _variant(job))) is not None:
-            return self._remember(_job_from_summary(job, cached)), True
+            return await self._remember(_job_from_summary(job, cached)), True
         if transcript is None and (failure := await self.cache.get_failure(video_id, langs)) is not None:
             job.fail(failure)
-            return self._remember(job), True
+            return await self._remember(job), True
         if (reason := self.overloaded()) is not None:  # new work waits; cache hits above still flow
             JOBS_REFUSED.labels("busy").inc()
             raise SummaryError(
                 "busy", f"The server is overloaded ({reason}); please try again in a minute.", retry_after=60
             )
-        job = self.queue.submit(job)
-        return self._remember(job), False
+        if self.shared is not None:
+            try:
+                return await self._submit_shared(job), False
+            except REDIS_DOWN as error:
+                log.warning("shared job queue unavailable (%s): job %s runs in this process", error, job.id)
+        return await self._remember(self.queue.submit(job)), False
+
+    async def _submit_shared(self, job: Job) -> Job:
+        """Admit `job` to the shared queue, or join the job in flight for the same video on any process."""
+        assert self.shared is not None and self.store is not None
+        if (job_id := await self.shared.admit(job)) != job.id:
+            # The admitting process may not have saved it yet: then this copy fills in from Redis.
+            joined = self.jobs.get(job_id) or await self.store.load(job_id)
+            if joined is None:
+                joined = Job(
+                    job.video_id,
+                    job.languages,
+                    job.requester,
+                    id=job_id,
+                    summarizer=job.summarizer,
+                    output_language=job.output_language,
+                )
+            return self._adopt(joined)
+        try:
+            if not await self.store.save(job):
+                raise ConnectionError("the job could not be saved")
+            await self.shared.enqueue(job.id)
+        except REDIS_DOWN:
+            with contextlib.suppress(*REDIS_DOWN):
+                await self.shared.release(job)
+            raise
+        return self._adopt(job)
+
+    async def report(self, job: Job, sink: Sink) -> None:
+        """Show `job` in `sink` from now on (with Redis, a web process takes over if this one dies)."""
+        if self.store is not None:
+            await self.store.add_sink(job.id, sink)
+        self.on_sink(job, sink)
 
     def _summarizer_for(
         self, requested: str | None, languages: Sequence[str] | None
@@ -193,19 +310,53 @@ class Engine:
             )
         return self.llm.name, languages[0] if languages else None
 
+    async def save_callbacks(self, job: Job) -> None:
+        """Keep how `job`'s REST callbacks went, for every process (`GET` shows it)."""
+        if self.store is not None:
+            await self.store.save_callbacks(job)
+
     async def get(self, job_id: str) -> Job | None:
-        """A job of this process, or (with Redis) as another process or an earlier one last saved it."""
+        """A job of this process, or (with Redis) of any process, kept up to date while it runs."""
         if (job := self.jobs.get(job_id)) is None and self.store is not None:
             job = await self.store.load(job_id)
-        return job
+        return None if job is None else self._adopt(job)
 
-    def _remember(self, job: Job) -> Job:
+    async def _remember(self, job: Job) -> Job:
+        """Keep `job` here and, with Redis, for every process (a finished one too: it is found by id)."""
         self.jobs.add(job)
         if self.store is not None:
-            self.store.track(job)
+            if job.finished:
+                await self.store.save(job)
+            else:  # run in this process: the in-process queue
+                self.store.checkpoint(job)
         return job
 
+    async def _run_queued(self, job_id: str) -> None:
+        """Run a job of the shared queue, unless another process runs it (each attempt is an arq job)."""
+        assert self.store is not None and self.shared is not None
+        if not await self.store.take(job_id):
+            return
+        # What Redis holds is the newest state (a process that died may have done chunks since).
+        saved = await self.store.load(job_id)
+        if (job := self._adopt(saved) if saved else self.jobs.get(job_id)) is None:
+            return
+        # Twins (the same video, from two processes that died) run once: the second finds the summary.
+        if (cached := await self.cache.get_summary(job.video_id, job.languages, _variant(job))) is not None:
+            job.update_from(
+                _job_from_summary(Job(job.video_id, job.languages, summarizer=job.summarizer), cached)
+            )
+        if job.finished:  # by an earlier attempt, or from the cache
+            await self.store.save(job)
+            with contextlib.suppress(*REDIS_DOWN):
+                await self.shared.release(job)
+            return
+        with contextlib.suppress(*REDIS_DOWN):
+            await self.shared.started(job)
+        self.store.checkpoint(job)
+        await self._run(job)
+
     async def _run(self, job: Job) -> None:
+        self._running.add(job.id)
         job.mark_running()
         began = time.monotonic()
         try:
@@ -219,9 +370,14 @@ class Engine:
             log.exception("job %s for video %s failed", job.id, job.video_id)
             await self._fail(job, SummaryError("internal_error"))
         finally:
+            self._running.discard(job.id)
+            self._mirrors.pop(job.id, None)
             if job.finished:  # not when shutdown cancelled it
                 JOB_SECONDS.labels(job.status).observe(time.monotonic() - began)
                 JOBS.labels(job.error.code if job.error else "done").inc()
+                if self.shared is not None:
+                    with contextlib.suppress(*REDIS_DOWN):
+                        await self.shared.release(job)
 
     async def _fail(self, job: Job, error: SummaryError) -> None:
         log.info("job %s for video %s failed: %s", job.id, job.video_id, error.code)

@@ -1,10 +1,14 @@
 """Job state checkpointed in Redis (with `REDIS_URL`), so jobs are found by any process and survive restarts.
 
-Keys (docs/redis.md): `job:<id>` a hash — `state` (the request, status, finished chunks, TL;DR, error,
-callbacks) and, while the job is live, `transcript` (an inline transcript), both zlib-compressed orjson;
-no TTL while the job is live (the `volatile-lru` policy never evicts it), `ttl` seconds once finished.
-`jobs:live` is the set of live job ids; `job:<id>:lease` holds the owning process's token with a short
-TTL, renewed by a heartbeat: a live job whose lease has expired lost its process and is resumed.
+Keys (docs/redis.md): `job:<id>` a hash — `state` (the request, status, finished chunks, TL;DR, error),
+`callbacks` (REST callbacks and how their delivery went) and, while the job is live, `transcript` (an
+inline transcript), all zlib-compressed orjson; no TTL while the job is live (the `volatile-lru` policy
+never evicts it), `ttl` seconds once finished. `job:<id>:sinks` lists where the job is shown (a Telegram
+message, a Discord response, a callback), each with the process that shows it. `jobs:live` is the set of
+live job ids, `jobs:waiting` those waiting for a worker. Every process holds `proc:<token>` with a short TTL, renewed by a heartbeat; the process
+running a job holds `job:<id>:lease` the same way. A live job neither leased nor waiting lost its process
+and is queued again; a sink whose process is gone is taken over by another web process. Each checkpoint is
+announced on the `jobs:changed` channel, so web processes can follow jobs that run elsewhere.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from dataclasses import asdict
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import redis.asyncio as redis
@@ -26,6 +31,8 @@ from summarizer.models import Transcript
 log = logging.getLogger(__name__)
 
 LIVE = "jobs:live"
+WAITING = "jobs:waiting"  # admitted jobs no worker has taken yet (summarizer/shared_queue.py)
+CHANGED = "jobs:changed"
 
 
 def job_key(job_id: str) -> str:
@@ -36,8 +43,16 @@ def lease_key(job_id: str) -> str:
     return f"job:{job_id}:lease"
 
 
+def sinks_key(job_id: str) -> str:
+    return f"job:{job_id}:sinks"
+
+
+def process_key(owner: str) -> str:
+    return f"proc:{owner}"
+
+
 def job_state(job: Job) -> dict[str, Any]:
-    """Everything about `job` but its inline transcript and the partial chunk being written."""
+    """Everything the runner knows of `job`: not its inline transcript, callbacks or partial chunk."""
     return {
         "id": job.id,
         "video_id": job.video_id,
@@ -53,12 +68,13 @@ def job_state(job: Job) -> dict[str, Any]:
         "tldr": job.tldr,
         "tldr_source": job.tldr_source,
         "error": job.error.to_dict() if job.error else None,
-        "callbacks": [asdict(d) for d in job.callbacks],
         "created_at": job.created_at,
     }
 
 
-def job_from_state(state: dict[str, Any], transcript: Transcript | None = None) -> Job:
+def job_from_state(
+    state: dict[str, Any], transcript: Transcript | None = None, callbacks: list[dict[str, Any]] = ()
+) -> Job:
     error = state["error"]
     return Job(
         video_id=state["video_id"],
@@ -74,15 +90,24 @@ def job_from_state(state: dict[str, Any], transcript: Transcript | None = None) 
         tldr=state["tldr"],
         tldr_source=state["tldr_source"],
         error=SummaryError(error["code"], error["message"]) if error else None,
-        callbacks=[Delivery(**d) for d in state["callbacks"]],
+        callbacks=[Delivery(**d) for d in callbacks],
         summarizer=state["summarizer"],
         output_language=state["output_language"],
         created_at=state["created_at"],
     )
 
 
+@dataclass
+class Orphan:
+    """A live job that lost a process: to be queued again (`rerun`) and/or shown in `sinks` by this one."""
+
+    job: Job
+    rerun: bool
+    sinks: list[dict[str, Any]] = field(default_factory=list)
+
+
 class RedisJobStore:
-    """Writes every job it tracks to Redis as it changes and holds the leases of this process's live jobs.
+    """Checkpoints the jobs this process runs as they change, holds their leases, and keeps their sinks.
 
     Redis failures are logged (once per outage) and otherwise ignored: the job goes on in memory, unsaved.
     """
@@ -92,18 +117,19 @@ class RedisJobStore:
             url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT, socket_timeout=REDIS_SOCKET_TIMEOUT
         )
         self._ttl = ttl
+        self.lease = lease
         self._lease_ms = int(lease * 1000)
-        self._owner = secrets.token_hex(8)
+        self.owner = secrets.token_hex(8)
         self._trackers: dict[str, asyncio.Task[None]] = {}
         self._heartbeat: asyncio.Task[None] | None = None
         self._down = False
 
     def start(self) -> None:
-        self._heartbeat = asyncio.create_task(self._renew_leases(), name="job-leases")
+        self._heartbeat = asyncio.create_task(self._beat(), name="job-leases")
 
     async def close(self) -> None:
-        """Stop following jobs, checkpoint the live ones and give up their leases (the next process resumes
-        them at once), then disconnect."""
+        """Stop following jobs, checkpoint the running ones and give up their leases and this process's
+        heartbeat (the next process resumes them at once), then disconnect."""
         if self._heartbeat is not None:
             self._heartbeat.cancel()
         trackers, self._trackers = self._trackers, {}
@@ -113,18 +139,59 @@ class RedisJobStore:
         await self._safely(self._release, list(trackers))
         await self._redis.aclose()
 
-    def track(self, job: Job) -> None:
-        """Checkpoint `job` now and after each change until it is finished (its lease is held meanwhile)."""
+    def checkpoint(self, job: Job) -> None:
+        """Save `job`, which this process runs, now and after each change until it is finished; its lease is
+        held meanwhile."""
         if job.id not in self._trackers:
             self._trackers[job.id] = asyncio.create_task(self._follow(job), name=f"checkpoint-{job.id}")
+
+    async def take(self, job_id: str) -> bool:
+        """Take the lease to run `job_id`: False when a live process holds it (True when Redis is down)."""
+        return await self._safely(self._take, job_id) is not False
+
+    async def save(self, job: Job) -> bool:
+        """Save `job` once (a queued job, before a worker can look for it); whether it was saved."""
+        return await self._safely(self._save, job, False) is not None
 
     async def load(self, job_id: str) -> Job | None:
         """The job as last checkpointed (by any process), or None."""
         return await self._safely(self._load, job_id)
 
-    async def claim_orphans(self) -> list[Job]:
-        """The live jobs no process holds a lease on, now leased to this one (to be run again)."""
-        return await self._safely(self._claim_orphans) or []
+    async def add_sink(self, job_id: str, sink: dict[str, Any]) -> None:
+        """Remember where `job_id` is shown, by this process (another one takes it over if this one dies)."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(sinks_key(job_id), pack({**sink, "owner": self.owner}))
+            pipe.expire(sinks_key(job_id), self._ttl)
+            pipe.sadd(LIVE, job_id)
+            await self._safely(pipe.execute)
+
+    async def save_callbacks(self, job: Job) -> None:
+        await self._safely(
+            self._redis.hset, job_key(job.id), "callbacks", pack([asdict(d) for d in job.callbacks])
+        )
+
+    async def claim_orphans(self, sinks: bool) -> list[Orphan]:
+        """Live jobs whose process is gone, now this process's: running ones to queue again and, with `sinks`,
+        the sinks no live process shows."""
+        return await self._safely(self._claim_orphans, sinks) or []
+
+    async def changes(self) -> AsyncIterator[str | None]:
+        """Ids of the jobs checkpointed by any process, as they are; None after each (re)connection, when
+        changes may have been missed."""
+        delay = 1.0
+        while True:
+            try:
+                async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+                    await pubsub.subscribe(CHANGED)
+                    delay = 1.0
+                    yield None
+                    while True:
+                        message = await pubsub.get_message(timeout=REDIS_SOCKET_TIMEOUT)
+                        if message is not None:
+                            yield message["data"].decode()
+            except (RedisError, OSError):
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
 
     async def _follow(self, job: Job) -> None:
         saved = None
@@ -134,14 +201,14 @@ class RedisJobStore:
                 # Only the partial chunk (not saved) may have changed: a model streams it many times a second.
                 if (shown := (current.status, len(current.chunks), current.total)) != saved:
                     saved = shown
-                    await self._safely(self._save, current)
+                    await self._safely(self._save, current, True)
         finally:
             if job.finished:
                 self._trackers.pop(job.id, None)
             else:  # cancelled by `close`: the last state goes out there
-                await self._safely(self._save, job)
+                await self._safely(self._save, job, True)
 
-    async def _save(self, job: Job) -> None:
+    async def _save(self, job: Job, running: bool) -> bool:
         key = job_key(job.id)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, "state", pack(job_state(job)))
@@ -154,46 +221,76 @@ class RedisJobStore:
                 if job.transcript is not None:
                     pipe.hsetnx(key, "transcript", pack(job.transcript.to_dict()))
                 pipe.sadd(LIVE, job.id)
-                pipe.set(lease_key(job.id), self._owner, px=self._lease_ms)
+                if running:
+                    pipe.set(lease_key(job.id), self.owner, px=self._lease_ms)
+            pipe.publish(CHANGED, job.id)
             await pipe.execute()
+        return True
+
+    async def _take(self, job_id: str) -> bool:
+        return bool(await self._redis.set(lease_key(job_id), self.owner, nx=True, px=self._lease_ms))
 
     async def _load(self, job_id: str) -> Job | None:
-        state, transcript = await self._redis.hmget(job_key(job_id), ["state", "transcript"])
+        state, transcript, callbacks = await self._redis.hmget(
+            job_key(job_id), ["state", "transcript", "callbacks"]
+        )
         if state is None:
             return None
-        return job_from_state(unpack(state), Transcript.from_dict(unpack(transcript)) if transcript else None)
+        return job_from_state(
+            unpack(state),
+            Transcript.from_dict(unpack(transcript)) if transcript else None,
+            unpack(callbacks) if callbacks else [],
+        )
 
-    async def _claim_orphans(self) -> list[Job]:
-        jobs = []
+    async def _claim_orphans(self, sinks: bool) -> list[Orphan]:
+        orphans = []
         for raw_id in await self._redis.smembers(LIVE):
             job_id = raw_id.decode()
-            if not await self._redis.set(lease_key(job_id), self._owner, nx=True, px=self._lease_ms):
-                continue  # a live process holds it
             job = await self._load(job_id)
             if job is None or job.finished:
                 await self._redis.srem(LIVE, job_id)
-                await self._redis.delete(lease_key(job_id))
                 continue
-            jobs.append(job)
-        return jobs
+            # Neither run by a live process nor waiting for a worker: its process died (or its queue did).
+            rerun = not await self._redis.exists(lease_key(job_id)) and not await self._redis.sismember(
+                WAITING, job_id
+            )
+            lost = await self._lost_sinks(job_id) if sinks else []
+            if not (rerun or lost):
+                continue
+            # One process takes over a job; the others skip it until this claim's lease would have expired.
+            if not await self._redis.set(f"job:{job_id}:claim", self.owner, nx=True, px=self._lease_ms):
+                continue
+            for index, sink in lost:
+                await self._redis.lset(sinks_key(job_id), index, pack({**sink, "owner": self.owner}))
+            orphans.append(Orphan(job, rerun, [sink for _, sink in lost]))
+        return orphans
 
-    async def _renew_leases(self) -> None:
+    async def _lost_sinks(self, job_id: str) -> list[tuple[int, dict[str, Any]]]:
+        """The sinks of `job_id` whose process is gone, with their places in the list."""
+        sinks = [unpack(raw) for raw in await self._redis.lrange(sinks_key(job_id), 0, -1)]
+        owners = {sink["owner"] for sink in sinks}
+        alive = {owner for owner in owners if await self._redis.exists(process_key(owner))}
+        return [(i, sink) for i, sink in enumerate(sinks) if sink["owner"] not in alive]
+
+    async def _beat(self) -> None:
+        """Renew this process's heartbeat and the leases of the jobs it runs, three times per lease."""
         while True:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.set(process_key(self.owner), 1, px=self._lease_ms)
+                for job_id in self._trackers:
+                    pipe.set(lease_key(job_id), self.owner, px=self._lease_ms)
+                await self._safely(pipe.execute)
             await asyncio.sleep(self._lease_ms / 3000)
-            if self._trackers:
-                async with self._redis.pipeline(transaction=False) as pipe:
-                    for job_id in self._trackers:
-                        pipe.set(lease_key(job_id), self._owner, px=self._lease_ms)
-                    await self._safely(pipe.execute)
 
     async def _release(self, job_ids: list[str]) -> None:
+        await self._redis.delete(process_key(self.owner))
         for job_id in job_ids:
-            if await self._redis.get(lease_key(job_id)) == self._owner.encode():
+            if await self._redis.get(lease_key(job_id)) == self.owner.encode():
                 await self._redis.delete(lease_key(job_id))
 
-    async def _safely(self, call: Any, *args: Any) -> Any:
+    async def _safely(self, call: Any, *args: Any, **kwargs: Any) -> Any:
         try:
-            result = await call(*args)
+            result = await call(*args, **kwargs)
         except (RedisError, OSError) as error:
             if not self._down:
                 log.warning("job state in Redis unavailable (%s): jobs go on in memory, unsaved", error)

@@ -109,6 +109,23 @@ class Job:
         self.status, self.error, self.transcript, self.partial = JobStatus.FAILED, error, None, None
         self._notify()
 
+    def update_from(self, saved: Job) -> None:
+        """Take the progress of `saved`, the same job as its runner (maybe another process) last saved it."""
+        self.status, self.title, self.language_code, self.total = (
+            saved.status,
+            saved.title,
+            saved.language_code,
+            saved.total,
+        )
+        self.chunks, self.tldr, self.tldr_source, self.error = (
+            saved.chunks,
+            saved.tldr,
+            saved.tldr_source,
+            saved.error,
+        )
+        self.transcript = saved.transcript or (None if self.finished else self.transcript)
+        self._notify()
+
     def _notify(self) -> None:
         self.version += 1
         changed, self._changed = self._changed, asyncio.Event()

@@ -1,0 +1,168 @@
+"""The job queue shared by all processes (with `REDIS_URL`): arq on Redis, with admission across processes.
+
+Admission is one Lua script, so it holds across any number of web processes: a job whose key is already in
+flight is joined (single-flight), a requester may have `max_per_requester` jobs in flight, and at most
+`maxsize` jobs wait. The admitted job's id then goes to arq; every process that runs a worker (the web
+process by default, or `python -m summarizer worker` on any machine) takes jobs from there.
+
+Keys (docs/redis.md): `flight:<job key>` → the id of the job in flight for it; `requester:<who>`, the ids of
+their jobs in flight; `jobs:waiting`, the ids of admitted jobs no worker has started; arq's own `arq:*`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from arq import Worker
+from arq.connections import ArqRedis
+from arq.worker import func
+from redis.exceptions import RedisError
+
+from summarizer.cache import REDIS_CONNECT_TIMEOUT, REDIS_SOCKET_TIMEOUT
+from summarizer.errors import SummaryError
+from summarizer.job_store import WAITING
+from summarizer.jobs import Job
+from summarizer.telemetry import JOBS_REFUSED
+
+log = logging.getLogger(__name__)
+
+SUMMARIZE = "summarize"  # the arq function: runs one job by id
+
+# KEYS: flight, requester's set, waiting set. ARGV: job id, per-requester cap, queue bound, TTL of the
+# bookkeeping (it outlives any job; a process that died mid-job cannot leave a requester blocked for good).
+_ADMIT = """
+local existing = redis.call('GET', KEYS[1])
+if existing then return existing end
+if redis.call('SCARD', KEYS[2]) >= tonumber(ARGV[2]) then return '!rate_limited' end
+if redis.call('SCARD', KEYS[3]) >= tonumber(ARGV[3]) then return '!busy' end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4])
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+redis.call('SADD', KEYS[3], ARGV[1])
+return ARGV[1]
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+redis.call('SREM', KEYS[2], ARGV[1])
+redis.call('SREM', KEYS[3], ARGV[1])
+"""
+
+
+def _connect(url: str) -> ArqRedis:
+    return ArqRedis.from_url(
+        url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT, socket_timeout=REDIS_SOCKET_TIMEOUT
+    )
+
+
+def _keys(job: Job) -> list[str]:
+    return [f"flight:{orjson.dumps(job.key).decode()}", f"requester:{job.requester}", WAITING]
+
+
+class SharedQueue:
+    """Admits jobs across processes, hands them to arq, and (with `start_worker`) runs some of them here.
+
+    Its calls raise `RedisError`/`OSError` when Redis is unreachable: the engine then uses its in-process
+    queue instead.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        maxsize: int,
+        max_per_requester: int,
+        workers: int,
+        job_timeout: float,
+        poll_delay: float,
+        retry_after: Callable[[], int],
+    ) -> None:
+        self._url = url
+        self._redis = _connect(url)
+        self._admit = self._redis.register_script(_ADMIT)
+        self._release = self._redis.register_script(_RELEASE)
+        self._maxsize = maxsize
+        self._max_per_requester = max_per_requester
+        self._workers = workers
+        self._job_timeout = job_timeout
+        self._poll_delay = poll_delay
+        self._retry_after = retry_after
+        self._worker: Worker | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def admit(self, job: Job) -> str:
+        """`job.id` when `job` is admitted, else the id of the job in flight with the same key.
+
+        Raises `SummaryError("rate_limited")` or `SummaryError("busy")` (with `retry_after`).
+        """
+        bookkeeping_ttl = int(self._job_timeout * 4)
+        args = [job.id, self._max_per_requester, self._maxsize, bookkeeping_ttl]
+        answer = (await self._admit(keys=_keys(job), args=args)).decode()
+        if answer.startswith("!"):
+            code = answer[1:]
+            JOBS_REFUSED.labels(code).inc()
+            raise SummaryError(code, retry_after=self._retry_after())
+        return answer
+
+    async def enqueue(self, job_id: str, attempt: str = "0") -> None:
+        """Hand `job_id` to the workers; each `attempt` of one job is a separate arq job."""
+        await self._redis.enqueue_job(SUMMARIZE, job_id, _job_id=f"{job_id}:{attempt}")
+
+    async def requeue(self, job: Job) -> None:
+        """Queue again a job whose process died (not admitted again: it was once)."""
+        await self.enqueue(job.id, attempt=f"{time.time():.3f}")
+        await self._redis.sadd(WAITING, job.id)  # after: if the enqueue failed, the next claim tries again
+
+    async def started(self, job: Job) -> None:
+        """`job` left the waiting line (a worker took it)."""
+        await self._redis.srem(WAITING, job.id)
+
+    async def release(self, job: Job) -> None:
+        """`job` is finished: it no longer counts against its requester, the queue or single-flight."""
+        await self._release(keys=_keys(job), args=[job.id])
+
+    async def waiting(self) -> int:
+        return int(await self._redis.scard(WAITING))
+
+    def start_worker(self, run: Callable[[str], Awaitable[None]]) -> None:
+        """Run up to `workers` queued jobs at a time in this process, each by calling `run(job_id)`."""
+
+        async def summarize(ctx: dict[str, Any], job_id: str) -> None:
+            await run(job_id)
+
+        self._worker = Worker(
+            functions=[func(summarize, name=SUMMARIZE, keep_result=0, timeout=self._job_timeout + 60)],
+            redis_pool=_connect(self._url),
+            handle_signals=False,  # the web server (or `python -m summarizer worker`) handles SIGTERM
+            max_jobs=self._workers,
+            poll_delay=self._poll_delay,
+            keep_result=0,
+            log_results=False,
+        )
+        self._task = asyncio.create_task(self._supervise(self._worker), name="queue-worker")
+
+    async def _supervise(self, worker: Worker) -> None:
+        """arq's poll loop ends at the first Redis error: start it again, with backoff, until Redis is back."""
+        delay = 1.0
+        while True:
+            try:
+                await worker.main()
+            except (RedisError, OSError) as error:
+                log.warning("job queue in Redis unavailable (%s): polling again in %.0f s", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
+    async def close(self) -> None:
+        """Stop the worker: the jobs it runs are cancelled, and arq queues them again for the next worker."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._worker is not None:
+            try:
+                await self._worker.close()
+            except (RedisError, OSError):
+                await self._worker.pool.aclose()
+        await self._redis.aclose()
