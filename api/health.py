@@ -15,8 +15,9 @@ async def checks(app: FastAPI, settings: Settings) -> dict[str, bool]:
     """What is degraded now, by name (also exported as `ytsum_degraded{reason}` by /metrics)."""
     engine, monitor = app.state.engine, app.state.monitor
     await engine.cache.check()
+    queue = await engine.queue_state()
     return {
-        "queue_full": engine.queue.full,
+        "queue_full": queue["waiting"] >= queue["max"],
         "youtube_circuit_open": engine.youtube.open,
         "redis": engine.cache.degraded,
         "event_loop_lag": monitor.lag > settings.readyz_max_loop_lag,
@@ -36,11 +37,11 @@ async def readyz(request: Request, settings: Annotated[Settings, Depends(get_set
     Redis the cache works from this instance's memory; a lagging event loop or a throttled CPU slows
     every answer)."""
     degraded = [name for name, bad in (await checks(request.app, settings)).items() if bad]
-    queue, monitor = request.app.state.engine.queue, request.app.state.monitor
+    monitor = request.app.state.monitor
     return {
         "status": "degraded" if degraded else "ok",
         "degraded": degraded,
-        "queue": {"waiting": queue.waiting, "running": queue.running, "max": queue.maxsize},
+        "queue": await request.app.state.engine.queue_state(),
         "event_loop_lag_seconds": round(monitor.lag, 4),
         "cpu_throttled_ratio": round(monitor.throttled, 4),
     }

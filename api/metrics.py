@@ -87,10 +87,10 @@ async def metrics(
             401,
             headers={"WWW-Authenticate": "Bearer"},
         )
-    queue = request.app.state.engine.queue
-    QUEUE_JOBS.labels("waiting").set(queue.waiting)
-    QUEUE_JOBS.labels("running").set(queue.running)
-    QUEUE_CAPACITY.set(queue.maxsize)
+    queue = await request.app.state.engine.queue_state()
+    QUEUE_JOBS.labels("waiting").set(queue["waiting"])
+    QUEUE_JOBS.labels("running").set(queue["running"])
+    QUEUE_CAPACITY.set(queue["max"])
     for reason, bad in (await checks(request.app, settings)).items():
         DEGRADED.labels(reason).set(bad)
     # The 0.0.4 text format: what every Prometheus version reads (our names need nothing newer).

@@ -14,32 +14,29 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from redis.exceptions import RedisError
-
 from summarizer.abstractive import LLMSummarizer
 from summarizer.cache import Cache, memory_cache, redis_cache
 from summarizer.chunking import prepare
 from summarizer.circuit import CircuitBreaker
 from summarizer.errors import SummaryError
 from summarizer.extractive import make_tldr, summarize_chunk
-from summarizer.job_store import RedisJobStore
 from summarizer.jobs import Job, JobStatus, JobStore, chunk_from_dict, chunk_to_dict
 from summarizer.llm import ChatClient
 from summarizer.models import Transcript
 from summarizer.queue import JobQueue
 from summarizer.rate_limit import RateLimiter
-from summarizer.shared_queue import SharedQueue
 from summarizer.telemetry import CHUNK_SECONDS, JOB_SECONDS, JOBS, JOBS_REFUSED
 from summarizer.transcripts import FolderSource, TranscriptSource, YouTubeSource
 from summarizer.worker_process import WorkerProcess
 
 if TYPE_CHECKING:
     from api.settings import Settings
+    from summarizer.job_store import RedisJobStore
+    from summarizer.shared_queue import SharedQueue
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Sink = dict[str, Any]  # where a job is shown: {"kind": "telegram" | "discord" | "callback", ...}
-REDIS_DOWN = (RedisError, OSError)
 
 
 class Runner(Protocol):
@@ -75,11 +72,13 @@ class Engine:
         self.runner = runner
         self.jobs = JobStore(settings.jobs_kept)
         # With Redis, every job is checkpointed there: found by any process, resumed after a restart.
-        self.store = (
-            RedisJobStore(settings.redis_url, settings.job_state_ttl, settings.job_lease_seconds)
-            if settings.redis_url and durable
-            else None
-        )
+        self.store: RedisJobStore | None = None
+        self.shared: SharedQueue | None = None
+        if settings.redis_url and durable:
+            # Imported only with REDIS_URL: redis and arq cost the embedded default's start-up ~40 ms.
+            from summarizer.job_store import RedisJobStore
+
+            self.store = RedisJobStore(settings.redis_url, settings.job_state_ttl, settings.job_lease_seconds)
         self.serves = serves
         # Why new work should be refused now (e.g. event-loop lag), or None; the app sets it.
         self.overloaded: Callable[[], str | None] = lambda: None
@@ -98,8 +97,10 @@ class Engine:
         )
         # With Redis, the queue is shared by all processes; the in-process one runs what comes while
         # Redis is unreachable (and everything without REDIS_URL).
-        self.shared = (
-            SharedQueue(
+        if self.store is not None and settings.redis_url:
+            from summarizer.shared_queue import SharedQueue
+
+            self.shared = SharedQueue(
                 settings.redis_url,
                 settings.queue_max,
                 settings.max_jobs_per_requester,
@@ -108,9 +109,6 @@ class Engine:
                 settings.queue_poll_seconds,
                 self.queue.retry_after,
             )
-            if self.store is not None and settings.redis_url
-            else None
-        )
         self.llm = _llm_summarizer(settings, runner)
 
     @classmethod
@@ -181,7 +179,7 @@ class Engine:
         assert self.store is not None
         while True:
             await asyncio.sleep(self.store.lease)
-            with contextlib.suppress(*REDIS_DOWN):  # the next round tries again
+            with contextlib.suppress(OSError):  # the next round tries again
                 await self._claim()
 
     async def _follow_changes(self) -> None:
@@ -224,6 +222,15 @@ class Engine:
             await self.llm.client.close()
         await self.cache.close()
 
+    async def queue_state(self) -> dict[str, int]:
+        """Jobs waiting (with Redis: for any worker of the shared queue too), jobs running in this process,
+        and the bound on waiting jobs."""
+        waiting = self.queue.waiting
+        if self.shared is not None:
+            with contextlib.suppress(OSError):
+                waiting += await self.shared.waiting()
+        return {"waiting": waiting, "running": len(self._running), "max": self.settings.queue_max}
+
     def languages_for(self, requested: Sequence[str] | None) -> tuple[str, ...]:
         """The request's languages first, then the configured defaults, without repeats."""
         return tuple(dict.fromkeys([*(requested or ()), *self.settings.languages]))
@@ -257,10 +264,12 @@ class Engine:
             raise SummaryError(
                 "busy", f"The server is overloaded ({reason}); please try again in a minute.", retry_after=60
             )
-        if self.shared is not None:
+        # While the cache finds Redis down (it retries with backoff), new jobs run here without asking it:
+        # a request waits for no Redis timeouts (Discord answers within 3 s).
+        if self.shared is not None and not self.cache.degraded:
             try:
                 return await self._submit_shared(job), False
-            except REDIS_DOWN as error:
+            except OSError as error:
                 log.warning("shared job queue unavailable (%s): job %s runs in this process", error, job.id)
         return await self._remember(self.queue.submit(job)), False
 
@@ -284,15 +293,15 @@ class Engine:
             if not await self.store.save(job):
                 raise ConnectionError("the job could not be saved")
             await self.shared.enqueue(job.id)
-        except REDIS_DOWN:
-            with contextlib.suppress(*REDIS_DOWN):
+        except OSError:
+            with contextlib.suppress(OSError):
                 await self.shared.release(job)
             raise
         return self._adopt(job)
 
     async def report(self, job: Job, sink: Sink) -> None:
         """Show `job` in `sink` from now on (with Redis, a web process takes over if this one dies)."""
-        if self.store is not None:
+        if self.store is not None and not self.cache.degraded:
             await self.store.add_sink(job.id, sink)
         self.on_sink(job, sink)
 
@@ -347,10 +356,10 @@ class Engine:
             )
         if job.finished:  # by an earlier attempt, or from the cache
             await self.store.save(job)
-            with contextlib.suppress(*REDIS_DOWN):
+            with contextlib.suppress(OSError):
                 await self.shared.release(job)
             return
-        with contextlib.suppress(*REDIS_DOWN):
+        with contextlib.suppress(OSError):
             await self.shared.started(job)
         self.store.checkpoint(job)
         await self._run(job)
@@ -376,7 +385,7 @@ class Engine:
                 JOB_SECONDS.labels(job.status).observe(time.monotonic() - began)
                 JOBS.labels(job.error.code if job.error else "done").inc()
                 if self.shared is not None:
-                    with contextlib.suppress(*REDIS_DOWN):
+                    with contextlib.suppress(OSError):
                         await self.shared.release(job)
 
     async def _fail(self, job: Job, error: SummaryError) -> None:

@@ -41,20 +41,8 @@ class JobQueue:
         self._job_seconds = 60.0  # moving average of job wall time, for Retry-After
 
     @property
-    def maxsize(self) -> int:
-        return self._queue.maxsize
-
-    @property
     def waiting(self) -> int:
         return self._queue.qsize()
-
-    @property
-    def running(self) -> int:
-        return self._running
-
-    @property
-    def full(self) -> bool:
-        return self._queue.full()
 
     def in_flight(self, key: JobKey) -> Job | None:
         return self._in_flight.get(key)

@@ -12,10 +12,11 @@ their jobs in flight; `jobs:waiting`, the ids of admitted jobs no worker has sta
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import orjson
 from arq import Worker
@@ -30,6 +31,8 @@ from summarizer.jobs import Job
 from summarizer.telemetry import JOBS_REFUSED
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 SUMMARIZE = "summarize"  # the arq function: runs one job by id
 
@@ -53,6 +56,23 @@ redis.call('SREM', KEYS[3], ARGV[1])
 """
 
 
+class QueueUnavailable(ConnectionError):
+    """Redis did not answer."""
+
+
+def _reachable(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """`method`, raising `QueueUnavailable` for any Redis error (callers need not import redis)."""
+
+    @functools.wraps(method)
+    async def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(*args, **kwargs)
+        except RedisError as error:
+            raise QueueUnavailable(str(error)) from error
+
+    return call
+
+
 def _connect(url: str) -> ArqRedis:
     return ArqRedis.from_url(
         url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT, socket_timeout=REDIS_SOCKET_TIMEOUT
@@ -66,8 +86,8 @@ def _keys(job: Job) -> list[str]:
 class SharedQueue:
     """Admits jobs across processes, hands them to arq, and (with `start_worker`) runs some of them here.
 
-    Its calls raise `RedisError`/`OSError` when Redis is unreachable: the engine then uses its in-process
-    queue instead.
+    Its calls raise `QueueUnavailable` (a `ConnectionError`) when Redis is unreachable: the engine then
+    uses its in-process queue instead.
     """
 
     def __init__(
@@ -93,6 +113,7 @@ class SharedQueue:
         self._worker: Worker | None = None
         self._task: asyncio.Task[None] | None = None
 
+    @_reachable
     async def admit(self, job: Job) -> str:
         """`job.id` when `job` is admitted, else the id of the job in flight with the same key.
 
@@ -107,23 +128,28 @@ class SharedQueue:
             raise SummaryError(code, retry_after=self._retry_after())
         return answer
 
+    @_reachable
     async def enqueue(self, job_id: str, attempt: str = "0") -> None:
         """Hand `job_id` to the workers; each `attempt` of one job is a separate arq job."""
         await self._redis.enqueue_job(SUMMARIZE, job_id, _job_id=f"{job_id}:{attempt}")
 
+    @_reachable
     async def requeue(self, job: Job) -> None:
         """Queue again a job whose process died (not admitted again: it was once)."""
         await self.enqueue(job.id, attempt=f"{time.time():.3f}")
         await self._redis.sadd(WAITING, job.id)  # after: if the enqueue failed, the next claim tries again
 
+    @_reachable
     async def started(self, job: Job) -> None:
         """`job` left the waiting line (a worker took it)."""
         await self._redis.srem(WAITING, job.id)
 
+    @_reachable
     async def release(self, job: Job) -> None:
         """`job` is finished: it no longer counts against its requester, the queue or single-flight."""
         await self._release(keys=_keys(job), args=[job.id])
 
+    @_reachable
     async def waiting(self) -> int:
         return int(await self._redis.scard(WAITING))
 
