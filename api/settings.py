@@ -47,8 +47,9 @@ class Settings(BaseSettings):
     rate_limit: str = "20/minute;200/hour"
     job_timeout: float = 900.0
     jobs_kept: int = 1000
-    # With Redis: finished jobs' state is kept this long; a live job's lease (renewed every third of it)
-    # expires this long after its process died, and the job is then resumed by the next process to start.
+    # With Redis: finished jobs' state is kept this long; a running job's lease and each process's heartbeat
+    # (renewed every third of it) expire this long after the process died: then any process queues its jobs
+    # again, and a web process takes over showing them.
     job_state_ttl: int = 86400
     job_lease_seconds: float = 15.0
     # With Redis: whether this web process also runs queued jobs (off when `python -m summarizer worker`

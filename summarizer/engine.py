@@ -163,11 +163,12 @@ class Engine:
         """Take over the jobs of processes that are gone: queue the interrupted ones again (they skip the
         chunks already done) and, in a web process, show them again where they were shown."""
         assert self.store is not None and self.shared is not None
-        for orphan in await self.store.claim_orphans(sinks=self.serves):
-            job = self._adopt(orphan.job)
+        for orphan in await self.store.claim_orphans(self.serves, self.shared.queued):
+            # Kept here only to be shown: a worker process holds no jobs it does not run.
+            job = self._adopt(orphan.job) if orphan.sinks else orphan.job
             if orphan.rerun:
                 log.info("resuming job %s for video %s at chunk %d", job.id, job.video_id, len(job.chunks))
-                await self.shared.requeue(job)
+                await self.store.queued_as(job.id, await self.shared.requeue(job))
                 if job.status is JobStatus.RUNNING:
                     job.status = JobStatus.QUEUED
                     await self.store.save(job)
@@ -276,23 +277,23 @@ class Engine:
     async def _submit_shared(self, job: Job) -> Job:
         """Admit `job` to the shared queue, or join the job in flight for the same video on any process."""
         assert self.shared is not None and self.store is not None
-        if (job_id := await self.shared.admit(job)) != job.id:
-            # The admitting process may not have saved it yet: then this copy fills in from Redis.
+        # Saved before it is admitted: a job id that single-flight hands to others always has a state,
+        # and a process dying right after admission leaves a live job that a takeover queues again.
+        if not await self.store.save(job):
+            raise ConnectionError("the job could not be saved")
+        try:
+            job_id = await self.shared.admit(job)
+        except SummaryError:
+            await self.store.discard(job.id)
+            raise
+        if job_id != job.id:
+            await self.store.discard(job.id)
             joined = self.jobs.get(job_id) or await self.store.load(job_id)
-            if joined is None:
-                joined = Job(
-                    job.video_id,
-                    job.languages,
-                    job.requester,
-                    id=job_id,
-                    summarizer=job.summarizer,
-                    output_language=job.output_language,
-                )
+            if joined is None:  # finished and expired in between: ask again
+                raise ConnectionError(f"job {job_id} is gone")
             return self._adopt(joined)
         try:
-            if not await self.store.save(job):
-                raise ConnectionError("the job could not be saved")
-            await self.shared.enqueue(job.id)
+            await self.store.queued_as(job.id, await self.shared.enqueue(job.id))
         except OSError:
             with contextlib.suppress(OSError):
                 await self.shared.release(job)
@@ -362,7 +363,9 @@ class Engine:
         with contextlib.suppress(OSError):
             await self.shared.started(job)
         self.store.checkpoint(job)
+        began = time.monotonic()
         await self._run(job)
+        self.queue.record(time.monotonic() - began)  # for Retry-After
 
     async def _run(self, job: Job) -> None:
         self._running.add(job.id)

@@ -1,13 +1,13 @@
 """Job state checkpointed in Redis (with `REDIS_URL`), so jobs are found by any process and survive restarts.
 
 Keys (docs/redis.md): `job:<id>` a hash — `state` (the request, status, finished chunks, TL;DR, error),
-`callbacks` (REST callbacks and how their delivery went) and, while the job is live, `transcript` (an
-inline transcript), all zlib-compressed orjson; no TTL while the job is live (the `volatile-lru` policy
+`callbacks` (REST callbacks and how their delivery went), `queued_as` (the queue entry that runs it) and,
+while the job is live, `transcript` (an inline transcript), all zlib-compressed orjson but `queued_as`; no TTL while the job is live (the `volatile-lru` policy
 never evicts it), `ttl` seconds once finished. `job:<id>:sinks` lists where the job is shown (a Telegram
 message, a Discord response, a callback), each with the process that shows it. `jobs:live` is the set of
 live job ids, `jobs:waiting` those waiting for a worker. Every process holds `proc:<token>` with a short TTL, renewed by a heartbeat; the process
-running a job holds `job:<id>:lease` the same way. A live job neither leased nor waiting lost its process
-and is queued again; a sink whose process is gone is taken over by another web process. Each checkpoint is
+running a job holds `job:<id>:lease` the same way. A live job neither leased nor waiting in the queue lost
+its process (or its queue entry) and is queued again; a sink whose process is gone is taken over by another web process. Each checkpoint is
 announced on the `jobs:changed` channel, so web processes can follow jobs that run elsewhere.
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -97,6 +97,9 @@ def job_from_state(
     )
 
 
+Queued = Callable[[str | None], Awaitable[bool]]  # whether a queue entry (an arq job id) is still waiting
+
+
 @dataclass
 class Orphan:
     """A live job that lost a process: to be queued again (`rerun`) and/or shown in `sinks` by this one."""
@@ -170,10 +173,21 @@ class RedisJobStore:
             self._redis.hset, job_key(job.id), "callbacks", pack([asdict(d) for d in job.callbacks])
         )
 
-    async def claim_orphans(self, sinks: bool) -> list[Orphan]:
-        """Live jobs whose process is gone, now this process's: running ones to queue again and, with `sinks`,
-        the sinks no live process shows."""
-        return await self._safely(self._claim_orphans, sinks) or []
+    async def claim_orphans(self, sinks: bool, queued: Queued) -> list[Orphan]:
+        """Live jobs whose process is gone, now this process's: those neither leased nor `queued` (given
+        their `queued_as`) to queue again and, with `sinks`, the sinks no live process shows."""
+        return await self._safely(self._claim_orphans, sinks, queued) or []
+
+    async def queued_as(self, job_id: str, entry: str) -> None:
+        """Remember the queue entry (arq job id) that will run `job_id`."""
+        await self._safely(self._redis.hset, job_key(job_id), "queued_as", entry)
+
+    async def discard(self, job_id: str) -> None:
+        """Forget a job saved before it was admitted that was not (it joined another, or was refused)."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(job_key(job_id))
+            pipe.srem(LIVE, job_id)
+            await self._safely(pipe.execute)
 
     async def changes(self) -> AsyncIterator[str | None]:
         """Ids of the jobs checkpointed by any process, as they are; None after each (re)connection, when
@@ -242,20 +256,23 @@ class RedisJobStore:
             unpack(callbacks) if callbacks else [],
         )
 
-    async def _claim_orphans(self, sinks: bool) -> list[Orphan]:
+    async def _claim_orphans(self, sinks: bool, queued: Queued) -> list[Orphan]:
         orphans = []
         for raw_id in await self._redis.smembers(LIVE):
             job_id = raw_id.decode()
-            job = await self._load(job_id)
-            if job is None or job.finished:
-                await self._redis.srem(LIVE, job_id)
-                continue
-            # Neither run by a live process nor waiting for a worker: its process died (or its queue did).
-            rerun = not await self._redis.exists(lease_key(job_id)) and not await self._redis.sismember(
-                WAITING, job_id
+            leased, queued_as = (
+                await self._redis.exists(lease_key(job_id)),
+                await self._redis.hget(job_key(job_id), "queued_as"),
             )
+            # Neither run by a live process nor waiting in the queue: its process died (or its queue entry).
+            rerun = not leased and not await queued(queued_as.decode() if queued_as else None)
             lost = await self._lost_sinks(job_id) if sinks else []
             if not (rerun or lost):
+                continue
+            job = await self._load(job_id)  # only now: a live job's state may carry a whole transcript
+            if job is None or job.finished:
+                await self._redis.srem(LIVE, job_id)
+                await self._redis.srem(WAITING, job_id)
                 continue
             # One process takes over a job; the others skip it until this claim's lease would have expired.
             if not await self._redis.set(f"job:{job_id}:claim", self.owner, nx=True, px=self._lease_ms):

@@ -47,10 +47,16 @@ class JobQueue:
     def in_flight(self, key: JobKey) -> Job | None:
         return self._in_flight.get(key)
 
-    def retry_after(self) -> int:
-        """Seconds until a slot is likely free: the work ahead divided among the workers."""
-        ahead = self.waiting + self._running
+    def retry_after(self, ahead: int | None = None) -> int:
+        """Seconds until a slot is likely free: the work `ahead` (this queue's by default) divided among
+        the workers, at the average job time seen here."""
+        if ahead is None:
+            ahead = self.waiting + self._running
         return min(3600, max(5, math.ceil(ahead * self._job_seconds / self._workers)))
+
+    def record(self, seconds: float) -> None:
+        """Count a job's wall time in the average (jobs of the shared queue run outside this one)."""
+        self._job_seconds = 0.8 * self._job_seconds + 0.2 * seconds
 
     def submit(self, job: Job) -> Job:
         """Queue `job`, or return the in-flight job with the same key.
@@ -96,7 +102,7 @@ class JobQueue:
                 log.exception("job %s crashed the runner", job.id)
             finally:
                 self._running -= 1
-                self._job_seconds = 0.8 * self._job_seconds + 0.2 * (time.monotonic() - began)
+                self.record(time.monotonic() - began)
                 del self._in_flight[job.key]
                 self._per_requester[job.requester] -= 1
                 if not self._per_requester[job.requester]:

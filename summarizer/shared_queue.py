@@ -21,6 +21,8 @@ from typing import Any, ParamSpec, TypeVar
 import orjson
 from arq import Worker
 from arq.connections import ArqRedis
+from arq.jobs import Job as ArqJob
+from arq.jobs import JobStatus as ArqStatus
 from arq.worker import func
 from redis.exceptions import RedisError
 
@@ -41,8 +43,9 @@ SUMMARIZE = "summarize"  # the arq function: runs one job by id
 _ADMIT = """
 local existing = redis.call('GET', KEYS[1])
 if existing then return existing end
-if redis.call('SCARD', KEYS[2]) >= tonumber(ARGV[2]) then return '!rate_limited' end
-if redis.call('SCARD', KEYS[3]) >= tonumber(ARGV[3]) then return '!busy' end
+local waiting = redis.call('SCARD', KEYS[3])
+if redis.call('SCARD', KEYS[2]) >= tonumber(ARGV[2]) then return '!rate_limited:' .. waiting end
+if waiting >= tonumber(ARGV[3]) then return '!busy:' .. waiting end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4])
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[4])
@@ -98,7 +101,7 @@ class SharedQueue:
         workers: int,
         job_timeout: float,
         poll_delay: float,
-        retry_after: Callable[[], int],
+        retry_after: Callable[[int], int],
     ) -> None:
         self._url = url
         self._redis = _connect(url)
@@ -123,21 +126,31 @@ class SharedQueue:
         args = [job.id, self._max_per_requester, self._maxsize, bookkeeping_ttl]
         answer = (await self._admit(keys=_keys(job), args=args)).decode()
         if answer.startswith("!"):
-            code = answer[1:]
+            code, waiting = answer[1:].split(":")
             JOBS_REFUSED.labels(code).inc()
-            raise SummaryError(code, retry_after=self._retry_after())
+            raise SummaryError(code, retry_after=self._retry_after(int(waiting)))
         return answer
 
     @_reachable
-    async def enqueue(self, job_id: str, attempt: str = "0") -> None:
-        """Hand `job_id` to the workers; each `attempt` of one job is a separate arq job."""
-        await self._redis.enqueue_job(SUMMARIZE, job_id, _job_id=f"{job_id}:{attempt}")
+    async def enqueue(self, job_id: str, attempt: str = "0") -> str:
+        """Hand `job_id` to the workers; each `attempt` of one job is a separate arq job, whose id this is."""
+        entry = f"{job_id}:{attempt}"
+        await self._redis.enqueue_job(SUMMARIZE, job_id, _job_id=entry)
+        return entry
 
     @_reachable
-    async def requeue(self, job: Job) -> None:
-        """Queue again a job whose process died (not admitted again: it was once)."""
-        await self.enqueue(job.id, attempt=f"{time.time():.3f}")
+    async def requeue(self, job: Job) -> str:
+        """Queue again a job whose process died (not admitted again: it was once); its arq job id."""
+        entry = await self.enqueue(job.id, attempt=f"{time.time():.3f}")
         await self._redis.sadd(WAITING, job.id)  # after: if the enqueue failed, the next claim tries again
+        return entry
+
+    @_reachable
+    async def queued(self, entry: str | None) -> bool:
+        """Whether the arq job `entry` still waits for a worker (not taken, not lost, not evicted)."""
+        if entry is None:
+            return False
+        return await ArqJob(entry, self._redis).status() in (ArqStatus.queued, ArqStatus.deferred)
 
     @_reachable
     async def started(self, job: Job) -> None:
@@ -174,9 +187,12 @@ class SharedQueue:
         """arq's poll loop ends at the first Redis error: start it again, with backoff, until Redis is back."""
         delay = 1.0
         while True:
+            began = time.monotonic()
             try:
                 await worker.main()
             except (RedisError, OSError) as error:
+                if time.monotonic() - began > 60:  # it ran a while: a new outage starts the backoff again
+                    delay = 1.0
                 log.warning("job queue in Redis unavailable (%s): polling again in %.0f s", error, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
