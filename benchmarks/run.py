@@ -8,6 +8,8 @@ and the fake Telegram/Discord APIs outside it, everything on the loopback. Write
 and docs/benchmarks.png. Without root: `--wrap "systemd-run --user --scope -p CPUQuota=10% -p
 MemoryMax=512M"` limits the service the same way (CPU then read from /proc); `--no-cgroup` runs
 unlimited; `--smoke` is a seconds-long unlimited run that only checks the harness (the test suite's).
+`--redis` gives the service a Redis (a redis-server on a free port, outside the budget, like Render's Key
+Value): cache, shared queue and job state then go through it.
 """
 
 from __future__ import annotations
@@ -18,19 +20,23 @@ import datetime as dt
 import json
 import platform
 import shlex
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+import redis  # noqa: E402
 
 from benchmarks import fakes, report  # noqa: E402
 from benchmarks.cgroup import Cgroup  # noqa: E402
-from benchmarks.scenarios import PLANS, SCENARIOS, Context, Results, Transcripts  # noqa: E402
+from benchmarks.scenarios import PLANS, SCENARIOS, Context, Results, Transcripts, free_port  # noqa: E402
 from benchmarks.server import Budget  # noqa: E402
 
 DOCS = ROOT / "docs"
@@ -48,7 +54,7 @@ def machine() -> str:
     return f"{platform.machine()}, {model}, Linux {platform.release()}, Python {platform.python_version()}"
 
 
-async def run(mode: str, budget: Budget, workdir: Path) -> Results:
+async def run(mode: str, budget: Budget, workdir: Path, redis_url: str | None) -> Results:
     """Every scenario, for the service and then the baseline; logs and transcripts go to `workdir`."""
     results = Results()
     plan = PLANS[mode]
@@ -64,6 +70,7 @@ async def run(mode: str, budget: Budget, workdir: Path) -> Results:
             fake,
             fake_url,
             results,
+            redis_url,
         )
         for name, scenario in SCENARIOS.items():
             for target in ("real", "baseline"):
@@ -75,6 +82,29 @@ async def run(mode: str, budget: Budget, workdir: Path) -> Results:
                 print(f"{time.perf_counter() - began:.0f} s", flush=True)
     report.derive(results)
     return results
+
+
+@contextmanager
+def redis_server(wanted: bool, workdir: Path) -> Iterator[str | None]:
+    """A throwaway redis-server on a free port (never a machine's own 6379), or None when not `wanted`."""
+    if not wanted:
+        yield None
+        return
+    port = free_port()
+    args = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    server = subprocess.Popen(["redis-server", *args, "--dir", str(workdir)], stdout=subprocess.DEVNULL)
+    try:
+        with redis.Redis(port=port) as client:
+            for _ in range(500):
+                try:
+                    client.ping()
+                    break
+                except redis.ConnectionError:
+                    time.sleep(0.01)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.kill()
+        server.wait()
 
 
 def main() -> None:
@@ -90,6 +120,7 @@ def main() -> None:
     parser.add_argument("--markdown", type=Path, default=DOCS / "benchmarks.md")
     parser.add_argument("--chart", type=Path, default=DOCS / "benchmarks.png")
     parser.add_argument("--json", type=Path, help="also write the raw samples here")
+    parser.add_argument("--redis", action="store_true", help="run the service with a Redis (REDIS_URL)")
     parser.add_argument("--keep-logs", type=Path, help="copy the services' logs to this folder")
     args = parser.parse_args()
     use_cgroup = not (args.no_cgroup or args.wrap or args.mode == "smoke")
@@ -99,8 +130,8 @@ def main() -> None:
         )
     budget = Budget(cgroup=use_cgroup, wrap=shlex.split(args.wrap))
     started = dt.datetime.now(dt.UTC)
-    with tempfile.TemporaryDirectory(prefix="yt-bench-") as tmp:
-        results = asyncio.run(run(args.mode, budget, Path(tmp)))
+    with tempfile.TemporaryDirectory(prefix="yt-bench-") as tmp, redis_server(args.redis, Path(tmp)) as url:
+        results = asyncio.run(run(args.mode, budget, Path(tmp), url))
         if args.keep_logs:
             args.keep_logs.mkdir(parents=True, exist_ok=True)
             for log in Path(tmp).glob("*.log"):
@@ -112,6 +143,7 @@ def main() -> None:
         f"- **Machine**: {machine()}",
         f"- **Budget of each service**: {limit}; load generator and fake platform APIs outside it, loopback only",
         f"- **Command**: `sudo .venv/bin/python {command}`",
+        "- **Redis**: " + ("a redis-server on the loopback, outside the budget" if args.redis else "none"),
         "- **Before**: `benchmarks/baseline/app.py` (heavy imports, LexRank over the whole transcript inside "
         "the request, no cache, uvicorn defaults). **After**: `uvicorn api.main:app --workers 1` (render.yaml).",
     ]

@@ -25,6 +25,7 @@ from summarizer.llm import ChatClient
 from summarizer.models import Transcript
 from summarizer.queue import JobQueue
 from summarizer.rate_limit import RateLimiter
+from summarizer.tasks import cancel
 from summarizer.telemetry import CHUNK_SECONDS, JOB_SECONDS, JOBS, JOBS_REFUSED
 from summarizer.transcripts import FolderSource, TranscriptSource, YouTubeSource
 from summarizer.worker_process import WorkerProcess
@@ -210,8 +211,7 @@ class Engine:
     async def stop(self) -> None:
         """Stop taking and running work; with Redis, unfinished jobs stay checkpointed for the next process."""
         for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+            await cancel(task)
         await self.queue.stop()
         if self.shared is not None:
             await self.shared.close()

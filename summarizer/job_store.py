@@ -27,6 +27,7 @@ from summarizer.cache import REDIS_CONNECT_TIMEOUT, REDIS_SOCKET_TIMEOUT, pack, 
 from summarizer.errors import SummaryError
 from summarizer.jobs import Delivery, Job, JobStatus, chunk_from_dict, chunk_to_dict
 from summarizer.models import Transcript
+from summarizer.tasks import cancel
 
 log = logging.getLogger(__name__)
 
@@ -134,10 +135,10 @@ class RedisJobStore:
         """Stop following jobs, checkpoint the running ones and give up their leases and this process's
         heartbeat (the next process resumes them at once), then disconnect."""
         if self._heartbeat is not None:
-            self._heartbeat.cancel()
+            await cancel(self._heartbeat)
         trackers, self._trackers = self._trackers, {}
         for task in trackers.values():
-            task.cancel()
+            task.cancel()  # once: each then writes its job's last state (a second cancel would stop that)
         await asyncio.gather(*trackers.values(), return_exceptions=True)
         await self._safely(self._release, list(trackers))
         await self._redis.aclose()

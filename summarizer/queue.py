@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job, JobKey
+from summarizer.tasks import cancel
 from summarizer.telemetry import JOBS_REFUSED
 
 log = logging.getLogger(__name__)
@@ -84,11 +85,7 @@ class JobQueue:
 
     async def stop(self) -> None:
         for task in self._tasks:
-            # Cancel until it sticks: Python 3.11's `asyncio.wait_for` (used inside aiocache) can swallow
-            # a cancellation that arrives as its inner call finishes.
-            while not task.done():
-                task.cancel()
-                await asyncio.wait([task], timeout=0.1)
+            await cancel(task)
         self._tasks = []
 
     async def _work(self) -> None:

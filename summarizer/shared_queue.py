@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import signal
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
@@ -30,6 +31,7 @@ from summarizer.cache import REDIS_CONNECT_TIMEOUT, REDIS_SOCKET_TIMEOUT
 from summarizer.errors import SummaryError
 from summarizer.job_store import WAITING
 from summarizer.jobs import Job
+from summarizer.tasks import cancel
 from summarizer.telemetry import JOBS_REFUSED
 
 log = logging.getLogger(__name__)
@@ -115,6 +117,7 @@ class SharedQueue:
         self._retry_after = retry_after
         self._worker: Worker | None = None
         self._task: asyncio.Task[None] | None = None
+        self._offers: set[asyncio.Task[None]] = set()
 
     @_reachable
     async def admit(self, job: Job) -> str:
@@ -136,6 +139,12 @@ class SharedQueue:
         """Hand `job_id` to the workers; each `attempt` of one job is a separate arq job, whose id this is."""
         entry = f"{job_id}:{attempt}"
         await self._redis.enqueue_job(SUMMARIZE, job_id, _job_id=entry)
+        if self._worker is not None:
+            # Offer it to this process's worker now rather than at its next poll (arq checks that a slot is
+            # free and that no other worker took it). Short video, request → first chunk at 0.1 CPU: XXX
+            task = asyncio.create_task(self._worker.start_jobs([entry.encode()]), name=f"offer-{entry}")
+            self._offers.add(task)
+            task.add_done_callback(self._offers.discard)
         return entry
 
     @_reachable
@@ -200,11 +209,11 @@ class SharedQueue:
     async def close(self) -> None:
         """Stop the worker: the jobs it runs are cancelled, and arq queues them again for the next worker."""
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await cancel(self._task)
         if self._worker is not None:
-            try:
-                await self._worker.close()
-            except (RedisError, OSError):
-                await self._worker.pool.aclose()
+            self._worker.handle_sig(signal.SIGUSR1)  # cancels the running attempts: arq queues them again
+            # Each attempt then writes its end to Redis; one cancelled in that write ends with CancelledError,
+            # which must not end this shutdown (`Worker.close()` would raise it).
+            await asyncio.gather(*self._worker.tasks.values(), return_exceptions=True)
+            await self._worker.pool.aclose()
         await self._redis.aclose()
