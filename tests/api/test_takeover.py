@@ -1,0 +1,352 @@
+"""Takeover: a job interrupted by a shutdown is finished by the next process, and shown where it was shown.
+
+With REDIS_URL a job's sinks (a Telegram message, a Discord interaction response, a REST callback) are kept
+with the job in Redis. When the process showing a job stops mid-job (lifespan exit, as on SIGTERM), the
+next process on the same Redis resumes the job (only the chunks not done yet) and shows it in the same
+sink: it edits the same Telegram message and the same Discord response, and POSTs the callback once.
+A Redis that dies mid-job loses no job either: they go on in memory, and the shared queue is used again
+once Redis is back.
+
+Everything is real: Redis (tests/conftest.py), the apps under uvicorn, local Bot API and Discord servers
+and a local callback receiver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import types
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+import redis.asyncio as aredis
+from arq.constants import default_queue_name, in_progress_key_prefix
+from nacl.signing import SigningKey
+
+from api.main import create_app
+from api.settings import Settings
+from summarizer.engine import Engine, InlineRunner, Runner
+from summarizer.job_store import LIVE, sinks_key
+from tests.api.test_discord import APP, edits, expected_lines, followups, is_final, lines_of
+from tests.api.test_discord import Service as DiscordService
+from tests.api.test_resume import MEDIUM, CountingRunner, checkpointed, eventually, finished, saved_status
+from tests.bot.fake_discord import FakeDiscord
+from tests.bot.fake_telegram import Call, FakeTelegram
+from tests.bot.test_callbacks import SECRET, Receiver, verify
+from tests.bot.test_telegram import Service as TelegramService
+from tests.bot.test_telegram import fast_pacing, message, telegram_settings  # noqa: F401 (autouse fixture)
+from tests.conftest import TRANSCRIPTS, RedisServer, serve
+
+# aiocache 0.12 calls `setex` and `close`, which redis-py 8 deprecates.
+pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")
+
+# A dead process's jobs are claimed within a second; workers ask the shared queue every 0.1 s.
+FAST: dict[str, Any] = {"job_lease_seconds": 1.0, "queue_poll_seconds": 0.1}
+SHORT_A = "--7Dd2sAwPA"  # 3 min, 1 chunk
+SHORT_B = "--dnfTaoXKM"  # 6 min, 2 chunks
+SHORT = "LPZh9BOjkQs"  # 9 min, 2 chunks
+STOP_WITHIN = 20.0  # seconds: a lifespan exit takes well under one
+HANG_AFTER = 5.0  # seconds: stopping the engine takes milliseconds
+
+
+def rest_settings(redis_url: str, **overrides: Any) -> Settings:
+    return Settings(redis_url=redis_url, transcript_dir=str(TRANSCRIPTS), **FAST, **overrides)
+
+
+@asynccontextmanager
+async def process(settings: Settings, runner: Runner) -> AsyncIterator[httpx.AsyncClient]:
+    """One service process (the app under uvicorn, lifespan included) and a client for it; leaving the
+    block is the SIGTERM path: lifespan exit, which must end (a hung shutdown fails the test)."""
+    async with asyncio.timeout(None) as stopping:
+        try:
+            async with (
+                serve(create_app(settings, runner)) as url,
+                httpx.AsyncClient(base_url=url, timeout=30) as client,
+            ):
+                try:
+                    yield client
+                finally:
+                    stopping.reschedule(asyncio.get_running_loop().time() + STOP_WITHIN)
+        except TimeoutError:
+            if stopping.expired():
+                pytest.fail(f"the process did not stop within {STOP_WITHIN} s of its lifespan exit")
+            raise
+
+
+async def shown_job(redis_url: str) -> str:
+    """The id of the one live job in Redis, once its sink is kept with it."""
+    async with aredis.from_url(redis_url) as client:
+
+        async def check() -> str | None:
+            live = await client.smembers(LIVE)
+            if len(live) != 1:
+                return None
+            job_id = next(iter(live)).decode()
+            return job_id if await client.llen(sinks_key(job_id)) == 1 else None
+
+        return await eventually(check, "one live job with its sink in Redis")
+
+
+async def interrupted(
+    redis_url: str, settings: Settings, start: Callable[[httpx.AsyncClient], Awaitable[None]]
+) -> str:
+    """Run a first process whose runner does 2 of the job's 6 chunks; `start(client)` submits the job.
+    The process stops (lifespan exit) once the 2 chunks are checkpointed; the job's id."""
+    runner = CountingRunner(gated=True)
+    async with process(settings, runner) as client:
+        await start(client)
+        job_id = await shown_job(redis_url)
+        runner.release(2)
+        await checkpointed(redis_url, job_id, 2)
+    assert runner.calls == 2
+    assert await saved_status(redis_url, job_id, "running")  # unfinished: left for the next process
+    return job_id
+
+
+async def test_telegram_the_next_process_edits_the_same_message_to_the_summary(redis_url: str) -> None:
+    """A link sent by webhook to process #1, which stops after 2 of 6 chunks: process #2 summarizes only
+    the 4 chunks left and edits the very message process #1 sent (its message_id) into the summary; no
+    second "working on it" message is sent (continuations of a long summary reply to that message)."""
+    msg = message(f"https://youtu.be/{MEDIUM}")
+    async with FakeTelegram().running() as fake:
+        settings = telegram_settings(fake, redis_url=redis_url, **FAST)
+
+        placeholders: list[Call] = []
+
+        async def start(client: httpx.AsyncClient) -> None:
+            first = TelegramService(client, fake)
+            await first.send(msg)
+            placeholders.extend(await first.replies_to(msg))
+
+        job_id = await interrupted(redis_url, settings, start)
+        [placeholder] = placeholders
+        assert placeholder.message_id is not None
+        sent_before, edits_before = len(fake.called("sendMessage")), len(fake.called("editMessageText"))
+        assert "Key points" not in fake.text(placeholder)
+
+        runner = CountingRunner()
+        async with process(settings, runner) as client:
+            second = TelegramService(client, fake)
+            summary = await second.summary(placeholder)
+            done = await finished(client, job_id)
+    assert runner.calls == 4
+    assert [c["index"] for c in done["chunks"]] == list(range(6)) and done["tldr"]
+    assert second.sent_in_reply(msg) == [placeholder]
+    assert sent_before == 1
+    continuations = fake.called("sendMessage")[sent_before:]
+    assert all(c.params["reply_parameters"]["message_id"] == placeholder.message_id for c in continuations), (
+        "process #2 sent a new message that is not a continuation of the summary"
+    )
+    later_edits = fake.called("editMessageText")[edits_before:]
+    assert later_edits, "process #2 never edited the message"
+    assert {(int(c.params["chat_id"]), int(c.params["message_id"])) for c in later_edits} == {
+        (msg.chat.id, placeholder.message_id)
+    }
+    assert f"youtu.be/{MEDIUM}?t=" in summary
+
+
+async def test_discord_the_next_process_edits_the_same_original_response(redis_url: str) -> None:
+    """A /summarize interaction answered (deferred) by process #1, which stops after 2 of 6 chunks:
+    process #2 summarizes only the 4 chunks left and PATCHes the same interaction's original response
+    (`/webhooks/{application_id}/{token}/messages/@original`) into the summary, whose overflow follows as
+    follow-ups of that same interaction."""
+    key = SigningKey.generate()
+    fake = FakeDiscord()
+    token = "tok-takeover"
+    original = f"/webhooks/{APP}/{token}/messages/@original"
+    async with serve(fake.app) as fake_url:
+        settings = rest_settings(
+            redis_url,
+            discord_public_key=key.verify_key.encode().hex(),
+            discord_api_base_url=f"{fake_url}/api/v10",
+        )
+
+        async def start(client: httpx.AsyncClient) -> None:
+            answer = await DiscordService(client, fake, key).summarize(f"https://youtu.be/{MEDIUM}", token)
+            assert answer == {"type": 5}
+
+        job_id = await interrupted(redis_url, settings, start)
+        before = len(fake.calls)
+        assert not any(map(is_final, edits(fake, token)))
+
+        runner = CountingRunner()
+        async with process(settings, runner) as client:
+            await fake.wait_for(lambda f: any(map(is_final, edits(f, token))))
+            done = await finished(client, job_id)
+            # The summary's overflow goes out after the final edit: all of its points, then no more calls.
+            await fake.wait_for(
+                lambda f: (
+                    len(lines_of([edits(f, token)[-1].body] + [c.body for c in followups(f, token)]))
+                    >= len(expected_lines(done))
+                )
+            )
+    assert runner.calls == 4
+    later = fake.calls[before:]
+    assert {(c.method, c.path) for c in later} <= {("PATCH", original), ("POST", f"/webhooks/{APP}/{token}")}
+    assert all(c.status < 300 for c in later)
+    final = edits(fake, token)[-1]
+    assert final in later and is_final(final)
+    assert lines_of([final.body] + [c.body for c in followups(fake, token)]) == expected_lines(done)
+
+
+async def test_rest_callback_is_posted_once_by_the_next_process(redis_url: str) -> None:
+    """A job with a callback_url on process #1, which stops after 2 of 6 chunks (before any callback):
+    process #2 finishes the job with the 4 chunks left and POSTs the finished job to the callback URL
+    exactly once, signed; GET /v1/summaries/{id} on process #2 shows that delivery as `delivered`."""
+    receiver = Receiver([200])
+    async with serve(receiver.app()) as receiver_url:
+        hook = f"{receiver_url}/hook"
+        settings = rest_settings(
+            redis_url, callback_secret=SECRET, callback_allow_hosts=["127.0.0.1"], callback_allow_http=True
+        )
+
+        async def start(client: httpx.AsyncClient) -> None:
+            response = await client.post("/v1/summaries", json={"url": MEDIUM, "callback_url": hook})
+            assert response.status_code == 202
+
+        job_id = await interrupted(redis_url, settings, start)
+        assert receiver.calls == []
+
+        runner = CountingRunner()
+        async with process(settings, runner) as client:
+            done = await finished(client, job_id)
+
+            async def delivered() -> dict[str, Any] | None:
+                job = (await client.get(f"/v1/summaries/{job_id}")).json()
+                return job if job["callbacks"][0]["state"] != "pending" else None
+
+            shown = await eventually(delivered, "the callback is no longer pending")
+    assert runner.calls == 4
+    assert shown["callbacks"] == [{"url": hook, "state": "delivered", "attempts": 1, "last_error": None}]
+    [(headers, body)] = receiver.calls
+    assert verify(headers, body)
+    posted = json.loads(body)
+    assert (posted["id"], posted["status"]) == (job_id, "done")
+    assert (posted["chunks"], posted["tldr"]) == (done["chunks"], done["tldr"])
+
+
+async def readyz(client: httpx.AsyncClient) -> dict[str, Any]:
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    return response.json()
+
+
+async def taken_from_the_shared_queue(redis_url: str, job_id: str) -> None:
+    """Wait until `job_id` is an arq job of the shared queue that a worker has taken (and not finished)."""
+    async with aredis.from_url(redis_url) as redis:
+        queued = [m.decode() for m in await redis.zrange(default_queue_name, 0, -1)]
+        assert [m for m in queued if m.split(":")[0] == job_id], f"{job_id} not in the shared queue: {queued}"
+
+        async def taken() -> bool:
+            return bool(await redis.keys(f"{in_progress_key_prefix}{job_id}:*"))
+
+        # A worker polls again with a backoff of up to 30 s after a Redis error.
+        await eventually(taken, f"a worker takes {job_id} from the shared queue", tries=3000)
+
+
+async def test_redis_dying_mid_job_loses_no_job_and_the_shared_queue_comes_back(
+    own_redis: RedisServer,
+) -> None:
+    """Redis is killed while a job runs from the shared queue: the job still finishes and GET answers;
+    a new request while Redis is down is accepted, runs in this process and finishes; /readyz reports
+    `redis` degraded. Once Redis is back, /readyz no longer does; a new job goes through the shared queue
+    again and is checkpointed in Redis as done; and this process's worker polls the queue again: it runs
+    a job that another (web-only) process admitted."""
+    runner = CountingRunner(gated=True)
+    async with process(rest_settings(own_redis.url), runner) as client:
+        first = (await client.post("/v1/summaries", json={"url": MEDIUM})).json()
+        runner.release(2)
+        await checkpointed(own_redis.url, first["id"], 2)
+
+        own_redis.kill()
+        runner.release(4)
+        done = await finished(client, first["id"])
+        assert [c["index"] for c in done["chunks"]] == list(range(6)) and done["tldr"]
+
+        during = await client.post("/v1/summaries", json={"url": SHORT_A})
+        assert during.status_code == 202, during.text
+        runner.release(1)
+        assert (await finished(client, during.json()["id"]))["tldr"]
+        assert "redis" in (await readyz(client))["degraded"]
+        assert runner.calls == 7
+
+        own_redis.start()
+
+        async def redis_ok() -> bool:
+            return "redis" not in (await readyz(client))["degraded"]
+
+        await eventually(redis_ok, "/readyz no longer reports redis degraded", tries=2000)
+        after = await client.post("/v1/summaries", json={"url": SHORT_B})
+        assert after.status_code == 202, after.text
+        job_id = after.json()["id"]
+        await taken_from_the_shared_queue(own_redis.url, job_id)
+        runner.release(2)
+        assert (await finished(client, job_id))["tldr"]
+        await eventually(lambda: saved_status(own_redis.url, job_id, "done"), "the job is saved as done")
+        assert runner.calls == 9
+
+        web_only = CountingRunner()
+        async with process(rest_settings(own_redis.url, run_worker=False), web_only) as other:
+            elsewhere = (await other.post("/v1/summaries", json={"url": SHORT})).json()
+            await taken_from_the_shared_queue(own_redis.url, elsewhere["id"])
+            runner.release(2)
+            assert (await finished(other, elsewhere["id"]))["tldr"]
+    assert (runner.calls, web_only.calls) == (11, 0)
+
+
+def innermost_frame(task: asyncio.Task[Any]) -> types.FrameType | None:
+    """The frame `task` is suspended in, following its chain of awaited coroutines."""
+    awaited: Any = task.get_coro()
+    frame = None
+    while awaited is not None:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "ag_frame", None) or frame
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "ag_await", None)
+    return frame
+
+
+async def as_a_redis_send_finishes(task: asyncio.Task[Any]) -> bool:
+    """Return True at the moment `task` waits in `asyncio.wait_for` around a Redis send that has just
+    finished (redis-py sends each command under `wait_for` when a socket timeout is set); False when that
+    was never seen within 5 s. On Python 3.11 a cancellation arriving at that moment is swallowed:
+    wait_for returns the send's result and the task goes on (CPython gh-86296)."""
+    deadline = asyncio.get_running_loop().time() + 5
+    while asyncio.get_running_loop().time() < deadline:
+        frame = innermost_frame(task)
+        if frame is not None and frame.f_code is asyncio.wait_for.__code__:
+            sent = frame.f_locals.get("fut")
+            if isinstance(sent, asyncio.Future) and sent.done():
+                return True
+        await asyncio.sleep(0)
+    return False
+
+
+@pytest.mark.parametrize("task_name", ["claim-orphans", "queue-worker"])
+async def test_a_shutdown_arriving_as_a_redis_send_finishes_still_ends(
+    redis_url: str, task_name: str
+) -> None:
+    """The SIGTERM path ends even when its cancellation reaches a background task of the engine just as
+    one of its Redis commands has been sent: Engine.stop() (for the task that claims orphans) and
+    SharedQueue.close() (for the arq worker; what lifespan exit calls for it) must not wait for that task
+    for ever. The takeover tests above hung this way now and then, in the lifespan exit."""
+    engine = Engine.from_settings(rest_settings(redis_url), InlineRunner())
+    await engine.start()
+    assert engine.shared is not None
+    task = next(t for t in asyncio.all_tasks() if t.get_name() == task_name)
+    if not await as_a_redis_send_finishes(task):
+        await engine.stop()
+        pytest.skip(f"{task_name} was never seen waiting in wait_for around a finished Redis send")
+    stop = engine.stop() if task_name == "claim-orphans" else engine.shared.close()
+    stopped = False
+    try:
+        async with asyncio.timeout(HANG_AFTER):
+            await stop  # cancels `task` before its first await
+        stopped = True
+    except TimeoutError:
+        pytest.fail(f"stopping hung: the {task_name} task swallowed its cancellation and went on")
+    finally:
+        if task_name == "queue-worker" or not stopped:  # the rest of the engine, or what the hang left
+            await engine.stop()
+    assert task.done()
