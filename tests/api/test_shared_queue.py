@@ -251,6 +251,26 @@ async def test_queue_max_holds_across_web_processes(redis_url: str) -> None:
         assert (await post(b, "LPZh9BOjkQs"))["id"] == first["id"]
 
 
+async def test_a_running_job_no_longer_counts_against_queue_max(redis_url: str) -> None:
+    """QUEUE_MAX bounds waiting jobs only: once a worker runs the one waiting job, /readyz counts none
+    waiting and a new video is admitted (it is refused while the first one still waits)."""
+    settings = settings_for(redis_url, run_worker=False, queue_max=1)
+    runner = CountingRunner(gated=True)
+    async with web(settings) as client:
+        first = await post(client, MEDIUM)
+        await refused(client, "LPZh9BOjkQs", 503, "busy")
+        async with worker(settings, runner):
+
+            async def nothing_waits() -> bool:
+                return (await client.get("/readyz")).json()["queue"]["waiting"] == 0
+
+            await eventually(nothing_waits, "the worker takes the job")
+            assert (await job_of(client, first["id"]))["status"] == "running"
+            await post(client, "LPZh9BOjkQs")
+            runner.release(6 + SHORT["LPZh9BOjkQs"])
+            await finished(client, first["id"])
+
+
 async def test_a_worker_stops_whenever_it_is_told_to(redis_url: str) -> None:
     """`Engine.stop()` ends at whatever moment it comes, also while the queue worker is in the middle of a
     Redis call (SIGTERM must checkpoint and exit, not hang): a worker-only engine stopped after 0, 1, 2, ...
