@@ -139,7 +139,12 @@ class RedisJobStore:
         trackers, self._trackers = self._trackers, {}
         for task in trackers.values():
             task.cancel()  # once: each then writes its job's last state (a second cancel would stop that)
-        await asyncio.gather(*trackers.values(), return_exceptions=True)
+        if trackers:
+            # A cancellation that lands as a save ends can be swallowed (see summarizer/tasks.py): such a
+            # tracker has saved and waits again, so it is cancelled until it sticks.
+            _, late = await asyncio.wait(trackers.values(), timeout=2 * REDIS_SOCKET_TIMEOUT)
+            for task in late:
+                await cancel(task)
         await self._safely(self._release, list(trackers))
         await self._redis.aclose()
 
