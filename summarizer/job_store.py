@@ -230,12 +230,15 @@ class RedisJobStore:
 
     async def _save(self, job: Job, running: bool) -> bool:
         key = job_key(job.id)
+        # A finished job stays live while a sink of it has lost its process: a web process shows it there.
+        unshown = job.finished and bool(await self._lost_sinks(job.id))
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, "state", pack(job_state(job)))
             if job.finished:
                 pipe.hdel(key, "transcript")
                 pipe.expire(key, self._ttl)
-                pipe.srem(LIVE, job.id)
+                if not unshown:
+                    pipe.srem(LIVE, job.id)
                 pipe.delete(lease_key(job.id))
             else:
                 if job.transcript is not None:
@@ -272,20 +275,26 @@ class RedisJobStore:
             )
             # Neither run by a live process nor waiting in the queue: its process died (or its queue entry).
             rerun = not leased and not await queued(queued_as.decode() if queued_as else None)
-            lost = await self._lost_sinks(job_id) if sinks else []
-            if not (rerun or lost):
+            lost = await self._lost_sinks(job_id)
+            if not (rerun or (lost and sinks)):
                 continue
             job = await self._load(job_id)  # only now: a live job's state may carry a whole transcript
-            if job is None or job.finished:
+            if job is None or (job.finished and not lost):
                 await self._redis.srem(LIVE, job_id)
                 await self._redis.srem(WAITING, job_id)
                 continue
+            if job.finished and not sinks:
+                continue  # left for a web process to show
             # One process takes over a job; the others skip it until this claim's lease would have expired.
             if not await self._redis.set(f"job:{job_id}:claim", self.owner, nx=True, px=self._lease_ms):
                 continue
-            for index, sink in lost:
+            for index, sink in lost if sinks else ():
                 await self._redis.lset(sinks_key(job_id), index, pack({**sink, "owner": self.owner}))
-            orphans.append(Orphan(job, rerun, [sink for _, sink in lost]))
+            if job.finished:  # finished while nobody showed it: shown now, then no longer live
+                await self._redis.srem(LIVE, job_id)
+            orphans.append(
+                Orphan(job, rerun and not job.finished, [sink for _, sink in lost] if sinks else [])
+            )
         return orphans
 
     async def _lost_sinks(self, job_id: str) -> list[tuple[int, dict[str, Any]]]:

@@ -33,6 +33,7 @@ from summarizer.job_store import LIVE, sinks_key
 from tests.api.test_discord import APP, edits, expected_lines, followups, is_final, lines_of
 from tests.api.test_discord import Service as DiscordService
 from tests.api.test_resume import MEDIUM, CountingRunner, checkpointed, eventually, finished, saved_status
+from tests.api.test_shared_queue import worker
 from tests.bot.fake_discord import FakeDiscord
 from tests.bot.fake_telegram import Call, FakeTelegram
 from tests.bot.test_callbacks import SECRET, Receiver, verify
@@ -145,6 +146,45 @@ async def test_telegram_the_next_process_edits_the_same_message_to_the_summary(r
     assert {(int(c.params["chat_id"]), int(c.params["message_id"])) for c in later_edits} == {
         (msg.chat.id, placeholder.message_id)
     }
+    assert f"youtu.be/{MEDIUM}?t=" in summary
+
+
+async def test_telegram_a_job_finished_while_no_web_process_showed_it_is_shown_by_the_next(
+    redis_url: str,
+) -> None:
+    """A worker elsewhere finishes the job after the web process that took the link has stopped: the job
+    stays live in Redis until a web process shows it, and the next one edits the same message into the
+    summary (the worker summarized every chunk once; the job then leaves `jobs:live`)."""
+    msg = message(f"https://youtu.be/{MEDIUM}")
+    async with FakeTelegram().running() as fake:
+        settings = telegram_settings(fake, redis_url=redis_url, run_worker=False, **FAST)
+        runner = CountingRunner(gated=True)
+        async with worker(settings, runner):
+            async with process(settings, CountingRunner()) as client:
+                first = TelegramService(client, fake)
+                await first.send(msg)
+                [placeholder] = await first.replies_to(msg)
+                job_id = await shown_job(redis_url)
+                runner.release(2)
+                await checkpointed(redis_url, job_id, 2)
+            edits_before = len(fake.called("editMessageText"))
+            runner.release(4)
+
+            async def done() -> bool:
+                return await saved_status(redis_url, job_id, "done")
+
+            await eventually(done, "the worker finishes the job")
+            async with aredis.from_url(redis_url) as redis:
+                assert await redis.sismember(LIVE, job_id)  # not shown yet: kept live
+                async with process(settings, CountingRunner()) as client:
+                    summary = await TelegramService(client, fake).summary(placeholder)
+
+                    async def no_longer_live() -> bool:
+                        return not await redis.sismember(LIVE, job_id)
+
+                    await eventually(no_longer_live, "the shown job leaves jobs:live")
+    assert runner.calls == 6
+    assert fake.called("editMessageText")[edits_before:], "the next process never edited the message"
     assert f"youtu.be/{MEDIUM}?t=" in summary
 
 
