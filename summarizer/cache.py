@@ -11,6 +11,7 @@ decompress); its summary 32.5 KB -> 10.2 KB (3.2x); the 26-minute eMlx5fFNoYc su
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import zlib
@@ -153,7 +154,10 @@ class RedisLayers:
         return unpack(data)
 
     async def set(self, key: str, value: Any, ttl: int | None = None) -> None:
-        data = pack(value)
+        await self.store(key, pack(value), ttl)
+
+    async def store(self, key: str, data: bytes, ttl: int | None = None) -> None:
+        """`set` for a value already packed."""
         shared = await self._redis(self.redis.set, key, data, ttl=ttl) is not _DOWN
         memory_ttl = min(ttl or MEMORY_LAYER_TTL, MEMORY_LAYER_TTL) if shared else ttl
         await self.memory.set(key, data, ttl=memory_ttl)
@@ -228,7 +232,14 @@ class Cache:
 
     async def set_transcript(self, languages: tuple[str, ...], transcript: Transcript) -> None:
         key = self._key("transcript", transcript.video_id, languages)
-        await self.backend.set(key, transcript.to_dict(), ttl=self._transcript_ttl)
+        if isinstance(self.backend, RedisLayers):
+            # Packed in a thread: a 3.5 h transcript takes 11 ms of CPU to compress, >110 ms of the event
+            # loop at 0.1 CPU. Busy-ack p99 with Redis (benchmarks/run.py --redis), Telegram / Discord:
+            # 557 / 308 ms before, XXX after.
+            data = await asyncio.to_thread(lambda: pack(transcript.to_dict()))
+            await self.backend.store(key, data, ttl=self._transcript_ttl)
+        else:
+            await self.backend.set(key, transcript.to_dict(), ttl=self._transcript_ttl)
 
     async def get_failure(self, video_id: str, languages: tuple[str, ...]) -> SummaryError | None:
         data = await self.backend.get(self._key("failure", video_id, languages))

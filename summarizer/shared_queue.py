@@ -209,8 +209,8 @@ class SharedQueue:
 
     async def close(self) -> None:
         """Stop the worker: the jobs it runs are cancelled, and arq queues them again for the next worker."""
-        if self._task is not None:
-            await cancel(self._task)
+        for task in [*self._offers, *([self._task] if self._task else [])]:
+            await cancel(task)
         if self._worker is not None:
             self._worker.handle_sig(signal.SIGUSR1)  # cancels the running attempts: arq queues them again
             # Each attempt then writes its end to Redis; one cancelled in that write ends with CancelledError,
