@@ -69,6 +69,7 @@ SECTIONS: dict[str, list[Row]] = {
         Row("acked (200) within the timeout", "flood.acked", "", higher=True),
         Row("ack latency", "flood.ack_ms", "ms", 150.0, "p99"),
         Row("timed out (Telegram would redeliver)", "flood.timed_out", ""),
+        Row("answered with an HTTP error (Telegram would redeliver)", "flood.failed", ""),
         Row('refused with a "busy" reply', "flood.refused", ""),
         Row("accepted", "flood.accepted", ""),
         Row("accepted and finished", "flood.finished", ""),
