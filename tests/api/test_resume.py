@@ -27,7 +27,7 @@ from summarizer.jobs import Delivery, Job
 from summarizer.models import ChunkSummary, Point, Snippet, Transcript
 from tests.conftest import TRANSCRIPTS, free_port, serve
 
-# aiocache 0.12 calls `setex` and `close`, which redis-py 8 deprecates.
+# aiocache 0.12 calls redis-py's `close`, deprecated since redis-py 5.0.1 (for `aclose`).
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")
 
 T = TypeVar("T")

@@ -31,7 +31,7 @@ from summarizer.job_store import WAITING
 from tests.api.test_resume import MEDIUM, ROOT, CountingRunner, checkpointed, eventually, finished
 from tests.conftest import TRANSCRIPTS, serve
 
-# aiocache 0.12 calls `setex` and `close`, which redis-py 8 deprecates.
+# aiocache 0.12 calls redis-py's `close`, deprecated since redis-py 5.0.1 (for `aclose`).
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")
 
 T = TypeVar("T")

@@ -41,7 +41,7 @@ from tests.bot.test_telegram import Service as TelegramService
 from tests.bot.test_telegram import fast_pacing, message, telegram_settings  # noqa: F401 (autouse fixture)
 from tests.conftest import TRANSCRIPTS, RedisServer, serve
 
-# aiocache 0.12 calls `setex` and `close`, which redis-py 8 deprecates.
+# aiocache 0.12 calls redis-py's `close`, deprecated since redis-py 5.0.1 (for `aclose`).
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")
 
 # A dead process's jobs are claimed within a second; workers ask the shared queue every 0.1 s.

@@ -24,7 +24,7 @@ from summarizer.errors import SummaryError
 from summarizer.transcripts import FolderSource
 from tests.conftest import TRANSCRIPTS, RedisServer, serve
 
-# aiocache 0.12 calls `setex` and `close`, which redis-py 8 deprecates.
+# aiocache 0.12 calls redis-py's `close`, deprecated since redis-py 5.0.1 (for `aclose`).
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")
 
 SHORT = "LPZh9BOjkQs"  # 8:46, 2 chunks
