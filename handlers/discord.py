@@ -149,8 +149,8 @@ async def summarize(
     except SummaryError as error:
         return ephemeral(failure_text(error))
     if not finished:
-        sink = {"application_id": reply.application_id, "token": reply.token, "expires_at": time.time()}
-        sink["expires_at"] += reply.deadline - time.monotonic()
+        expires_at = time.time() + reply.deadline - time.monotonic()  # wall clock: read by other processes
+        sink = {"application_id": reply.application_id, "token": reply.token, "expires_at": expires_at}
         await engine.report(job, {"kind": "discord", **sink})
         return DEFERRED
     if job.status is JobStatus.FAILED:

@@ -72,15 +72,33 @@ class Engine:
         self.cache = cache
         self.runner = runner
         self.jobs = JobStore(settings.jobs_kept)
-        # With Redis, every job is checkpointed there: found by any process, resumed after a restart.
+        self.queue = JobQueue(
+            self._run,
+            maxsize=settings.queue_max,
+            workers=settings.workers,
+            max_per_requester=settings.max_jobs_per_requester,
+        )
+        # With Redis, every job is checkpointed there (found by any process, resumed after a restart) and
+        # the queue is shared by all processes; the in-process one above runs what comes while Redis is
+        # unreachable (and everything without REDIS_URL).
         self.store: RedisJobStore | None = None
         self.shared: SharedQueue | None = None
         if settings.redis_url and durable:
             # Imported only with REDIS_URL: arq and these modules cost 7 ms of CPU on top of `import
-            # api.main` (getrusage, 5 runs), 70 ms of the embedded default's cold start at 0.1 CPU.
+            # api.main` (getrusage, 5 runs), about 70 ms of wall time at 0.1 CPU.
             from summarizer.job_store import RedisJobStore
+            from summarizer.shared_queue import SharedQueue
 
             self.store = RedisJobStore(settings.redis_url, settings.job_state_ttl, settings.job_lease_seconds)
+            self.shared = SharedQueue(
+                settings.redis_url,
+                settings.queue_max,
+                settings.max_jobs_per_requester,
+                settings.workers,
+                settings.job_timeout,
+                settings.queue_poll_seconds,
+                self.queue.retry_after,
+            )
         self.serves = serves
         # Why new work should be refused now (e.g. event-loop lag), or None; the app sets it.
         self.overloaded: Callable[[], str | None] = lambda: None
@@ -91,26 +109,6 @@ class Engine:
         self._tasks: list[asyncio.Task[None]] = []
         self.rate_limiter = RateLimiter(settings.rate_limit, settings.redis_url)
         self.youtube = CircuitBreaker(settings.youtube_breaker_failures, settings.youtube_breaker_cooldown)
-        self.queue = JobQueue(
-            self._run,
-            maxsize=settings.queue_max,
-            workers=settings.workers,
-            max_per_requester=settings.max_jobs_per_requester,
-        )
-        # With Redis, the queue is shared by all processes; the in-process one runs what comes while
-        # Redis is unreachable (and everything without REDIS_URL).
-        if self.store is not None and settings.redis_url:
-            from summarizer.shared_queue import SharedQueue
-
-            self.shared = SharedQueue(
-                settings.redis_url,
-                settings.queue_max,
-                settings.max_jobs_per_requester,
-                settings.workers,
-                settings.job_timeout,
-                settings.queue_poll_seconds,
-                self.queue.retry_after,
-            )
         self.llm = _llm_summarizer(settings, runner)
 
     @classmethod

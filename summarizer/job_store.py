@@ -235,8 +235,9 @@ class RedisJobStore:
 
     async def _save(self, job: Job, running: bool) -> bool:
         key = job_key(job.id)
-        # A finished job stays live while a sink of it has lost its process: a web process shows it there.
-        unshown = job.finished and bool(await self._lost_sinks(job.id))
+        # A job its runner finished stays live while a sink of it has lost its process: a web process shows
+        # it there. (A web process's own saves need no check: its sinks' process is itself.)
+        unshown = running and job.finished and bool(await self._lost_sinks(job.id))
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, "state", pack(job_state(job)))
             if job.finished:

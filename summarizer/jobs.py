@@ -111,18 +111,9 @@ class Job:
 
     def update_from(self, saved: Job) -> None:
         """Take the progress of `saved`, the same job as its runner (maybe another process) last saved it."""
-        self.status, self.title, self.language_code, self.total = (
-            saved.status,
-            saved.title,
-            saved.language_code,
-            saved.total,
-        )
-        self.chunks, self.tldr, self.tldr_source, self.error = (
-            saved.chunks,
-            saved.tldr,
-            saved.tldr_source,
-            saved.error,
-        )
+        self.status, self.title, self.language_code = saved.status, saved.title, saved.language_code
+        self.total, self.chunks, self.tldr = saved.total, saved.chunks, saved.tldr
+        self.tldr_source, self.error = saved.tldr_source, saved.error
         self.transcript = saved.transcript or (None if self.finished else self.transcript)
         self._notify()
 
