@@ -16,9 +16,10 @@ RUN pip install --no-cache-dir --root-user-action=ignore -r requirements.txt
 # Our code, compiled ahead of time: the (read-only, root-owned) code never needs compiling at start-up.
 COPY api/ api/
 COPY bot/ bot/
+COPY core/ core/
 COPY handlers/ handlers/
 COPY summarizer/ summarizer/
-RUN python -m compileall -q --invalidation-mode unchecked-hash api bot handlers summarizer
+RUN python -m compileall -q --invalidation-mode unchecked-hash api bot core handlers summarizer
 
 # Run as an unprivileged user that owns nothing in the image.
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin app

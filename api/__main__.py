@@ -4,7 +4,7 @@ import os
 
 import uvicorn
 
-from api.settings import get_settings
+from core.config import get_settings
 
 settings = get_settings()
 host = "0.0.0.0" if os.environ.get("RENDER") and "HOST" not in os.environ else settings.host

@@ -13,14 +13,15 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated
 
 import orjson
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Header, Request
 from starlette.responses import Response
 
+from api.deps import ServicesDep, SettingsDep
 from api.errors import error_response
 from api.schemas import error_doc
-from api.settings import Settings, get_settings
 from bot.discord import DiscordClient
 from bot.discord_render import ephemeral
+from core.config import Settings
 from handlers.discord import respond
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_CLOCK_SKEW = 300  # seconds between X-Signature-Timestamp and our clock; older requests are replays
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 @lru_cache(maxsize=2)
@@ -90,6 +90,7 @@ router = APIRouter(tags=["discord"])
 async def interactions(
     request: Request,
     settings: SettingsDep,
+    services: ServicesDep,
     x_signature_ed25519: Annotated[str | None, Header()] = None,
     x_signature_timestamp: Annotated[str | None, Header()] = None,
 ) -> Response:
@@ -103,10 +104,10 @@ async def interactions(
         interaction = orjson.loads(body)
     except orjson.JSONDecodeError:
         return error_response("invalid_request", "The body is not JSON.", 400)
-    state = request.app.state
+    assert services.discord is not None  # configured with the public key
     try:
         answer = (
-            await respond(interaction, state.engine, state.discord, state.background.spawn)
+            await respond(interaction, services.engine, services.discord, services.background.spawn)
             if isinstance(interaction, dict)
             else ephemeral("Sorry, I could not read that request.")
         )

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends, FastAPI, Request
-
-from api.settings import Settings, get_settings
+from api.deps import Services, ServicesDep, SettingsDep
+from core.config import Settings
 
 router = APIRouter(tags=["health"])
 
 
-async def checks(app: FastAPI, settings: Settings) -> dict[str, bool]:
+async def checks(services: Services, settings: Settings) -> dict[str, bool]:
     """What is degraded now, by name (also exported as `ytsum_degraded{reason}` by /metrics)."""
-    engine, monitor = app.state.engine, app.state.monitor
+    engine, monitor = services.engine, services.monitor
     await engine.cache.check()
     queue = await engine.queue_state()
     return {
@@ -32,16 +31,16 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-async def readyz(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> dict[str, object]:
+async def readyz(services: ServicesDep, settings: SettingsDep) -> dict[str, object]:
     """What the service depends on and what is degraded (a full queue refuses new work; without
     Redis the cache works from this instance's memory; a lagging event loop or a throttled CPU slows
     every answer)."""
-    degraded = [name for name, bad in (await checks(request.app, settings)).items() if bad]
-    monitor = request.app.state.monitor
+    degraded = [name for name, bad in (await checks(services, settings)).items() if bad]
+    monitor = services.monitor
     return {
         "status": "degraded" if degraded else "ok",
         "degraded": degraded,
-        "queue": await request.app.state.engine.queue_state(),
+        "queue": await services.engine.queue_state(),
         "event_loop_lag_seconds": round(monitor.lag, 4),
         "cpu_throttled_ratio": round(monitor.throttled, 4),
     }

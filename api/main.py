@@ -1,7 +1,8 @@
 """The ASGI application: `uvicorn api.main:app` runs the whole service.
 
-The lifespan starts the engine (queue workers and the summarizer process) and stops it on SIGTERM.
-Logging is set up once, at import (LOG_FORMAT, LOG_LEVEL; summarizer/logs.py).
+The lifespan builds the platform clients, then the engine with how each kind of sink is shown here
+(its displays), and starts it; on SIGTERM it stops them in reverse. Logging is set up once, at import
+(LOG_FORMAT, LOG_LEVEL; core/logs.py).
 """
 
 from __future__ import annotations
@@ -12,51 +13,65 @@ from functools import partial
 
 from fastapi import FastAPI
 
-from api import discord, health, metrics, sinks, summaries, telegram
-from api.background import BackgroundTasks
+import handlers.discord
+import handlers.telegram
+from api import discord, health, metrics, summaries, telegram
 from api.body_limit import BodyLimitMiddleware
+from api.deps import Services
 from api.errors import install_error_handlers
 from api.monitor import Monitor
-from api.settings import Settings, get_settings
 from bot.callbacks import CallbackSender
-from summarizer import logs
-from summarizer.engine import Engine, Runner
-from summarizer.telemetry import own_cgroup
+from core import logs
+from core.config import Settings, get_settings
+from core.tasks import BackgroundTasks
+from core.telemetry import own_cgroup
+from summarizer.cpu_process import Runner
+from summarizer.engine import Engine
+from summarizer.sinks import CallbackSink, DiscordSink, Displays, TelegramSink
 
 
 def create_app(settings: Settings | None = None, runner: Runner | None = None) -> FastAPI:
-    """The app; `settings` and `runner` replace the environment's settings and the worker process."""
+    """The app; `settings` and `runner` replace the environment's settings and the CPU process."""
     settings = settings or get_settings()
     logs.hide(*settings.secret_values())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.monitor = Monitor(own_cgroup())
-        app.state.monitor.start()
-        app.state.background = BackgroundTasks()
-        app.state.callbacks = CallbackSender(
+        monitor = Monitor(own_cgroup())
+        monitor.start()
+        background = BackgroundTasks()
+        callbacks = CallbackSender(
             settings.callback_secret,
             settings.callback_allow_hosts,
             settings.callback_timeout,
             settings.callback_give_up_after,
         )
-        app.state.discord = discord.start(settings)
-        await telegram.start(app, settings)
-        engine = Engine.from_settings(settings, runner)
-        engine.overloaded = partial(app.state.monitor.overload, settings.readyz_max_loop_lag)
-        engine.on_sink = partial(sinks.start, app)
-        app.state.engine = engine
+        discord_client = discord.start(settings)
+        telegram_client = telegram.start(settings, background)
+        displays = Displays().add(CallbackSink, callbacks.show)
+        if telegram_client is not None:
+            displays.add(TelegramSink, partial(handlers.telegram.show, client=telegram_client))
+        if discord_client is not None:
+            displays.add(DiscordSink, partial(handlers.discord.show, discord=discord_client))
+        engine = Engine.from_settings(
+            settings,
+            runner,
+            displays=displays,
+            overloaded=partial(monitor.overload, settings.readyz_max_loop_lag),
+        )
+        app.state.services = Services(engine, monitor, background, telegram_client, discord_client)
         await engine.start()  # shows again what a process that is gone was showing: the clients come first
         try:
             yield
         finally:
-            await app.state.background.close()
-            await app.state.callbacks.close()
-            await telegram.stop(app)
-            if app.state.discord:
-                await app.state.discord.close()
-            await engine.stop()
-            await app.state.monitor.stop()
+            await background.close()
+            await engine.stop()  # its displays first, then the jobs
+            await callbacks.close()
+            if telegram_client is not None:
+                await telegram_client.close()
+            if discord_client is not None:
+                await discord_client.close()
+            await monitor.stop()
 
     app = FastAPI(
         title="YouTube summary bot",

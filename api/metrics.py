@@ -1,6 +1,6 @@
 """`GET /metrics` (Prometheus text, optionally behind `METRICS_TOKEN`) and the ack-latency middleware.
 
-The metric objects live in summarizer/telemetry.py; docs/operations.md explains each family.
+The metric objects live in core/telemetry.py; docs/operations.md explains each family.
 """
 
 from __future__ import annotations
@@ -9,16 +9,17 @@ import hmac
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Header
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.deps import ServicesDep, SettingsDep
 from api.errors import error_response
 from api.health import checks
 from api.schemas import error_doc
-from api.settings import Settings, get_settings
-from summarizer.telemetry import ACK_SECONDS, DEGRADED, QUEUE_CAPACITY, QUEUE_JOBS, REGISTRY
+from core.config import Settings
+from core.telemetry import ACK_SECONDS, DEGRADED, QUEUE_CAPACITY, QUEUE_JOBS, REGISTRY
 
 # The requests each platform must answer quickly: their ack is what users (and Discord's 3 s) wait for.
 ACK_ROUTES = {
@@ -75,8 +76,8 @@ def authorized(settings: Settings, authorization: str | None) -> bool:
     },
 )
 async def metrics(
-    request: Request,
-    settings: Annotated[Settings, Depends(get_settings)],
+    services: ServicesDep,
+    settings: SettingsDep,
     authorization: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The service's metrics; the queue and degradation gauges are read from the engine now."""
@@ -87,11 +88,11 @@ async def metrics(
             401,
             headers={"WWW-Authenticate": "Bearer"},
         )
-    queue = await request.app.state.engine.queue_state()
+    queue = await services.engine.queue_state()
     QUEUE_JOBS.labels("waiting").set(queue["waiting"])
     QUEUE_JOBS.labels("running").set(queue["running"])
     QUEUE_CAPACITY.set(queue["max"])
-    for reason, bad in (await checks(request.app, settings)).items():
+    for reason, bad in (await checks(services, settings)).items():
         DEGRADED.labels(reason).set(bad)
     # The 0.0.4 text format: what every Prometheus version reads (our names need nothing newer).
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_PLAIN_0_0_4)

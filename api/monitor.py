@@ -12,8 +12,8 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-from summarizer.cpu_budget import Throttling, throttling
-from summarizer.telemetry import LOOP_LAG
+from core.cpu_budget import Throttling, throttling
+from core.telemetry import LOOP_LAG
 
 INTERVAL = 1.0  # seconds between lag samples
 THROTTLE_EVERY = 10  # lag samples between two reads of cpu.stat (the throttling window: 10 s)

@@ -7,7 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-LanguageCode = Annotated[str, Field(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", examples=["en", "pt-BR"])]
+from core.formats import LANGUAGE_CODE
+
+LanguageCode = Annotated[str, Field(pattern=f"^{LANGUAGE_CODE.pattern}$", examples=["en", "pt-BR"])]
 
 
 class SnippetIn(BaseModel):

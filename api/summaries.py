@@ -10,17 +10,18 @@ import orjson
 from fastapi import APIRouter, Depends, Header, Request
 from starlette.responses import Response, StreamingResponse
 
+from api.deps import EngineDep, SettingsDep
 from api.schemas import JobOut, SummaryRequest, TranscriptIn, error_doc
-from api.settings import Settings, get_settings
 from bot.callbacks import check_url
+from core.config import Settings
 from summarizer.engine import Engine
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job, JobStatus, chunk_to_dict
 from summarizer.links import parse_video_id
 from summarizer.models import ChunkSummary, Snippet, Transcript
+from summarizer.sinks import CallbackSink
 
 SSE_HEARTBEAT_SECONDS = 15.0
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def require_api_key(settings: SettingsDep, x_api_key: Annotated[str | None, Header()] = None) -> None:
@@ -35,13 +36,6 @@ router = APIRouter(
     dependencies=[Depends(require_api_key)],
     responses={401: error_doc("`unauthorized`: `API_KEY` is set and `X-API-Key` is missing or wrong.")},
 )
-
-
-def get_engine(request: Request) -> Engine:
-    return request.app.state.engine
-
-
-EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
 def json_response(data: object, status: int = 200) -> Response:
@@ -101,7 +95,7 @@ async def create_summary(
         video_id, body.languages, requester_of(request), transcript, body.summarizer
     )
     if body.callback_url:
-        await engine.report(job, {"kind": "callback", "url": body.callback_url})
+        await engine.report(job, CallbackSink(body.callback_url))
     return json_response(job.to_dict(), 200 if finished else 202)
 
 

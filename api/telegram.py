@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi import APIRouter, Header, Request
 from starlette.background import BackgroundTask
 from starlette.responses import Response
 
+from api.deps import Services, ServicesDep, SettingsDep
 from api.errors import error_response
-from api.settings import Settings, get_settings
-from handlers.telegram import handle_update
+from core.config import Settings
+from core.tasks import BackgroundTasks
+from handlers.telegram import PLATFORM, handle_update
+
+if TYPE_CHECKING:
+    from bot.telegram import TelegramClient
 
 log = logging.getLogger(__name__)
 
@@ -32,23 +37,17 @@ def configured(settings: Settings) -> bool:
     return bool(settings.telegram_bot_token and settings.telegram_webhook_secret)
 
 
-async def start(app: FastAPI, settings: Settings) -> None:
+def start(settings: Settings, background: BackgroundTasks) -> TelegramClient | None:
     """Lifespan start: the Bot API client when Telegram is configured, and the webhook registration."""
-    app.state.telegram = None
     if not configured(settings):
-        return
+        return None
     from bot.telegram import TelegramClient  # imports python-telegram-bot: only when it is used
     from bot.telegram_webhook import register
 
-    app.state.telegram = TelegramClient.from_settings(settings)
+    client = TelegramClient.from_settings(settings)
     if settings.public_url:  # in the background: start-up does not wait for Telegram
-        app.state.background.spawn(register(app.state.telegram, settings), name="telegram-webhook")
-
-
-async def stop(app: FastAPI) -> None:
-    """Lifespan end (after the background tasks): close the client's connection pool."""
-    if app.state.telegram is not None:
-        await app.state.telegram.close()
+        background.spawn(register(client, settings), name="telegram-webhook")
+    return client
 
 
 def _ok() -> Response:
@@ -65,7 +64,8 @@ def _ok() -> Response:
 )
 async def telegram_webhook(
     request: Request,
-    settings: Annotated[Settings, Depends(get_settings)],
+    settings: SettingsDep,
+    services: ServicesDep,
     secret: Annotated[str | None, Header(alias="X-Telegram-Bot-Api-Secret-Token")] = None,
 ) -> Response:
     """A Telegram `Update`; answered before any work is done."""
@@ -81,15 +81,14 @@ async def telegram_webhook(
     update_id = update.get("update_id") if isinstance(update, dict) else None
     if not isinstance(update_id, int):
         return error_response("invalid_request", "The body is not a Telegram update.", 400)
-    engine = request.app.state.engine
-    if not await engine.cache.first_time(f"tg-update:{update_id}", ttl=SEEN_TTL):
+    if not await services.engine.chats.first_time(PLATFORM, update_id, ttl=SEEN_TTL):
         return _ok()  # a redelivery
     # Started once the response is sent, so the 200 always goes out before any call to Telegram.
-    return Response(
-        b"{}", media_type="application/json", background=BackgroundTask(_spawn, request.app, update)
-    )
+    return Response(b"{}", media_type="application/json", background=BackgroundTask(_spawn, services, update))
 
 
-async def _spawn(app: FastAPI, update: dict[str, Any]) -> None:
-    coroutine = handle_update(update, app.state.engine, app.state.telegram)
-    app.state.background.spawn(coroutine, name=f"telegram-update-{update['update_id']}")
+async def _spawn(services: Services, update: dict[str, Any]) -> None:
+    assert services.telegram is not None  # configured, or the webhook answered 404
+    engine = services.engine
+    coroutine = handle_update(update, engine, engine.chats, services.telegram)
+    services.background.spawn(coroutine, name=f"telegram-update-{update['update_id']}")

@@ -20,10 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from api.settings import Settings  # noqa: E402
+from core.config import Settings  # noqa: E402
 from summarizer.abstractive import TLDR_TOKENS, TOKENS_PER_POINT  # noqa: E402
 from summarizer.chunking import prepare  # noqa: E402
-from summarizer.engine import Engine, InlineRunner  # noqa: E402
+from summarizer.cpu_process import InlineRunner  # noqa: E402
+from summarizer.engine import Engine  # noqa: E402
 
 TRANSCRIPTS = ROOT / "tests" / "data" / "transcripts"
 LONG = ("3zu317upAUA", "FtriFMxsOWw", "cdiD-9MMpb0")

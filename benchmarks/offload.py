@@ -40,7 +40,7 @@ def serve(mode: str, port: int) -> None:
     import uvicorn
 
     from api.main import create_app
-    from api.settings import Settings
+    from core.config import Settings
 
     settings = Settings(transcript_dir=str(TRANSCRIPTS), queue_max=50, max_jobs_per_requester=50)
     runner = ThreadRunner() if mode == "thread" else None

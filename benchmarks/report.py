@@ -184,9 +184,9 @@ under fresh ids so no job is served from a cache. A platform endpoint answering 
   videos are summarized (the baseline: while it summarizes the 2.3 h one inside a request).
 - **Cache hit**: 3 batches of sequential `GET /v1/summaries/{id}` of a finished job; CPU = cgroup delta / requests.
 - **Summary cost**: `POST /v1/summaries` to the `done` event of its SSE stream; CPU = cgroup delta. The first
-  job is sent once start-up has settled (the summarizer process's start included); warm jobs after it.
-- **Memory**: RSS summed over the service's processes (web, summarizer, multiprocessing's tracker), idle after
-  start-up before any job (the state after `WORKER_IDLE_SECONDS` without work is close: the summarizer
+  job is sent once start-up has settled (the CPU process's start included); warm jobs after it.
+- **Memory**: RSS summed over the service's processes (web, CPU process, multiprocessing's tracker), idle after
+  start-up before any job (the state after `CPU_PROCESS_IDLE_SECONDS` without work is close: the CPU
   process has ended, multiprocessing's tracker stays), and sampled every 0.25 s with the 3.5 h video
   running and `QUEUE_MAX` jobs waiting.
 - **Flood**: 10 x `QUEUE_MAX` Telegram webhooks from distinct chats for distinct videos, 20 in flight, 10 s

@@ -282,7 +282,7 @@ async def main_server(ctx: Context, target: str) -> None:
         await server.wait_healthy(ctx.client)
         sampler = Sampler(server)
         try:
-            # Idle as after a start-up (or after WORKER_IDLE_SECONDS without work): before any job.
+            # Idle as after a start-up (or after CPU_PROCESS_IDLE_SECONDS without work): before any job.
             await server.settle()
             ctx.results.add(target, "memory.idle_mb", server.rss_mb()[0])
             first = ctx.plan.classes["short"][0]

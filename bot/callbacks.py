@@ -21,9 +21,10 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from core.telemetry import OUTBOUND, OUTBOUND_ERRORS, OUTBOUND_RATE_LIMITED
 from summarizer.errors import SummaryError
 from summarizer.jobs import Delivery, Job
-from summarizer.telemetry import OUTBOUND, OUTBOUND_ERRORS, OUTBOUND_RATE_LIMITED
+from summarizer.sinks import CallbackSink
 
 if TYPE_CHECKING:
     import httpx
@@ -103,6 +104,12 @@ class CallbackSender:
         self.give_up_after = give_up_after
         self.first_retry = first_retry
         self._client: httpx.AsyncClient | None = None
+
+    async def show(self, job: Job, sink: CallbackSink) -> None:
+        """How callback sinks are shown: `job` POSTed to `sink.url` once it ends, unless that was done."""
+        delivery = job.delivery(sink.url)
+        if delivery.state == "pending":
+            await self.deliver(job, delivery)
 
     async def deliver(self, job: Job, delivery: Delivery) -> None:
         """Wait for `job` to finish, then POST it to `delivery.url` until a 2xx, a final refusal, or time's up.

@@ -12,13 +12,13 @@ import logging
 import random
 from typing import TYPE_CHECKING, Any
 
-from summarizer.logs import redact_url_loggers
-from summarizer.telemetry import OUTBOUND, OUTBOUND_ERRORS, OUTBOUND_RATE_LIMITED
+from core.logs import redact_url_loggers
+from core.telemetry import OUTBOUND, OUTBOUND_ERRORS, OUTBOUND_RATE_LIMITED
 
 if TYPE_CHECKING:
     import httpx
 
-    from api.settings import Settings
+    from core.config import Settings
 
 log = logging.getLogger(__name__)
 

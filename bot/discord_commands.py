@@ -13,8 +13,8 @@ import json
 import sys
 from typing import Any
 
-from api.settings import Settings
 from bot.discord import DiscordClient, DiscordError
+from core.config import Settings
 from summarizer.links import MAX_INPUT_CHARS
 
 STRING = 3  # application command option type

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from bot.fallback import fallback_note
+from core.formats import clock
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job, JobStatus
 from summarizer.links import watch_url
@@ -55,13 +56,6 @@ def shorten(text: str, limit: int) -> str:
     if " " in cut[limit // 2 :]:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip() + "…"
-
-
-def clock(seconds: float) -> str:
-    """`754` → `12:34`, `3725` → `1:02:05`."""
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def point_line(point: Point) -> str:

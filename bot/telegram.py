@@ -19,11 +19,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
-from summarizer.logs import hide, redact_url_loggers
-from summarizer.telemetry import OUTBOUND, OUTBOUND_ERRORS, OUTBOUND_RATE_LIMITED
+from core.logs import hide, redact_url_loggers
+from core.telemetry import OUTBOUND, OUTBOUND_ERRORS, OUTBOUND_RATE_LIMITED
 
 if TYPE_CHECKING:
-    from api.settings import Settings
+    from core.config import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -83,7 +83,7 @@ class TelegramClient:
     def from_settings(cls, settings: Settings) -> TelegramClient:
         token = settings.telegram_bot_token
         assert token, "TELEGRAM_BOT_TOKEN is not set"
-        # The token is part of every Bot API URL, which httpx and PTB log: summarizer/logs.py redacts it.
+        # The token is part of every Bot API URL, which httpx and PTB log: core/logs.py redacts it.
         redact_url_loggers()
         hide(token)
         request = HTTPXRequest(

@@ -9,6 +9,7 @@ import html
 import math
 
 from bot.fallback import fallback_note
+from core.formats import clock
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job, JobStatus
 from summarizer.links import watch_url
@@ -39,13 +40,6 @@ HELP: dict[str, str] = {
 def utf16_len(text: str) -> int:
     """Length as Telegram counts it (UTF-16 code units: characters beyond U+FFFF count twice)."""
     return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
-
-
-def clock(seconds: float) -> str:
-    """`12:34`, or `1:02:03` from an hour on."""
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def escape(text: str) -> str:

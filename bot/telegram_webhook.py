@@ -16,8 +16,8 @@ import sys
 
 from telegram.error import TelegramError
 
-from api.settings import Settings, get_settings
 from bot.telegram import TelegramClient
+from core.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
 

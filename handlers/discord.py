@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -19,11 +18,13 @@ from typing import Any
 from bot.discord import DiscordClient, DiscordError
 from bot.discord_render import Message, ephemeral, failure_text, progress_message, summary_messages
 from bot.progress import follow
+from core.formats import is_language_code
+from core.telemetry import DISCORD_TOKENS_EXPIRED
 from summarizer.engine import Engine
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job, JobStatus
 from summarizer.links import parse_video_id
-from summarizer.telemetry import DISCORD_TOKENS_EXPIRED
+from summarizer.sinks import DiscordSink
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,6 @@ TOKEN_EDIT_WINDOW = 14.5 * 60  # the token lives 15 min; keep a margin for the l
 # The first edit waits this long, so it never reaches Discord before our HTTP answer that creates
 # the message it edits.
 FIRST_EDIT_DELAY = 1.0
-_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")  # the same codes REST accepts
 
 Spawn = Callable[[Coroutine[Any, Any, None]], object]
 
@@ -100,10 +100,10 @@ async def deliver(job: Job, reply: Reply) -> None:
         log.warning("discord: stopped showing job %s: %s", job.id, error)
 
 
-async def show(job: Job, sink: dict[str, Any], discord: DiscordClient) -> None:
+async def show(job: Job, sink: DiscordSink, discord: DiscordClient) -> None:
     """Show `job` in the sink's interaction response while its token lives."""
-    deadline = time.monotonic() + sink["expires_at"] - time.time()
-    await deliver(job, Reply(discord, sink["application_id"], sink["token"], deadline))
+    deadline = time.monotonic() + sink.expires_at - time.time()
+    await deliver(job, Reply(discord, sink.application_id, sink.token, deadline))
 
 
 async def send_followups(reply: Reply, messages: list[Message]) -> None:
@@ -139,7 +139,7 @@ async def summarize(
     )
     options = options_of(interaction)
     language = options.get("language")
-    if language is not None and not (isinstance(language, str) and _LANGUAGE.fullmatch(language)):
+    if language is not None and not is_language_code(language):
         return ephemeral("`language` should be a language code such as `en`, `de` or `pt-BR`.")
     try:
         video_id = parse_video_id(options.get("url", ""))
@@ -150,8 +150,7 @@ async def summarize(
         return ephemeral(failure_text(error))
     if not finished:
         expires_at = time.time() + reply.deadline - time.monotonic()  # wall clock: read by other processes
-        sink = {"application_id": reply.application_id, "token": reply.token, "expires_at": expires_at}
-        await engine.report(job, {"kind": "discord", **sink})
+        await engine.report(job, DiscordSink(reply.application_id, reply.token, expires_at))
         return DEFERRED
     if job.status is JobStatus.FAILED:
         return ephemeral(failure_text(job.error or SummaryError("internal_error")))

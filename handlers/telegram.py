@@ -13,24 +13,24 @@ from typing import TYPE_CHECKING, Any
 
 from bot.progress import follow
 from bot.telegram_render import escape, render_error, render_final, render_progress
+from core.formats import is_language_code
+from summarizer.chats import ChatState
+from summarizer.engine import Engine
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job
 from summarizer.links import find_video_ids, parse_video_id
+from summarizer.sinks import TelegramSink
 
 if TYPE_CHECKING:
     from bot.telegram import TelegramClient
-    from summarizer.engine import Engine
 
 # Links summarized from one message; more are mentioned, not done (the engine allows 3 jobs per chat too).
 MAX_LINKS = 3
 # Seconds between edits of one progress message (Telegram: about one message per second per chat).
 EDIT_INTERVAL = 3.0
-# How long a chat's /lang choice is kept.
-LANGUAGE_TTL = 365 * 24 * 3600
 
 GROUPS = ("group", "supergroup")
 _COMMAND = re.compile(r"/(?P<name>[A-Za-z0-9_]{1,64})(?:@(?P<bot>[A-Za-z0-9_]+))?(?:\s+(?P<args>.*))?", re.S)
-_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 _RESET = ("auto", "default", "reset", "off")
 
 HELP = (
@@ -109,7 +109,12 @@ def addressed_to_bot(message: dict[str, Any], bot_id: int | None, username: str 
     return False
 
 
-async def handle_update(update: dict[str, Any], engine: Engine, client: TelegramClient) -> None:
+PLATFORM = "tg"  # how chat state and requesters name Telegram chats
+
+
+async def handle_update(
+    update: dict[str, Any], engine: Engine, chats: ChatState, client: TelegramClient
+) -> None:
     """Act on one update; anything not understood is ignored quietly."""
     message = update.get("message")
     if not isinstance(message, dict) or not isinstance(message.get("chat"), dict):
@@ -127,62 +132,68 @@ async def handle_update(update: dict[str, Any], engine: Engine, client: Telegram
         if addressed and username and command["bot"].lower() != username.lower():
             return  # meant for another bot in the group
         await handle_command(
-            command["name"].lower(), command["args"] or "", message, chat, engine, group, addressed
+            command["name"].lower(), command["args"] or "", message, chat, engine, chats, group, addressed
         )
         return
 
     ids = links_in(message)
     if ids:
-        await summarize_links(ids, chat, engine)
+        await summarize_links(ids, chat, engine, chats)
     elif not group or addressed_to_bot(message, client.bot_id, username):
         await chat.send(HINT)
 
 
 async def handle_command(
-    name: str, args: str, message: dict[str, Any], chat: Chat, engine: Engine, group: bool, addressed: bool
+    name: str,
+    args: str,
+    message: dict[str, Any],
+    chat: Chat,
+    engine: Engine,
+    chats: ChatState,
+    group: bool,
+    addressed: bool,
 ) -> None:
     if name in ("start", "help"):
         await chat.send(HELP)
     elif name == "lang":
-        await chat.send(await language_command(args, chat.id, engine))
+        await chat.send(await language_command(args, chat.id, chats))
     elif name == "summary":
         ids = links_in(message, args) or links_in(message.get("reply_to_message") or {})
         if not ids and args.split():
             with contextlib.suppress(SummaryError):
                 ids = [parse_video_id(args.split()[0])]  # a bare video id
         if ids:
-            await summarize_links(ids, chat, engine)
+            await summarize_links(ids, chat, engine, chats)
         else:
             await chat.send(render_error(SummaryError("invalid_url")) + "\nUsage: /summary &lt;link&gt;")
     elif not group or addressed:  # in a group, an unknown bare /command is another bot's
         await chat.send(HINT)
 
 
-async def language_command(args: str, chat_id: int, engine: Engine) -> str:
+async def language_command(args: str, chat_id: int, chats: ChatState) -> str:
     """`/lang` shows, `/lang de` sets, `/lang auto` resets the chat's preferred caption language."""
-    key = f"tg-lang:{chat_id}"
     words = args.split()
     if not words:
-        current = await engine.cache.get_value(key)
-        defaults = ", ".join(engine.settings.languages)
+        current = await chats.language(PLATFORM, chat_id)
+        defaults = ", ".join(chats.default_languages)
         if current:
             return f"Captions in <b>{escape(current)}</b> are preferred here (then {escape(defaults)})."
         return f"No language chosen here: captions in {escape(defaults)} are preferred. Try /lang de"
     code = words[0]
     if code.lower() in _RESET:
-        await engine.cache.set_value(key, None, ttl=LANGUAGE_TTL)
+        await chats.set_language(PLATFORM, chat_id, None)
         return "Back to the default caption languages."
-    if not _LANGUAGE.fullmatch(code):
+    if not is_language_code(code):
         return "That is not a language code. Try /lang de, /lang en or /lang pt-BR."
-    await engine.cache.set_value(key, code, ttl=LANGUAGE_TTL)
+    await chats.set_language(PLATFORM, chat_id, code)
     return f"From now on captions in <b>{escape(code)}</b> are preferred in this chat. /lang auto resets it."
 
 
-async def summarize_links(ids: list[str], chat: Chat, engine: Engine) -> None:
+async def summarize_links(ids: list[str], chat: Chat, engine: Engine, chats: ChatState) -> None:
     """Summarize each linked video (at most `MAX_LINKS`), all at the same time."""
     if len(ids) > MAX_LINKS:
         await chat.send(f"That is more than {MAX_LINKS} links: I summarize the first {MAX_LINKS}.")
-    language = await engine.cache.get_value(f"tg-lang:{chat.id}")
+    language = await chats.language(PLATFORM, chat.id)
     languages = [language] if language else None
     await asyncio.gather(
         *(summarize_video(video_id, languages, chat, engine) for video_id in ids[:MAX_LINKS])
@@ -192,7 +203,7 @@ async def summarize_links(ids: list[str], chat: Chat, engine: Engine) -> None:
 async def summarize_video(video_id: str, languages: list[str] | None, chat: Chat, engine: Engine) -> None:
     """Reply at once, edit the reply as chunks finish, end with the summary (and its continuations)."""
     try:
-        job, _ = await engine.submit(video_id, languages, f"tg:{chat.id}")
+        job, _ = await engine.submit(video_id, languages, f"{PLATFORM}:{chat.id}")
     except SummaryError as error:  # busy, rate_limited: the text says when to come back
         await chat.send(render_error(error, video_id))
         return
@@ -203,14 +214,12 @@ async def summarize_video(video_id: str, languages: list[str] | None, chat: Chat
         return
     text = render_progress(job)
     if (message_id := await chat.send(text)) is not None:
-        await engine.report(
-            job, {"kind": "telegram", "chat_id": chat.id, "message_id": message_id, "text": text}
-        )
+        await engine.report(job, TelegramSink(chat.id, message_id, text))
 
 
-async def show(job: Job, sink: dict[str, Any], client: TelegramClient) -> None:
+async def show(job: Job, sink: TelegramSink, client: TelegramClient) -> None:
     """Edit the sink's message as `job` changes, until it shows the summary."""
-    live = LiveMessage(client, sink["chat_id"], sink["message_id"], sink["text"])
+    live = LiveMessage(client, sink.chat_id, sink.message_id, sink.text)
     await follow(job, live.show, min_interval=EDIT_INTERVAL)
 
 

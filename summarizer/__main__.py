@@ -1,7 +1,7 @@
 """Command line: `python -m summarizer <link or id> [--transcript-dir DIR] [--language CODE] [--json]`.
 
 Prints the key points chunk by chunk as they are made, then the TL;DR. `python -m summarizer worker` runs
-jobs of the shared queue instead (summarizer/worker.py).
+jobs of the shared queue instead (summarizer/queue_worker.py).
 """
 
 from __future__ import annotations
@@ -12,18 +12,13 @@ import sys
 
 import orjson
 
-from api.settings import Settings
-from summarizer.engine import Engine, InlineRunner
+from core.config import Settings
+from core.formats import clock
+from summarizer.cpu_process import InlineRunner
+from summarizer.engine import Engine
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job, JobStatus
 from summarizer.links import parse_video_id
-
-
-def clock(seconds: float) -> str:
-    """`1:02:03` or `2:03`."""
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -60,9 +55,9 @@ async def summarize(args: argparse.Namespace) -> Job:
 
 def main(argv: list[str] | None = None) -> int:
     if (sys.argv[1:] if argv is None else argv) == ["worker"]:
-        from summarizer import worker
+        from summarizer import queue_worker
 
-        return worker.main()
+        return queue_worker.main()
     args = parse_args(argv)
     try:
         job = asyncio.run(summarize(args))

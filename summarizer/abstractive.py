@@ -16,16 +16,14 @@ import math
 import re
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
+from core.formats import clock
+from core.telemetry import CHUNK_SECONDS
+from summarizer.cpu_process import Runner
 from summarizer.extractive import make_tldr, summarize_chunk
 from summarizer.jobs import Job
 from summarizer.llm import ChatClient, LLMError
 from summarizer.models import Chunk, ChunkSummary, Point, moment_url
-from summarizer.telemetry import CHUNK_SECONDS
-
-if TYPE_CHECKING:
-    from summarizer.engine import Runner
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +53,6 @@ TLDR_SYSTEM = (
 )
 _TAGS = re.compile(r"</?\s*(?:transcript|points)\s*>", re.IGNORECASE)
 _POINT_LINE = re.compile(r"^\W*?(\d+)\s*[\]|:.)\-\u2013]+\s*(.+)$")
-
-
-def clock(seconds: float) -> str:
-    """`03:41`, or `1:02:03` past the hour."""
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
 def quoted(text: str) -> str:

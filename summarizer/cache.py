@@ -25,9 +25,9 @@ from aiocache.serializers import BaseSerializer, NullSerializer
 from redis.asyncio.connection import parse_url
 from redis.exceptions import RedisError
 
+from core.telemetry import cache_lookup
 from summarizer.errors import SummaryError
 from summarizer.models import Transcript
-from summarizer.telemetry import cache_lookup
 
 log = logging.getLogger(__name__)
 

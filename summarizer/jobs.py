@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -75,6 +74,13 @@ class Job:
         return self.status in (JobStatus.DONE, JobStatus.FAILED)
 
     @property
+    def variant(self) -> str:
+        """What besides video and languages tells cached summaries apart: summarizer, model, language asked."""
+        if self.summarizer == "extractive":
+            return "extractive"
+        return f"{self.summarizer}|{self.output_language or 'auto'}"
+
+    @property
     def points(self) -> list[Point]:
         return [point for chunk in self.chunks for point in chunk.points]
 
@@ -105,12 +111,51 @@ class Job:
         self.status, self.tldr, self.tldr_source, self.transcript = JobStatus.DONE, tldr, source, None
         self._notify()
 
+    def delivery(self, url: str) -> Delivery:
+        """The REST callback of this job to `url`, listed (pending) on first ask."""
+        found = next((d for d in self.callbacks if d.url == url), None)
+        if found is None:
+            self.callbacks.append(found := Delivery(url))
+        return found
+
     def fail(self, error: SummaryError) -> None:
         self.status, self.error, self.transcript, self.partial = JobStatus.FAILED, error, None, None
         self._notify()
 
+    def summary(self) -> dict[str, Any]:
+        """The finished job's summary as the cache keeps it (shared by every job with the same key)."""
+        return {
+            "title": self.title,
+            "language_code": self.language_code,
+            "chunks": [chunk_to_dict(c) for c in self.chunks],
+            "tldr": self.tldr,
+            "tldr_source": self.tldr_source,
+        }
+
+    def finish_from_summary(self, summary: dict[str, Any]) -> None:
+        """Done, from a cached `summary()` of a job with the same key: nothing left to run."""
+        self.chunks = [chunk_from_dict(c) for c in summary["chunks"]]
+        self.status, self.transcript, self.total = JobStatus.DONE, None, len(self.chunks)
+        self.title, self.language_code, self.tldr = (
+            summary["title"],
+            summary["language_code"],
+            summary["tldr"],
+        )
+        # Entries cached before `tldr_source` existed: taken as written by their summarizer.
+        self.tldr_source = summary.get("tldr_source") or (
+            "extractive" if self.summarizer == "extractive" else "llm"
+        )
+        self.partial = None
+        self._notify()
+
     def update_from(self, saved: Job) -> None:
-        """Take the progress of `saved`, the same job as its runner (maybe another process) last saved it."""
+        """Take the progress of `saved`, the same job as its runner (maybe another process) last saved it.
+
+        A state behind this one (fewer chunks, or unfinished while this one is finished) is ignored: a read
+        of Redis that began before the job's last checkpoint can end after it.
+        """
+        if (self.finished and not saved.finished) or len(saved.chunks) < len(self.chunks):
+            return
         self.status, self.title, self.language_code = saved.status, saved.title, saved.language_code
         self.total, self.chunks, self.tldr = saved.total, saved.chunks, saved.tldr
         self.tldr_source, self.error = saved.tldr_source, saved.error
@@ -182,23 +227,3 @@ def chunk_from_dict(data: dict[str, Any]) -> ChunkSummary:
         points=[Point(p["text"], p["start"], p["url"]) for p in data["points"]],
         source=data.get("source", "extractive"),  # summaries cached before LLM summaries existed
     )
-
-
-class JobStore:
-    """Jobs by id; keeps at most `limit` finished jobs (oldest forgotten first), never drops live ones."""
-
-    def __init__(self, limit: int) -> None:
-        self._limit = limit
-        self._jobs: OrderedDict[str, Job] = OrderedDict()
-
-    def add(self, job: Job) -> None:
-        self._jobs[job.id] = job
-        if len(self._jobs) > self._limit:
-            for old in [j for j in self._jobs.values() if j.finished][: len(self._jobs) - self._limit]:
-                del self._jobs[old.id]
-
-    def get(self, job_id: str) -> Job | None:
-        return self._jobs.get(job_id)
-
-    def __len__(self) -> int:
-        return len(self._jobs)

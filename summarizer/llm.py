@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from summarizer.telemetry import LLM_REQUESTS, LLM_TOKENS, OUTBOUND, OUTBOUND_ERRORS, OUTBOUND_RATE_LIMITED
+from core.telemetry import LLM_REQUESTS, LLM_TOKENS, OUTBOUND, OUTBOUND_ERRORS, OUTBOUND_RATE_LIMITED
 
 if TYPE_CHECKING:
     import httpx

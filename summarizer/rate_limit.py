@@ -10,8 +10,8 @@ from limits import parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
+from core.telemetry import JOBS_REFUSED
 from summarizer.errors import SummaryError
-from summarizer.telemetry import JOBS_REFUSED
 
 log = logging.getLogger(__name__)
 

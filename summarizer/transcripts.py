@@ -11,15 +11,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from core.telemetry import OUTBOUND, OUTBOUND_ERRORS, OUTBOUND_RATE_LIMITED, YOUTUBE_ERRORS
 from summarizer.errors import MESSAGES, SummaryError
 from summarizer.models import Snippet, Transcript
-from summarizer.telemetry import OUTBOUND, OUTBOUND_ERRORS, OUTBOUND_RATE_LIMITED, YOUTUBE_ERRORS
 
 if TYPE_CHECKING:
     import requests
     from youtube_transcript_api.proxies import ProxyConfig
 
-    from api.settings import Settings
+    from core.config import Settings
 
 _VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 _PROXY_BLOCKED = (

@@ -18,8 +18,8 @@ import redis
 import uvicorn
 from fastapi import FastAPI
 
-from api.settings import get_settings
-from summarizer import logs
+from core import logs
+from core.config import get_settings
 
 DATA = Path(__file__).parent / "data"
 TRANSCRIPTS = DATA / "transcripts"
@@ -50,7 +50,7 @@ async def serve(app: FastAPI) -> AsyncIterator[str]:
 
 @pytest.fixture
 def service_logs() -> Iterator[Callable[[str], io.StringIO]]:
-    """`service_logs("json")`: the service's own log handler (summarizer/logs.py) at DEBUG, writing to a
+    """`service_logs("json")`: the service's own log handler (core/logs.py) at DEBUG, writing to a
     buffer for the rest of the test; the environment's configuration is restored afterwards."""
 
     def capture(fmt: str = "text") -> io.StringIO:

@@ -28,7 +28,7 @@ from starlette.routing import Route
 
 from tests.conftest import serve
 
-LINE = re.compile(r"^\[(\d+)\] \((\d+:)?\d\d:\d\d\) (.*)$")
+LINE = re.compile(r"^\[(\d+)\] \((\d+:)?\d+:\d\d\) (.*)$")
 QUOTA = {"error": {"message": "You exceeded your current quota.", "type": "insufficient_quota"}}
 
 

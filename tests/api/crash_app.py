@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 import uvicorn
 
 from api.main import create_app
-from api.settings import Settings
-from summarizer.engine import InlineRunner
+from core.config import Settings
+from summarizer.cpu_process import InlineRunner
 from summarizer.extractive import summarize_chunk
 from tests.conftest import TRANSCRIPTS
 

@@ -18,13 +18,14 @@ import pytest
 from nacl.signing import SigningKey
 
 from api.main import create_app
-from api.settings import Settings
 from bot.discord import DiscordClient
 from bot.discord_render import CONTENT_MAX, DESCRIPTION_MAX, EMBED_TOTAL_MAX, point_line
+from core.config import Settings
+from core.telemetry import DISCORD_TOKENS_EXPIRED
 from handlers.discord import Reply, deliver
-from summarizer.engine import Engine, InlineRunner, Runner
+from summarizer.cpu_process import InlineRunner, Runner
+from summarizer.engine import Engine
 from summarizer.jobs import chunk_from_dict
-from summarizer.telemetry import DISCORD_TOKENS_EXPIRED
 from tests.api.test_summaries import GatedRunner
 from tests.bot.fake_discord import Call, FakeDiscord
 from tests.conftest import TRANSCRIPTS, serve

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 
 from api.main import create_app
-from api.settings import Settings
-from summarizer.engine import InlineRunner, _job_from_summary
+from core.config import Settings
+from summarizer.cpu_process import InlineRunner
 from summarizer.jobs import Job
 from tests.api.test_summaries import SHORT, read_events, wait_for
 from tests.conftest import TRANSCRIPTS, serve
@@ -41,7 +41,10 @@ def sources(job: dict[str, Any]) -> set[str]:
 
 
 async def test_per_request_summarizer_separate_jobs_and_cache_entries() -> None:
-    async with service(workers=2) as (client, fake):  # the extractive job need not wait for the LLM one
+    async with service(concurrent_jobs=2) as (
+        client,
+        fake,
+    ):  # the extractive job need not wait for the LLM one
         fake.pause = asyncio.Event()  # hold the LLM job mid-stream
         llm = await client.post("/v1/summaries", json={"url": SHORT, "summarizer": "llm"})
         assert llm.status_code == 202 and llm.json()["summarizer"] == "llm:fake-model"
@@ -113,5 +116,8 @@ async def test_llm_request_without_a_configured_model_is_422() -> None:
 
 def test_summaries_cached_before_tldr_source_existed_take_their_summarizers() -> None:
     old = {"title": None, "language_code": "en", "chunks": [], "tldr": "A TL;DR."}
-    assert _job_from_summary(Job(SHORT, ("en",)), old).tldr_source == "extractive"
-    assert _job_from_summary(Job(SHORT, ("en",), summarizer="llm:m"), old).tldr_source == "llm"
+    extractive, llm = Job(SHORT, ("en",)), Job(SHORT, ("en",), summarizer="llm:m")
+    for job in (extractive, llm):
+        job.finish_from_summary(old)
+    assert extractive.tldr_source == "extractive"
+    assert llm.tldr_source == "llm"

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from api.main import create_app
-from summarizer.engine import InlineRunner
+from summarizer.cpu_process import InlineRunner
 from tests.api.test_discord import APP, SHORT, discord_service, edits
 from tests.api.test_summaries import settings, wait_for
 from tests.conftest import serve

@@ -11,8 +11,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from api.main import create_app
 from api.monitor import Monitor
-from api.settings import Settings
-from summarizer.engine import InlineRunner
+from core.config import Settings
+from summarizer.cpu_process import InlineRunner
 from tests.api.test_discord import SHORT as DISCORD_SHORT
 from tests.api.test_discord import discord_service, edits
 from tests.api.test_summaries import MEDIUM, SHORT, gated_service, settings, wait_for
@@ -199,7 +199,7 @@ async def test_an_llm_job_counts_its_calls_retries_tokens_and_chunks() -> None:
             job = (await client.post("/v1/summaries", json={"url": SHORT, "summarizer": "llm"})).json()
             job = await wait_for(client, job["id"], lambda j: j["status"] == "done")
             after = await scrape(client)
-            usage = app.state.engine.llm.client.usage
+            usage = app.state.services.engine.llm.client.usage
     calls = len(fake.requests)
     assert [c["source"] for c in job["chunks"]].count("extractive") == 1
     assert moved(before, after, "ytsum_outbound_requests_total", platform="llm") == calls == usage["requests"]

@@ -17,12 +17,14 @@ import pytest
 import redis.asyncio as aredis
 
 from api.main import create_app
-from api.settings import Settings
+from core.config import Settings
+from summarizer.backends.redis_keys import LIVE, job_key, lease_key
+from summarizer.backends.redis_store import job_from_state, job_state
 from summarizer.cache import pack, unpack
-from summarizer.engine import Engine, InlineRunner
+from summarizer.cpu_process import InlineRunner
+from summarizer.engine import Engine
 from summarizer.errors import SummaryError
 from summarizer.extractive import summarize_chunk
-from summarizer.job_store import LIVE, job_from_state, job_key, job_state, lease_key
 from summarizer.jobs import Delivery, Job
 from summarizer.models import ChunkSummary, Point, Snippet, Transcript
 from tests.conftest import TRANSCRIPTS, free_port, serve

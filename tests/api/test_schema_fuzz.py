@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 
 from api.main import create_app
-from api.settings import Settings
-from summarizer.engine import InlineRunner
+from core.config import Settings
+from summarizer.cpu_process import InlineRunner
 from tests.conftest import TRANSCRIPTS, serve
 
 APP = create_app(

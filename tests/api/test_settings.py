@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.settings import Settings
+from core.config import Settings
 
 
 def test_defaults_run_embedded_without_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -17,7 +17,7 @@ def test_defaults_run_embedded_without_tokens(monkeypatch: pytest.MonkeyPatch) -
         None,
         None,
     )
-    assert settings.languages == ["en"] and settings.queue_max == 20 and settings.workers == 1
+    assert settings.languages == ["en"] and settings.queue_max == 20 and settings.concurrent_jobs == 1
 
 
 def test_environment_names_and_comma_lists(monkeypatch: pytest.MonkeyPatch) -> None:

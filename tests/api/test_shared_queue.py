@@ -24,10 +24,11 @@ import redis.asyncio as aredis
 from arq.constants import in_progress_key_prefix
 
 from api.main import create_app
-from api.settings import Settings
-from summarizer.engine import Engine, InlineRunner
+from core.config import Settings
+from summarizer.backends.redis_keys import WAITING
+from summarizer.cpu_process import InlineRunner
+from summarizer.engine import Engine
 from summarizer.extractive import make_tldr
-from summarizer.job_store import WAITING
 from tests.api.test_resume import MEDIUM, ROOT, CountingRunner, checkpointed, eventually, finished
 from tests.conftest import TRANSCRIPTS, serve
 

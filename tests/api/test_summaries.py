@@ -12,8 +12,9 @@ import httpx
 import pytest
 
 from api.main import create_app
-from api.settings import Settings
-from summarizer.engine import InlineRunner
+from core.config import Settings
+from summarizer.backends.local import LocalBackend
+from summarizer.cpu_process import InlineRunner
 from summarizer.extractive import summarize_chunk
 from tests.conftest import TRANSCRIPTS, serve
 
@@ -316,8 +317,8 @@ async def test_lag_over_the_threshold_sheds_new_work_only() -> None:
     async with serve(app) as url, httpx.AsyncClient(base_url=url) as client:
         first = (await client.post("/v1/summaries", json={"url": SHORT})).json()
         await wait_for(client, first["id"], lambda j: j["status"] == "done")
-        await app.state.monitor.stop()  # no new samples from here on: the test sets the reading
-        app.state.monitor.lag = 2.0  # as the monitor records it for a stalled event loop
+        await app.state.services.monitor.stop()  # no new samples from here on: the test sets the reading
+        app.state.services.monitor.lag = 2.0  # as the monitor records it for a stalled event loop
         cached = await client.post("/v1/summaries", json={"url": SHORT})
         new = await client.post("/v1/summaries", json={"url": MEDIUM})
         ready = (await client.get("/readyz")).json()
@@ -338,15 +339,16 @@ async def test_flood_is_refused_cleanly_and_every_accepted_job_finishes() -> Non
         first = (await client.post("/v1/summaries", json={"url": videos[0]})).json()
         await wait_for(client, first["id"], lambda j: j["status"] == "running")  # holds the only worker
         answers = await asyncio.gather(*(client.post("/v1/summaries", json={"url": v}) for v in videos[1:]))
-        engine = app.state.engine
-        assert engine.queue.waiting == 5  # bounded: the queue never holds more than QUEUE_MAX
+        jobs = app.state.services.engine.jobs
+        assert isinstance(jobs, LocalBackend)
+        assert jobs.queue.waiting == 5  # bounded: the queue never holds more than QUEUE_MAX
         accepted = [a.json()["id"] for a in answers if a.status_code == 202]
         refused = [a for a in answers if a.status_code == 503]
         assert len(accepted) == 5 and len(refused) == 54
         assert all(
             a.json()["error"]["code"] == "busy" and int(a.headers["Retry-After"]) >= 5 for a in refused
         )
-        assert len(engine.jobs) == 6  # refused requests leave nothing behind
+        assert len(jobs.recent) == 6  # refused requests leave nothing behind
         runner.release(10)
         for job_id in [first["id"], *accepted]:
             job = await wait_for(client, job_id, lambda j: j["status"] in ("done", "failed"))

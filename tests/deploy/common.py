@@ -9,7 +9,7 @@ import click
 from uvicorn.importer import import_from_string
 from uvicorn.main import main as uvicorn_cli
 
-from api.settings import Settings
+from core.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = "api.main:app"
@@ -20,7 +20,7 @@ PACKAGES = sorted(
 
 
 def setting_names() -> set[str]:
-    """Every environment variable `api.settings.Settings` reads: upper-cased fields and their aliases."""
+    """Every environment variable `core.config.Settings` reads: upper-cased fields and their aliases."""
     names = set()
     for name, field in Settings.model_fields.items():
         aliases = getattr(field.validation_alias, "choices", None)

@@ -164,7 +164,7 @@ BROKEN = [
     (check_non_root, _replace("USER app", "USER root")),
     (check_non_root, _replace("USER app", "")),
     (check_install_and_compile, _replace("--no-cache-dir", "")),
-    (check_install_and_compile, _replace("api bot handlers summarizer", "api")),
+    (check_install_and_compile, _replace("api bot core handlers summarizer", "api")),
     (check_install_and_compile, _replace("COPY handlers/ handlers/", "")),
     (check_port, _replace("EXPOSE 8000", "EXPOSE 80")),
     (check_port, _replace('\\"${PORT:-8000}\\"', "8000")),

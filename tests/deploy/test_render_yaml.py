@@ -20,7 +20,7 @@ import httpx
 import pytest
 import yaml
 
-from api.settings import Settings
+from core.config import Settings
 from tests.deploy.common import (
     APP,
     PACKAGES,

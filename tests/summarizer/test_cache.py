@@ -17,9 +17,9 @@ import redis
 from redis.asyncio.connection import SSLConnection
 
 from api.main import create_app
-from api.settings import Settings
+from core.config import Settings
 from summarizer.cache import REDIS_NAMESPACE, Cache, redis_cache
-from summarizer.engine import InlineRunner
+from summarizer.cpu_process import InlineRunner
 from summarizer.errors import SummaryError
 from summarizer.transcripts import FolderSource
 from tests.conftest import TRANSCRIPTS, RedisServer, serve

@@ -7,9 +7,10 @@ import asyncio
 import pytest
 import responses
 
-from api.settings import Settings
+from core.config import Settings
 from summarizer.circuit import CircuitBreaker
-from summarizer.engine import Engine, InlineRunner
+from summarizer.cpu_process import InlineRunner
+from summarizer.engine import Engine
 from summarizer.errors import SummaryError
 from tests.summarizer.test_transcripts import VIDEO, asset, replace_player, yt  # noqa: F401 (fixture)
 

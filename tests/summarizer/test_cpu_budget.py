@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from summarizer.cpu_budget import Throttling, cpu_limit, limiting_cgroup, throttling
-from summarizer.telemetry import ThrottlingCollector
+from core.cpu_budget import Throttling, cpu_limit, limiting_cgroup, throttling
+from core.telemetry import ThrottlingCollector
 
 
 def write(path: Path, text: str) -> None:

@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from api.settings import Settings
-from summarizer.abstractive import GIVE_UP_AFTER, POINT_CHARS, clock, parse_points, quoted
+from core.config import Settings
+from core.formats import clock
+from summarizer.abstractive import GIVE_UP_AFTER, POINT_CHARS, parse_points, quoted
 from summarizer.chunking import prepare
-from summarizer.engine import Engine, InlineRunner
+from summarizer.cpu_process import InlineRunner
+from summarizer.engine import Engine
 from summarizer.errors import SummaryError
 from summarizer.extractive import make_tldr, summarize_chunk
 from summarizer.jobs import Job, JobStatus

@@ -319,7 +319,7 @@ def test_invalid_configuration_is_refused() -> None:
 
 
 def test_from_settings() -> None:
-    from api.settings import Settings
+    from core.config import Settings
 
     settings = Settings(
         youtube_timeout=3.5,

@@ -1,6 +1,6 @@
 """Job state checkpointed in Redis (with `REDIS_URL`), so jobs are found by any process and survive restarts.
 
-Keys (docs/redis.md): `job:<id>`, a hash: `state` (the request, status, finished chunks, TL;DR, error),
+Keys (redis_keys.py, docs/redis.md): `job:<id>`, a hash: `state` (the request, status, finished chunks, TL;DR, error),
 `callbacks` (REST callbacks and how their delivery went), `queued_as` (the arq job that runs it) and, while
 the job is live, `transcript` (an inline transcript); all but `queued_as` zlib-compressed orjson. No TTL
 while the job is live (the `volatile-lru` policy never evicts it), `ttl` seconds once finished.
@@ -20,40 +20,31 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
+from core.tasks import cancel
+from summarizer.backends.redis_keys import (
+    CHANGED,
+    LIVE,
+    WAITING,
+    claim_key,
+    job_key,
+    lease_key,
+    process_key,
+    sinks_key,
+)
 from summarizer.cache import REDIS_CONNECT_TIMEOUT, REDIS_SOCKET_TIMEOUT, pack, unpack
 from summarizer.errors import SummaryError
 from summarizer.jobs import Delivery, Job, JobStatus, chunk_from_dict, chunk_to_dict
 from summarizer.models import Transcript
-from summarizer.tasks import cancel
+from summarizer.sinks import Sink, sink_from_dict
 
 log = logging.getLogger(__name__)
-
-LIVE = "jobs:live"
-WAITING = "jobs:waiting"  # admitted jobs no worker has taken yet (summarizer/shared_queue.py)
-CHANGED = "jobs:changed"
-
-
-def job_key(job_id: str) -> str:
-    return f"job:{job_id}"
-
-
-def lease_key(job_id: str) -> str:
-    return f"job:{job_id}:lease"
-
-
-def sinks_key(job_id: str) -> str:
-    return f"job:{job_id}:sinks"
-
-
-def process_key(owner: str) -> str:
-    return f"proc:{owner}"
 
 
 def job_state(job: Job) -> dict[str, Any]:
@@ -78,7 +69,7 @@ def job_state(job: Job) -> dict[str, Any]:
 
 
 def job_from_state(
-    state: dict[str, Any], transcript: Transcript | None = None, callbacks: list[dict[str, Any]] = ()
+    state: dict[str, Any], transcript: Transcript | None = None, callbacks: Sequence[dict[str, Any]] = ()
 ) -> Job:
     error = state["error"]
     return Job(
@@ -111,7 +102,7 @@ class Orphan:
 
     job: Job
     rerun: bool
-    sinks: list[dict[str, Any]] = field(default_factory=list)
+    sinks: list[Sink] = field(default_factory=list)
 
 
 class RedisJobStore:
@@ -145,7 +136,7 @@ class RedisJobStore:
         for task in trackers.values():
             task.cancel()  # once: each then writes its job's last state (a second cancel would stop that)
         if trackers:
-            # A cancellation that lands as a save ends can be swallowed (see summarizer/tasks.py): such a
+            # A cancellation that lands as a save ends can be swallowed (see core/tasks.py): such a
             # tracker has saved and waits again, so it is cancelled until it sticks.
             _, late = await asyncio.wait(trackers.values(), timeout=2 * REDIS_SOCKET_TIMEOUT)
             for task in late:
@@ -171,10 +162,10 @@ class RedisJobStore:
         """The job as last checkpointed (by any process), or None."""
         return await self._safely(self._load, job_id)
 
-    async def add_sink(self, job_id: str, sink: dict[str, Any]) -> None:
+    async def add_sink(self, job_id: str, sink: Sink) -> None:
         """Remember where `job_id` is shown, by this process (another one takes it over if this one dies)."""
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.rpush(sinks_key(job_id), pack({**sink, "owner": self.owner}))
+            pipe.rpush(sinks_key(job_id), pack({**sink.to_dict(), "owner": self.owner}))
             pipe.expire(sinks_key(job_id), self._ttl)
             pipe.sadd(LIVE, job_id)
             await self._safely(pipe.execute)
@@ -298,15 +289,14 @@ class RedisJobStore:
             if job.finished and not sinks:
                 continue  # left for a web process to show
             # One process takes over a job; the others skip it until this claim's lease would have expired.
-            if not await self._redis.set(f"job:{job_id}:claim", self.owner, nx=True, px=self._lease_ms):
+            if not await self._redis.set(claim_key(job_id), self.owner, nx=True, px=self._lease_ms):
                 continue
             for index, sink in lost if sinks else ():
                 await self._redis.lset(sinks_key(job_id), index, pack({**sink, "owner": self.owner}))
             if job.finished:  # finished while nobody showed it: shown now, then no longer live
                 await self._redis.srem(LIVE, job_id)
-            orphans.append(
-                Orphan(job, rerun and not job.finished, [sink for _, sink in lost] if sinks else [])
-            )
+            shown = [sink_from_dict(sink) for _, sink in lost] if sinks else []
+            orphans.append(Orphan(job, rerun and not job.finished, shown))
         return orphans
 
     async def _lost_sinks(self, job_id: str) -> list[tuple[int, dict[str, Any]]]:

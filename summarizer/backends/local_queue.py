@@ -1,4 +1,4 @@
-"""The in-process job queue: bounded, single-flight, fair per requester, run in order."""
+"""The in-process job queue: bounded, single-flight, fair per requester, run in order (LocalBackend's)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,16 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
+from core.tasks import cancel
+from core.telemetry import JOBS_REFUSED
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job, JobKey
-from summarizer.tasks import cancel
-from summarizer.telemetry import JOBS_REFUSED
 
 log = logging.getLogger(__name__)
 
 
 class JobQueue:
-    """Holds at most `maxsize` waiting jobs and runs them in order with `workers` tasks.
+    """Holds at most `maxsize` waiting jobs and runs them in order, `concurrency` at a time.
 
     A job whose key is already queued or running is joined instead of added (single-flight);
     a requester may have at most `max_per_requester` jobs in flight.
@@ -28,12 +28,12 @@ class JobQueue:
         self,
         run: Callable[[Job], Awaitable[None]],
         maxsize: int,
-        workers: int = 1,
+        concurrency: int = 1,
         max_per_requester: int = 3,
     ) -> None:
         self._run = run
         self._queue: asyncio.Queue[Job] = asyncio.Queue(maxsize)
-        self._workers = workers
+        self._concurrency = concurrency
         self._max_per_requester = max_per_requester
         self._in_flight: dict[JobKey, Job] = {}
         self._per_requester: Counter[str] = Counter()
@@ -45,15 +45,19 @@ class JobQueue:
     def waiting(self) -> int:
         return self._queue.qsize()
 
+    @property
+    def running(self) -> int:
+        return self._running
+
     def in_flight(self, key: JobKey) -> Job | None:
         return self._in_flight.get(key)
 
     def retry_after(self, ahead: int | None = None) -> int:
         """Seconds until a slot is likely free: the work `ahead` (this queue's by default) divided among
-        the workers, at the average job time seen here."""
+        the jobs run at once, at the average job time seen here."""
         if ahead is None:
             ahead = self.waiting + self._running
-        return min(3600, max(5, math.ceil(ahead * self._job_seconds / self._workers)))
+        return min(3600, max(5, math.ceil(ahead * self._job_seconds / self._concurrency)))
 
     def record(self, seconds: float) -> None:
         """Count a job's wall time in the average (jobs of the shared queue run outside this one)."""
@@ -80,7 +84,7 @@ class JobQueue:
 
     def start(self) -> None:
         self._tasks = [
-            asyncio.create_task(self._work(), name=f"job-worker-{i}") for i in range(self._workers)
+            asyncio.create_task(self._work(), name=f"job-runner-{i}") for i in range(self._concurrency)
         ]
 
     async def stop(self) -> None:

@@ -11,8 +11,8 @@ import asyncio
 import logging
 import signal
 
-from api.settings import Settings
-from summarizer import logs
+from core import logs
+from core.config import Settings
 from summarizer.engine import Engine
 
 log = logging.getLogger(__name__)

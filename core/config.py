@@ -1,4 +1,6 @@
-"""All configuration, read once from the environment (and `.env`): the contract's names."""
+"""All configuration, read once from the environment (and `.env`): the contract's names.
+
+The one settings object of every layer (`core` imports nothing of the layers above it)."""
 
 from __future__ import annotations
 
@@ -41,7 +43,8 @@ class Settings(BaseSettings):
 
     # Queue: at 0.1 CPU one job at a time is the fastest way through (see docs/how-it-works.md).
     queue_max: int = 20
-    workers: int = 1
+    # Jobs one process runs at the same time (was WORKERS, still read).
+    concurrent_jobs: int = Field(default=1, validation_alias=AliasChoices("CONCURRENT_JOBS", "WORKERS"))
     max_jobs_per_requester: int = 3
     # Summary requests one requester (REST client IP, Telegram chat, Discord user) may make: `limits` syntax.
     rate_limit: str = "20/minute;200/hour"
@@ -59,10 +62,13 @@ class Settings(BaseSettings):
     run_worker: bool = True
     queue_poll_seconds: float = 1.0
 
-    # Summaries. The summarizer process may use this share of the cgroup's CPU quota (0 or 1 = no pacing).
+    # Summaries. The CPU process (summarizer/cpu_process.py) may use this share of the cgroup's CPU quota
+    # (0 or 1 = no pacing); it starts with the first job and ends after CPU_PROCESS_IDLE_SECONDS without
+    # work (was WORKER_IDLE_SECONDS, still read).
     summarizer_cpu_share: float = 0.5
-    # The summarizer process starts with the first job and ends after this many seconds without work.
-    worker_idle_seconds: float = 600.0
+    cpu_process_idle_seconds: float = Field(
+        default=600.0, validation_alias=AliasChoices("CPU_PROCESS_IDLE_SECONDS", "WORKER_IDLE_SECONDS")
+    )
     max_video_seconds: float = 6 * 3600
     chunk_seconds: float = 300.0
     chunk_max_words: int = 900

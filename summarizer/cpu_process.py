@@ -1,4 +1,5 @@
-"""The low-priority child process where all CPU-heavy summarizing runs, paced below the CPU quota.
+"""Where CPU-heavy steps run (`Runner`): the CPU process, a low-priority child paced below the CPU quota,
+in the service; inline (`InlineRunner`) in the CLI and the tests.
 
 Measured with benchmarks/offload.py (the service in a 0.1-CPU cgroup, a trivial POST timed from outside
 while the five longest transcripts were summarized; ms; docs/how-it-works.md has the whole table):
@@ -23,9 +24,9 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from summarizer.cpu_budget import cpu_limit
+from core.cpu_budget import cpu_limit
 
 T = TypeVar("T")
 
@@ -63,7 +64,25 @@ def _paced(fn: Callable[..., T], *args: Any) -> T:
     return result
 
 
-class WorkerProcess:
+class Runner(Protocol):
+    """Runs a CPU-heavy step (a picklable function) somewhere that does not hold up the event loop."""
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T: ...
+
+    async def stop(self) -> None: ...
+
+
+class InlineRunner:
+    """Runs steps in this process (the CLI, where nothing else needs the CPU, and the tests)."""
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        return fn(*args)
+
+    async def stop(self) -> None:
+        pass
+
+
+class CpuProcess:
     """One child process (nice 19, paced to `cpu_share` of the cgroup's CPU quota) running picklable functions."""
 
     def __init__(self, cpu_share: float = 0.5, idle_seconds: float = 600.0) -> None:

@@ -32,7 +32,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
-from summarizer.cpu_budget import limiting_cgroup, throttling
+from core.cpu_budget import limiting_cgroup, throttling
 
 disable_created_metrics()  # no `*_created` series: half the exposition, nothing an alert needs
 REGISTRY = CollectorRegistry()
@@ -66,7 +66,7 @@ JOB_SECONDS = Histogram(
 )
 CHUNK_SECONDS = Histogram(
     "ytsum_chunk_seconds",
-    "Wall time to summarize one chunk (in the summarizer process, pacing included; or by the chat model).",
+    "Wall time to summarize one chunk (in the CPU process, pacing included; or by the chat model).",
     buckets=CHUNK_BUCKETS,
     registry=REGISTRY,
 )

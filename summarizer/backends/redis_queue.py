@@ -5,7 +5,7 @@ flight is joined (single-flight), a requester may have `max_per_requester` jobs 
 `maxsize` jobs wait. The admitted job's id then goes to arq; every process that runs a worker (the web
 process by default, or `python -m summarizer worker` on any machine) takes jobs from there.
 
-Keys (docs/redis.md): `flight:<job key>` → the id of the job in flight for it; `requester:<who>`, the ids of
+Keys (redis_keys.py, docs/redis.md): `flight:<job key>` → the id of the job in flight for it; `requester:<who>`, the ids of
 their jobs in flight; `jobs:waiting`, the ids of admitted jobs no worker has started; arq's own `arq:*`.
 """
 
@@ -19,7 +19,6 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
-import orjson
 from arq import Worker
 from arq.connections import ArqRedis
 from arq.jobs import Job as ArqJob
@@ -27,18 +26,16 @@ from arq.jobs import JobStatus as ArqStatus
 from arq.worker import func
 from redis.exceptions import RedisError
 
+from core.tasks import cancel
+from core.telemetry import JOBS_REFUSED
+from summarizer.backends.redis_keys import SUMMARIZE, WAITING, flight_key, requester_key
 from summarizer.cache import REDIS_CONNECT_TIMEOUT, REDIS_SOCKET_TIMEOUT
 from summarizer.errors import SummaryError
-from summarizer.job_store import WAITING
 from summarizer.jobs import Job
-from summarizer.tasks import cancel
-from summarizer.telemetry import JOBS_REFUSED
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
-
-SUMMARIZE = "summarize"  # the arq function: runs one job by id
 
 # KEYS: flight, requester's set, waiting set. ARGV: job id, per-requester cap, queue bound, TTL of the
 # bookkeeping (it outlives any job; a process that died mid-job cannot leave a requester blocked for good).
@@ -85,7 +82,7 @@ def _connect(url: str) -> ArqRedis:
 
 
 def _keys(job: Job) -> list[str]:
-    return [f"flight:{orjson.dumps(job.key).decode()}", f"requester:{job.requester}", WAITING]
+    return [flight_key(job.key), requester_key(job.requester), WAITING]
 
 
 class SharedQueue:
@@ -100,7 +97,7 @@ class SharedQueue:
         url: str,
         maxsize: int,
         max_per_requester: int,
-        workers: int,
+        concurrency: int,
         job_timeout: float,
         poll_delay: float,
         retry_after: Callable[[int], int],
@@ -111,7 +108,7 @@ class SharedQueue:
         self._release = self._redis.register_script(_RELEASE)
         self._maxsize = maxsize
         self._max_per_requester = max_per_requester
-        self._workers = workers
+        self._concurrency = concurrency
         self._job_timeout = job_timeout
         self._poll_delay = poll_delay
         self._retry_after = retry_after
@@ -177,7 +174,7 @@ class SharedQueue:
         return int(await self._redis.scard(WAITING))
 
     def start_worker(self, run: Callable[[str], Awaitable[None]]) -> None:
-        """Run up to `workers` queued jobs at a time in this process, each by calling `run(job_id)`."""
+        """Run up to `concurrency` queued jobs at a time in this process, each by calling `run(job_id)`."""
 
         async def summarize(ctx: dict[str, Any], job_id: str) -> None:
             await run(job_id)
@@ -186,7 +183,7 @@ class SharedQueue:
             functions=[func(summarize, name=SUMMARIZE, keep_result=0, timeout=self._job_timeout + 60)],
             redis_pool=_connect(self._url),
             handle_signals=False,  # the web server (or `python -m summarizer worker`) handles SIGTERM
-            max_jobs=self._workers,
+            max_jobs=self._concurrency,
             poll_delay=self._poll_delay,
             keep_result=0,
             log_results=False,

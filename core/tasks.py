@@ -1,4 +1,4 @@
-"""Work a request hands off and does not wait for (processing a chat update, following a job)."""
+"""Small asyncio helpers: stopping a task for good, and tasks started and not waited for."""
 
 from __future__ import annotations
 
@@ -10,8 +10,20 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
+async def cancel(task: asyncio.Task[Any]) -> None:
+    """Cancel `task` until it sticks, and wait for it to end.
+
+    Python 3.11's `asyncio.wait_for` (inside aiocache, redis-py and arq) can swallow a cancellation that
+    arrives as its inner call finishes; one `cancel()` then leaves the task running, and a shutdown hangs.
+    """
+    while not task.done():
+        task.cancel()
+        await asyncio.wait([task], timeout=0.1)
+
+
 class BackgroundTasks:
-    """Tasks started from request handlers: kept referenced, failures logged, cancelled at shutdown."""
+    """Tasks started and not waited for (processing a chat update, showing a job): kept referenced,
+    failures logged, cancelled at shutdown."""
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from summarizer import worker_process
+from summarizer import cpu_process
 from summarizer.chunking import prepare
+from summarizer.cpu_process import CpuProcess
 from summarizer.extractive import summarize_chunk
 from summarizer.transcripts import transcript_from_dict
-from summarizer.worker_process import WorkerProcess
 from tests.conftest import TRANSCRIPTS
 
 ROOT = Path(__file__).parents[2]
@@ -26,13 +26,13 @@ ROOT = Path(__file__).parents[2]
 
 @pytest.fixture
 async def worker():
-    process = WorkerProcess()
+    process = CpuProcess()
     process.start()
     yield process
     await process.stop()
 
 
-async def test_child_runs_at_lowest_priority_and_returns_results(worker: WorkerProcess) -> None:
+async def test_child_runs_at_lowest_priority_and_returns_results(worker: CpuProcess) -> None:
     assert await worker.run(os.nice, 0) == 19
     assert await worker.run(os.getpid) != os.getpid()
 
@@ -44,7 +44,7 @@ async def test_child_runs_at_lowest_priority_and_returns_results(worker: WorkerP
     assert summary == summarize_chunk(chunks[0], transcript.video_id, "en", 3)
 
 
-async def test_a_crashed_child_is_replaced(worker: WorkerProcess) -> None:
+async def test_a_crashed_child_is_replaced(worker: CpuProcess) -> None:
     first = await worker.run(os.getpid)
     with pytest.raises(BrokenProcessPool):
         await worker.run(os._exit, 1)
@@ -59,18 +59,18 @@ def test_paced_call_rests_in_proportion_to_the_cpu_it_used(monkeypatch: pytest.M
             pass
         return seconds
 
-    monkeypatch.setattr(worker_process, "_rate", 0.25)  # a quarter of a core on average
+    monkeypatch.setattr(cpu_process, "_rate", 0.25)  # a quarter of a core on average
     began = time.monotonic()
-    assert worker_process._paced(spin, 0.02) == 0.02
+    assert cpu_process._paced(spin, 0.02) == 0.02
     assert time.monotonic() - began >= 0.02 / 0.25  # 20 ms of CPU → at least 80 ms in all
 
 
 def test_child_ends_when_the_web_process_is_killed(tmp_path: Path) -> None:
     script = (
         "import asyncio, os, sys\n"
-        "from summarizer.worker_process import WorkerProcess\n"
+        "from summarizer.cpu_process import CpuProcess\n"
         "async def main():\n"
-        "    worker = WorkerProcess(); worker.start()\n"
+        "    worker = CpuProcess(); worker.start()\n"
         "    print(await worker.run(os.getpid), flush=True)\n"
         "    await asyncio.sleep(60)\n"
         "asyncio.run(main())\n"
@@ -89,7 +89,7 @@ def test_child_ends_when_the_web_process_is_killed(tmp_path: Path) -> None:
 
 
 async def test_an_idle_child_ends_and_the_next_job_starts_a_new_one() -> None:
-    worker = WorkerProcess(idle_seconds=0.2)
+    worker = CpuProcess(idle_seconds=0.2)
     try:
         first = await worker.run(os.getpid)
         assert worker.alive

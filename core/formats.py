@@ -1,0 +1,20 @@
+"""How times and language codes are written, in every message, prompt and request check."""
+
+from __future__ import annotations
+
+import re
+
+# BCP 47-ish codes as YouTube names caption tracks: `en`, `pt-BR`, `zh-Hans`, `es-419`.
+LANGUAGE_CODE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+
+
+def is_language_code(value: object) -> bool:
+    """Whether `value` is a string written like a caption language code."""
+    return isinstance(value, str) and LANGUAGE_CODE.fullmatch(value) is not None
+
+
+def clock(seconds: float) -> str:
+    """A moment of a video as people write it: `754` → `12:34`, `3725` → `1:02:05`."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -1,0 +1,232 @@
+"""Jobs shared by every process on one Redis (`REDIS_URL`): one queue, job state any process can read, and
+takeover of what a process that is gone left behind.
+
+- Submit: the job is saved (redis_store.py), admitted by one Lua script across all processes
+  (single-flight, per-requester cap, `QUEUE_MAX`) and handed to arq (redis_queue.py).
+- Run: a process with a queue worker (the web process with `RUN_WORKER`, or `python -m summarizer worker`)
+  takes the job's lease, loads its newest state (chunks done by an earlier attempt are skipped) and runs
+  it; each change is checkpointed and announced on `jobs:changed`.
+- Follow: a web process keeps a *mirror* of each unfinished job it shows that runs elsewhere, updated from
+  `jobs:changed`, so SSE and chat edits work whichever process runs the job.
+- Takeover: at start and every `JOB_LEASE_SECONDS`, a live job that is neither leased nor waiting in arq is
+  queued again, and the sinks of a process that is gone are shown by this one (web processes only).
+- Degradation: while the cache finds Redis unreachable, new jobs run in this process's own `LocalBackend`
+  without waiting for Redis timeouts (a request never waits for one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Coroutine
+from typing import Any
+
+from core.config import Settings
+from core.tasks import cancel
+from summarizer.backends.base import JobBackend, QueueState, Run, ShowIn
+from summarizer.backends.local import LocalBackend
+from summarizer.backends.redis_queue import SharedQueue
+from summarizer.backends.redis_store import RedisJobStore
+from summarizer.cache import Cache
+from summarizer.errors import SummaryError
+from summarizer.jobs import Job, JobKey, JobStatus
+from summarizer.sinks import Sink
+
+log = logging.getLogger(__name__)
+
+
+class RedisBackend(JobBackend):
+    """The jobs of every process on one Redis. `cache` is the engine's: it tells whether Redis is down now
+    (it retries with backoff) and whether a twin of a queued job has finished. `serves=False` (a
+    worker-only process): it runs jobs and shows none, so it neither follows nor takes over sinks."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        run: Run,
+        show: ShowIn,
+        *,
+        cache: Cache,
+        serves: bool = True,
+    ) -> None:
+        super().__init__(settings, run, show)
+        assert settings.redis_url, "RedisBackend needs REDIS_URL"
+        self.local = LocalBackend(settings, self._run_here, show)
+        self.store = RedisJobStore(settings.redis_url, settings.job_state_ttl, settings.job_lease_seconds)
+        self.queue = SharedQueue(
+            settings.redis_url,
+            settings.queue_max,
+            settings.max_jobs_per_requester,
+            settings.concurrent_jobs,
+            settings.job_timeout,
+            settings.queue_poll_seconds,
+            self.local.queue.retry_after,
+        )
+        self._serves = serves
+        self._cache = cache
+        self._mirrors: dict[str, Job] = {}  # unfinished jobs shown here that run elsewhere
+        self._running: set[str] = set()  # ids of the jobs this process runs
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self.store.start()
+        with contextlib.suppress(OSError):  # Redis down: the next round (every lease) tries again
+            await self._claim()  # what a process that is gone left: before this one takes new work
+        self._spawn(self._claim_orphans(), "claim-orphans")
+        if self._serves:
+            self._spawn(self._follow_changes(), "follow-changes")
+        if self._settings.run_worker or not self._serves:
+            self.queue.start_worker(self._run_queued)
+        await self.local.start()
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
+        self._tasks.append(asyncio.create_task(coroutine, name=name))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            await cancel(task)
+        await self.local.stop()
+        await self.queue.close()
+        await self.store.close()
+
+    def in_flight(self, key: JobKey) -> Job | None:
+        return self.local.in_flight(key)  # the shared queue's single-flight is part of `submit`
+
+    async def submit(self, job: Job) -> Job:
+        if not self._cache.degraded:
+            try:
+                return await self._submit_shared(job)
+            except OSError as error:
+                log.warning("shared job queue unavailable (%s): job %s runs in this process", error, job.id)
+        job = await self.local.submit(job)
+        self.store.checkpoint(job)
+        return job
+
+    async def _submit_shared(self, job: Job) -> Job:
+        """Admit `job` to the shared queue, or join the job in flight for the same video on any process."""
+        # Saved before it is admitted: a job id that single-flight hands to others always has a state,
+        # and a process dying right after admission leaves a live job that a takeover queues again.
+        if not await self.store.save(job):
+            raise ConnectionError("the job could not be saved")
+        try:
+            job_id = await self.queue.admit(job)
+        except SummaryError:  # refused (busy, rate_limited)
+            await self.store.discard(job.id)
+            raise
+        if job_id != job.id:
+            await self.store.discard(job.id)
+            joined = await self.local.get(job_id) or await self.store.load(job_id)
+            if joined is None:  # finished and expired in between: ask again
+                raise ConnectionError(f"job {job_id} is gone")
+            return self._adopt(joined)
+        try:
+            await self.store.queued_as(job.id, await self.queue.enqueue(job.id))
+        except OSError:
+            with contextlib.suppress(OSError):
+                await self.queue.release(job)
+            raise
+        return self._adopt(job)
+
+    async def keep(self, job: Job) -> Job:
+        await self.local.keep(job)
+        await self.store.save(job)  # found by id on every process
+        return job
+
+    async def get(self, job_id: str) -> Job | None:
+        if (job := await self.local.get(job_id)) is None:
+            job = await self.store.load(job_id)
+        return None if job is None else self._adopt(job)
+
+    async def add_sink(self, job: Job, sink: Sink) -> None:
+        if not self._cache.degraded:
+            await self.store.add_sink(job.id, sink)
+
+    async def save_callbacks(self, job: Job) -> None:
+        await self.store.save_callbacks(job)
+
+    async def queue_state(self) -> QueueState:
+        state = await self.local.queue_state()
+        with contextlib.suppress(OSError):
+            state["waiting"] += await self.queue.waiting()
+        state["running"] = len(self._running)
+        return state
+
+    def _adopt(self, job: Job) -> Job:
+        """The one object for `job` in this process (updated from `job` when there is one already),
+        kept up to date from Redis while it is unfinished."""
+        if (known := self.local.recent.get(job.id)) is not None and known is not job:
+            known.update_from(job)
+            job = known
+        self.local.recent.add(job)
+        if not job.finished:
+            self._mirrors[job.id] = job
+        return job
+
+    async def _run_here(self, job: Job) -> None:
+        """Run `job` in this process (from the shared queue, or the local one while Redis was down)."""
+        self._running.add(job.id)
+        try:
+            await self._run(job)
+        finally:
+            self._running.discard(job.id)
+            self._mirrors.pop(job.id, None)
+
+    async def _run_queued(self, job_id: str) -> None:
+        """Run a job of the shared queue, unless another process runs it (each attempt is an arq job)."""
+        if not await self.store.take(job_id):
+            return
+        # What Redis holds is the newest state (a process that died may have done chunks since).
+        saved = await self.store.load(job_id)
+        if (job := self._adopt(saved) if saved else self.local.recent.get(job_id)) is None:
+            return
+        # Twins (the same video, from two processes that died) run once: the second finds the summary.
+        if (cached := await self._cache.get_summary(job.video_id, job.languages, job.variant)) is not None:
+            job.finish_from_summary(cached)
+        if job.finished:  # by an earlier attempt, or from the cache
+            await self.store.save(job)
+        else:
+            with contextlib.suppress(OSError):
+                await self.queue.started(job)
+            self.store.checkpoint(job)
+            began = time.monotonic()
+            await self._run_here(job)
+            self.local.queue.record(time.monotonic() - began)  # for Retry-After
+        if job.finished:  # not when shutdown cancelled it
+            with contextlib.suppress(OSError):
+                await self.queue.release(job)
+
+    async def _claim(self) -> None:
+        """Take over the jobs of processes that are gone: queue the interrupted ones again (they skip the
+        chunks already done) and, in a web process, show them again where they were shown."""
+        for orphan in await self.store.claim_orphans(self._serves, self.queue.queued):
+            # Kept here only to be shown: a worker process holds no jobs it does not run.
+            job = self._adopt(orphan.job) if orphan.sinks else orphan.job
+            if orphan.rerun:
+                log.info("resuming job %s for video %s at chunk %d", job.id, job.video_id, len(job.chunks))
+                await self.store.queued_as(job.id, await self.queue.requeue(job))
+                if job.status is JobStatus.RUNNING:
+                    job.status = JobStatus.QUEUED
+                    await self.store.save(job)
+            for sink in orphan.sinks:
+                self._show(job, sink)
+
+    async def _claim_orphans(self) -> None:
+        """Look for the jobs of processes that died, once per lease (a lease outlives three heartbeats)."""
+        while True:
+            await asyncio.sleep(self.store.lease)
+            with contextlib.suppress(OSError):  # the next round tries again
+                await self._claim()
+
+    async def _follow_changes(self) -> None:
+        """Keep the jobs shown here that run elsewhere up to date, as their runner checkpoints them."""
+        async for job_id in self.store.changes():
+            for shown in [job_id] if job_id else list(self._mirrors):
+                job = self._mirrors.get(shown)
+                if job is None or shown in self._running:
+                    continue
+                if (saved := await self.store.load(shown)) is not None:
+                    job.update_from(saved)
+                if job.finished:
+                    del self._mirrors[shown]

@@ -1,0 +1,36 @@
+"""What the service remembers per chat: the caption language a chat chose (`/lang`) and which platform
+updates were handled already (webhook redeliveries). Kept in the cache, so with `REDIS_URL` every process
+shares it; the keys (`value:<platform>-lang:<chat>`, `seen:<platform>-update:<id>`) are docs/redis.md's.
+
+The narrow view handlers get of the cache: nothing else of it, and nothing of the engine's settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from summarizer.cache import Cache
+
+# How long a chat's /lang choice is kept.
+LANGUAGE_TTL = 365 * 24 * 3600
+
+
+class ChatState:
+    """Per-chat memory; `platform` is a short prefix (`tg`), `chat` the platform's id for the chat."""
+
+    def __init__(self, cache: Cache, default_languages: Sequence[str]) -> None:
+        self._cache = cache
+        self.default_languages = tuple(default_languages)  # what the service prefers without a choice
+
+    async def language(self, platform: str, chat: int | str) -> str | None:
+        """The caption language the chat chose, or None."""
+        value = await self._cache.get_value(f"{platform}-lang:{chat}")
+        return value if isinstance(value, str) else None
+
+    async def set_language(self, platform: str, chat: int | str, code: str | None) -> None:
+        """Choose `code` for the chat (None: back to the defaults)."""
+        await self._cache.set_value(f"{platform}-lang:{chat}", code, ttl=LANGUAGE_TTL)
+
+    async def first_time(self, platform: str, update_id: int | str, ttl: int) -> bool:
+        """Record the update for `ttl` seconds; True only the first time (atomic across processes)."""
+        return await self._cache.first_time(f"{platform}-update:{update_id}", ttl)
