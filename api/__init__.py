@@ -1,1 +1,1 @@
-"""HTTP surface: the FastAPI app, its routes and the settings object."""
+"""HTTP surface: the FastAPI app, its lifespan, one router per surface, and what routes depend on (`deps`)."""

@@ -36,9 +36,9 @@ MAX_CLOCK_SKEW = 300  # seconds between X-Signature-Timestamp and our clock; old
 def verify_key(public_key_hex: str) -> VerifyKey:
     """The application's Ed25519 key, built once.
 
-    PyNaCl is imported here, not at module load: `python -X importtime -c "import nacl.signing"`
-    measured 11 ms cumulative on a full core (so ~110 ms at Render's 0.1 CPU), paid only when Discord
-    is configured (at startup, see `start`).
+    PyNaCl is imported here, not at module load: 9 ms of CPU on top of `import api.main`
+    (`benchmarks/imports.py nacl.signing`, median of 5), ~90 ms of wall time at Render's 0.1 CPU, paid
+    only when Discord is configured (at startup, see `start`).
     """
     from nacl.signing import VerifyKey
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import orjson
 from fastapi import FastAPI, Request
@@ -40,7 +41,7 @@ def error_response(
     message: str,
     status: int,
     retry_after: int | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     headers = dict(headers or {})
     if retry_after is not None:

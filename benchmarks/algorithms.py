@@ -20,9 +20,12 @@ import time
 import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
+from functools import partial
 from importlib import import_module
 from pathlib import Path
+from typing import TypeVar
 
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -30,7 +33,7 @@ from sumy.nlp.stemmers import null_stemmer  # noqa: E402
 
 from summarizer.chunking import prepare  # noqa: E402
 from summarizer.extractive import TOKENIZER, language_tools, make_tldr, rank, summarize_chunk  # noqa: E402
-from summarizer.models import Chunk, Snippet, Transcript  # noqa: E402
+from summarizer.models import Chunk, ChunkSummary, Snippet, Transcript  # noqa: E402
 
 TRANSCRIPTS = ROOT / "tests" / "data" / "transcripts"
 CHUNK_SECONDS, CHUNK_WORDS, POINTS, TLDR = 300.0, 900, 3, 3
@@ -87,7 +90,7 @@ def cosine(a: Counter[str], b: Counter[str]) -> float:
     return dot / norm if norm else 0.0
 
 
-def timed(work: Callable[[], object]) -> tuple[object, float]:
+def timed(work: Callable[[], T]) -> tuple[T, float]:
     start = time.process_time()
     result = work()
     return result, time.process_time() - start
@@ -105,6 +108,11 @@ def run(summarizer: object, transcript: Transcript, chunks: list[Chunk]) -> dict
     )
     words = statistics.fmean(len(t.split()) for p in points for t in p)
     return {"cpu": cpu, "per_hour": cpu / (transcript.duration / 3600), "quality": quality, "words": words}
+
+
+def key_points(transcript: Transcript, chunks: list[Chunk]) -> list[ChunkSummary]:
+    """Every chunk's key points, as the CPU process makes them."""
+    return [summarize_chunk(c, transcript.video_id, transcript.language_code, POINTS) for c in chunks]
 
 
 def import_cost(module: str, runs: int = 5) -> float:
@@ -137,7 +145,7 @@ def main() -> None:
         "## Split + chunk\n\n| video | lang | kind | duration | sentences | chunks | CPU s |\n|---|---|---|---|---|---|---|"
     )
     for t in transcripts:
-        chunks, cpu = timed(lambda t=t: prepare(t, CHUNK_SECONDS, CHUNK_WORDS))
+        chunks, cpu = timed(partial(prepare, t, CHUNK_SECONDS, CHUNK_WORDS))
         prepared[t.video_id] = chunks
         kind = "auto" if t.is_generated else "manual"
         sentences = sum(len(c.sentences) for c in chunks)
@@ -190,14 +198,10 @@ def main() -> None:
     )
     for t in (t for t in transcripts if t.video_id in LONG):
         language_tools(t.language_code)[0].cache_clear()  # type: ignore[attr-defined]
-        chunks, split = timed(lambda t=t: prepare(t, CHUNK_SECONDS, CHUNK_WORDS))
-        summaries, points = timed(
-            lambda t=t, chunks=chunks: [
-                summarize_chunk(c, t.video_id, t.language_code, POINTS) for c in chunks
-            ]
-        )
-        every = [p for s in summaries for p in s.points]  # type: ignore[attr-defined]
-        _, tldr = timed(lambda t=t, every=every: make_tldr(every, t.language_code, TLDR))
+        chunks, split = timed(partial(prepare, t, CHUNK_SECONDS, CHUNK_WORDS))
+        summaries, points = timed(partial(key_points, t, chunks))
+        every = [p for s in summaries for p in s.points]
+        _, tldr = timed(partial(make_tldr, every, t.language_code, TLDR))
         total = split + points + tldr
         print(
             f"| {t.video_id} | {t.duration / 3600:.2f} h | {split:.3f} | {points:.3f} | {tldr:.3f} | {total:.3f} "
@@ -206,11 +210,11 @@ def main() -> None:
 
     if "--no-naive" not in sys.argv:
         long = next(t for t in transcripts if t.video_id == NAIVE)
-        sentences = [s.text for c in prepared[NAIVE] for s in c.sentences]
+        everything = [s.text for c in prepared[NAIVE] for s in c.sentences]
         language_tools(long.language_code)[0].cache_clear()  # type: ignore[attr-defined]
         summarizer = make_summarizer("LexRank", long.language_code)
-        _, cpu = timed(lambda: rank(summarizer, sentences, POINTS * len(prepared[NAIVE])))
-        print(f"\n## Naive baseline\n\nLexRank over all {len(sentences)} sentences of {NAIVE} at once:")
+        _, cpu = timed(partial(rank, summarizer, everything, POINTS * len(prepared[NAIVE])))
+        print(f"\n## Naive baseline\n\nLexRank over all {len(everything)} sentences of {NAIVE} at once:")
         print(f"{cpu:.1f} CPU s ({cpu / (long.duration / 3600):.1f} CPU s/h).")
 
     print("\n## Import cost (CPU s, median of 5 fresh interpreters)\n\n| import | CPU s |\n|---|---|")

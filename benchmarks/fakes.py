@@ -88,7 +88,8 @@ class FakePlatforms:
 async def _params(request: Request) -> dict[str, Any]:
     body = await request.body()
     if request.headers.get("content-type", "").startswith("application/json"):
-        return json.loads(body or b"{}")
+        params: dict[str, Any] = json.loads(body or b"{}")
+        return params
     return dict(parse_qsl(body.decode()))
 
 

@@ -1,7 +1,7 @@
 """CPU per summary and tokens per hour of video: the LLM path (against a local fake provider) vs extractive.
 
 Run from the project root: `.venv/bin/python benchmarks/llm_cpu.py`. The fake OpenAI-compatible server
-(tests/fake_llm.py) runs in a child process, so `time.process_time()` here counts only this process: the
+(tests/support/fake_llm.py) runs in a child process, so `time.process_time()` here counts only this process: the
 engine (inline runner, as the CLI runs it) building prompts, streaming and parsing answers, or ranking
 sentences. Prompt tokens are the fake's count, characters / 4 (about what a real tokenizer gives for
 English); completion tokens are given as the cap the requests set (`max_tokens`), what the fake writes
@@ -30,7 +30,7 @@ TRANSCRIPTS = ROOT / "tests" / "data" / "transcripts"
 LONG = ("3zu317upAUA", "FtriFMxsOWw", "cdiD-9MMpb0")
 FAKE = (
     "import asyncio\n"
-    "from tests.fake_llm import FakeLLM\n"
+    "from tests.support.fake_llm import FakeLLM\n"
     "async def main():\n"
     "    async with FakeLLM().running() as fake:\n"
     "        print(fake.url, flush=True)\n"

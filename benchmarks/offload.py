@@ -35,6 +35,9 @@ class ThreadRunner:
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.to_thread(fn, *args)
 
+    async def stop(self) -> None:
+        pass
+
 
 def serve(mode: str, port: int) -> None:
     import uvicorn

@@ -54,7 +54,13 @@ def machine() -> str:
     return f"{platform.machine()}, {model}, Linux {platform.release()}, Python {platform.python_version()}"
 
 
-async def run(mode: str, budget: Budget, workdir: Path, redis_url: str | None) -> Results:
+async def run(
+    mode: str,
+    budget: Budget,
+    workdir: Path,
+    redis_url: str | None,
+    targets: tuple[str, ...] = ("real", "baseline"),
+) -> Results:
     """Every scenario, for the service and then the baseline; logs and transcripts go to `workdir`."""
     results = Results()
     plan = PLANS[mode]
@@ -73,12 +79,18 @@ async def run(mode: str, budget: Budget, workdir: Path, redis_url: str | None) -
             redis_url,
         )
         for name, scenario in SCENARIOS.items():
-            for target in ("real", "baseline"):
+            for target in targets:
                 if name == "memory with a full queue" and target == "baseline":
                     continue  # no queue: its peak is measured on the 3.5 h summary instead
                 began = time.perf_counter()
                 print(f"{name:26} {target:8} …", end=" ", flush=True)
-                await scenario(ctx, target)
+                try:
+                    await scenario(ctx, target)
+                except (
+                    Exception
+                ) as error:  # the report still comes, with what was measured and why not the rest
+                    results.notes.append(f"{name} ({target}) did not finish: {type(error).__name__}: {error}")
+                    print(f"did not finish: {error!r}", end=" ")
                 print(f"{time.perf_counter() - began:.0f} s", flush=True)
     report.derive(results)
     return results
@@ -122,6 +134,11 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the raw samples here")
     parser.add_argument("--redis", action="store_true", help="run the service with a Redis (REDIS_URL)")
     parser.add_argument("--keep-logs", type=Path, help="copy the services' logs to this folder")
+    parser.add_argument(
+        "--service-only",
+        action="store_true",
+        help="skip the baseline (half the time; to compare two commits)",
+    )
     args = parser.parse_args()
     use_cgroup = not (args.no_cgroup or args.wrap or args.mode == "smoke")
     if use_cgroup and not Cgroup.available():
@@ -131,7 +148,8 @@ def main() -> None:
     budget = Budget(cgroup=use_cgroup, wrap=shlex.split(args.wrap))
     started = dt.datetime.now(dt.UTC)
     with tempfile.TemporaryDirectory(prefix="yt-bench-") as tmp, redis_server(args.redis, Path(tmp)) as url:
-        results = asyncio.run(run(args.mode, budget, Path(tmp), url))
+        targets = ("real",) if args.service_only else ("real", "baseline")
+        results = asyncio.run(run(args.mode, budget, Path(tmp), url, targets))
         if args.keep_logs:
             args.keep_logs.mkdir(parents=True, exist_ok=True)
             for log in Path(tmp).glob("*.log"):

@@ -12,7 +12,7 @@ import os
 import socket
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,7 +48,7 @@ class Plan:
     baseline_busy_samples: int
     cache_gets: int
     warm_repeats: int
-    classes: dict[str, tuple[str, ...]]
+    classes: Mapping[str, tuple[str, ...]]
     baseline_long: tuple[str, ...]
     queue_max: int
     flood_timeout: float = 10.0
@@ -152,7 +152,8 @@ class Context:
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def link(video_id: str) -> str:
@@ -350,7 +351,7 @@ async def acks_idle(ctx: Context, server: Server, target: str) -> None:
 async def acks_busy(ctx: Context, server: Server, target: str) -> None:
     """Acks sent every 0.25 s while long transcripts are summarized (until they are done)."""
     acks = Acks(ctx, server)
-    videos = BUSY_VIDEOS if target == "real" else BUSY_VIDEOS[:1]
+    videos: tuple[str, ...] = BUSY_VIDEOS if target == "real" else BUSY_VIDEOS[:1]
     if not ctx.plan.baseline_long and target == "baseline":
         videos = ctx.plan.classes["short"][:1]
     busy = [asyncio.create_task(_summarize(ctx, server, ctx.transcripts.alias(v))) for v in videos]

@@ -57,7 +57,7 @@ def rate_limit_of(response: httpx.Response) -> tuple[float, bool]:
 
 def backoff(attempt: int, base: float = BACKOFF) -> float:
     """Seconds before retry number `attempt` (0-based): exponential with full jitter on top."""
-    delay = base * 2**attempt
+    delay = base * 2.0**attempt
     return delay + random.uniform(0, delay)
 
 
@@ -69,8 +69,8 @@ class DiscordClient:
         self.backoff = backoff
         self._paused_until = 0.0  # loop time until which a global rate limit holds every call
         redact_url_loggers()  # interaction tokens are in the webhook URLs httpx logs
-        # httpx is imported here, when Discord is configured: ~50 ms of CPU at start-up otherwise
-        # (`python -X importtime -c "import api.main"`, benchmarks/), 0.5 s of wall time at 0.1 CPU.
+        # httpx is imported here, when Discord is configured: 103 ms of CPU at start-up otherwise
+        # (`benchmarks/imports.py httpx`, on top of `import api.main`), 1 s of wall time at 0.1 CPU.
         import httpx
 
         self.http = httpx.AsyncClient(

@@ -51,7 +51,10 @@ async def register(settings: Settings, guild_id: str | None) -> list[dict[str, A
         raise DiscordError(None, "DISCORD_APPLICATION_ID is needed to register commands")
     client = DiscordClient.from_settings(settings)
     try:
-        return await client.register_commands(settings.discord_application_id, COMMANDS, guild_id)
+        stored: list[dict[str, Any]] = await client.register_commands(
+            settings.discord_application_id, COMMANDS, guild_id
+        )
+        return stored
     finally:
         await client.close()
 

@@ -57,8 +57,9 @@ class Settings(BaseSettings):
     job_lease_seconds: float = 15.0
     # With Redis: whether this web process also runs queued jobs (off when `python -m summarizer worker`
     # processes do), and how often a worker asks Redis for new jobs (arq polls; it has no blocking pop).
-    # Idle CPU of a web process with Redis (polls, heartbeat, pub/sub): 0.74 ms/s at 1 s, 1.24 at 0.5 s,
-    # 0.38 at 2 s (/tmp script, getrusage over 30 s): under 1 % of the free tier's 0.1 CPU at 1 s.
+    # Idle CPU of a web process (`benchmarks/idle_cpu.py --seconds 60`): 1.67 ms/s without Redis; with
+    # Redis (polls, heartbeat, pub/sub) 2.83 ms/s at 1 s, 3.67 at 0.5 s, 2.50 at 2 s: under 3 % of the free
+    # tier's 0.1 CPU at 1 s.
     run_worker: bool = True
     queue_poll_seconds: float = 1.0
 

@@ -50,7 +50,7 @@ REDIS_MAX_BACKOFF = 30.0  # ... up to this
 REDIS_NAMESPACE = "cache"  # every cache key in Redis starts with "cache:"
 
 
-class OrjsonSerializer(BaseSerializer):
+class OrjsonSerializer(BaseSerializer):  # type: ignore[misc]  # aiocache has no type information
     """aiocache serializer for JSON-able values, as bytes."""
 
     DEFAULT_ENCODING = None
@@ -62,7 +62,7 @@ class OrjsonSerializer(BaseSerializer):
         return None if value is None else orjson.loads(value)
 
 
-class BoundedMemoryCache(SimpleMemoryCache):
+class BoundedMemoryCache(SimpleMemoryCache):  # type: ignore[misc]  # aiocache has no type information
     """aiocache's memory cache with at most `max_keys` entries, the oldest written dropped first."""
 
     def __init__(self, max_keys: int, **kwargs: Any) -> None:
@@ -215,7 +215,9 @@ class Cache:
     async def get_summary(
         self, video_id: str, languages: tuple[str, ...], variant: str = "extractive"
     ) -> dict[str, Any] | None:
-        summary = await self.backend.get(self._summary_key(video_id, languages, variant))
+        summary: dict[str, Any] | None = await self.backend.get(
+            self._summary_key(video_id, languages, variant)
+        )
         cache_lookup("summary", summary)
         return summary
 
@@ -288,7 +290,7 @@ def redis_cache(
 ) -> Cache:
     """A cache on the Redis at `url` (`redis://` or `rediss://` for TLS; user, password, db, query
     options as redis-py reads them). Nothing connects before the first call."""
-    options: dict[str, Any] = parse_url(url)
+    options: dict[str, Any] = dict(parse_url(url))
     bytes_as_they_are = NullSerializer(encoding=None)  # values are packed before they reach aiocache
     redis = RedisCache(
         serializer=bytes_as_they_are,

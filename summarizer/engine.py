@@ -31,7 +31,7 @@ from summarizer.jobs import Job
 from summarizer.llm import ChatClient
 from summarizer.models import Transcript
 from summarizer.rate_limit import RateLimiter
-from summarizer.sinks import CallbackSink, Displays, Show, Sink
+from summarizer.sinks import CallbackSink, Displays, Sink
 from summarizer.transcripts import FolderSource, TranscriptSource, YouTubeSource
 
 log = logging.getLogger(__name__)
@@ -100,8 +100,9 @@ class Engine:
         )
         backend: BackendFactory = partial(LocalBackend, settings)
         if settings.redis_url and durable:
-            # Imported only with REDIS_URL: arq and the Redis backend's modules cost 7 ms of CPU on top of
-            # `import api.main` (getrusage, 5 runs), about 70 ms of wall time at 0.1 CPU.
+            # Imported only with REDIS_URL: arq and the Redis backend's modules cost 29 ms of CPU on top of
+            # `import api.main` (`benchmarks/imports.py summarizer.backends.redis`), ~0.3 s of wall time at
+            # 0.1 CPU.
             from summarizer.backends.redis import RedisBackend
 
             backend = partial(RedisBackend, settings, cache=cache, serves=serves)
@@ -180,19 +181,19 @@ class Engine:
 
     def _show(self, job: Job, sink: Sink) -> None:
         """Start showing `job` in `sink` (a task that follows the job to its end)."""
-        if (show := self._displays.show(job, sink)) is None:
+        if not self._displays.can_show(sink):
             log.warning("job %s: cannot show it in its %s sink, not configured here", job.id, sink.kind)
             return
-        self._shown.spawn(self._display(job, sink, show), f"{sink.kind}-{job.id}")
+        self._shown.spawn(self._display(job, sink), f"{sink.kind}-{job.id}")
 
-    async def _display(self, job: Job, sink: Sink, show: Show) -> None:
+    async def _display(self, job: Job, sink: Sink) -> None:
         if isinstance(sink, CallbackSink):
             # How a callback went is part of the job resource: saved before and after, for every process.
             await self.jobs.save_callbacks(job)
-            await show
+            await self._displays.show(job, sink)
             await self.jobs.save_callbacks(job)
         else:
-            await show
+            await self._displays.show(job, sink)
 
     def _summarizer_for(
         self, requested: str | None, languages: Sequence[str] | None

@@ -109,7 +109,14 @@ class Displays:
         self._shows[kind] = show
         return self
 
-    def show(self, job: Job, sink: Sink) -> Show | None:
-        """What shows `job` in `sink`, or None when this process cannot (that platform is not set up here)."""
-        show = self._shows.get(type(sink))
-        return None if show is None else show(job, sink)
+    def can_show(self, sink: Sink) -> bool:
+        """Whether this process shows sinks of this kind (its platform is set up here)."""
+        return type(sink) in self._shows
+
+    def show(self, job: Job, sink: Sink) -> Show:
+        """Follow `job` in `sink` until it ends; `LookupError` for a kind not registered (see `can_show`)."""
+        try:
+            show = self._shows[type(sink)]
+        except KeyError:
+            raise LookupError(f"no display for {sink.kind} sinks in this process") from None
+        return show(job, sink)

@@ -40,8 +40,9 @@ def _check_video_id(video_id: str) -> None:
         raise SummaryError("invalid_url")
 
 
-# requests and youtube_transcript_api are imported lazily, inside functions: importing them costs ~80 ms of
-# CPU (python -X importtime), which the web process would pay at start-up on a 0.1-CPU box for nothing.
+# requests and youtube_transcript_api are imported lazily, inside functions: importing them costs 100 ms of
+# CPU on top of `import api.main` (`benchmarks/imports.py youtube_transcript_api`), which the web process
+# would pay at start-up on a 0.1-CPU box for nothing.
 @functools.cache
 def _session_class() -> type[requests.Session]:
     import requests
@@ -52,7 +53,8 @@ def _session_class() -> type[requests.Session]:
 
         timeout: float = 15.0
 
-        def request(self, method: str | bytes, url: str | bytes, **kwargs: Any) -> requests.Response:
+        # requests' stubs spell out every keyword of `request`; these are all passed through unchanged.
+        def request(self, method: str, url: str | bytes, **kwargs: Any) -> requests.Response:  # type: ignore[override]
             kwargs.setdefault("timeout", self.timeout)
             if kwargs.get("proxies") is None and self.proxies:
                 # requests lets HTTP(S)_PROXY from the environment override session.proxies; ours win.
@@ -97,7 +99,9 @@ class YouTubeSource:
             raise ValueError("WEBSHARE_PROXY_USERNAME and WEBSHARE_PROXY_PASSWORD must be set together")
         self.timeout = timeout
         self._proxy_urls = (proxy_http_url or None, proxy_https_url or None)
-        self._webshare = (webshare_username, webshare_password) if webshare_username else None
+        self._webshare = (
+            (webshare_username, webshare_password) if webshare_username and webshare_password else None
+        )
         self._locations = list(webshare_locations)
         self.proxied = self._webshare is not None or any(self._proxy_urls)  # changes the `blocked` advice
 
@@ -136,9 +140,9 @@ class YouTubeSource:
             YOUTUBE_ERRORS.labels(error.code).inc()
             raise
         except Exception as exc:
-            error = to_summary_error(exc, proxied=self.proxied)
-            YOUTUBE_ERRORS.labels(error.code).inc()
-            raise error from exc
+            failure = to_summary_error(exc, proxied=self.proxied)
+            YOUTUBE_ERRORS.labels(failure.code).inc()
+            raise failure from exc
 
     def _fetch(self, video_id: str, languages: Sequence[str]) -> Transcript:
         from youtube_transcript_api import NoTranscriptFound, YouTubeTranscriptApi
@@ -151,9 +155,10 @@ class YouTubeSource:
                 track = tracks.find_transcript(languages)
             except NoTranscriptFound:
                 # min() keeps the first of equals: the first manual track, else the first generated one.
-                track = min(tracks, key=lambda t: t.is_generated, default=None)
-                if track is None:
+                fallback = min(tracks, key=lambda t: t.is_generated, default=None)
+                if fallback is None:
                     raise
+                track = fallback
             fetched = track.fetch()
         snippets = [Snippet(s.text, s.start, s.duration) for s in fetched.snippets if s.text.strip()]
         if not snippets:
@@ -172,8 +177,9 @@ def to_summary_error(exc: Exception, *, proxied: bool = False) -> SummaryError:
     if isinstance(exc, SummaryError):
         return exc
     if isinstance(exc, yta.VideoUnplayable) and exc.reason:
-        message = f"{MESSAGES['video_unavailable']} YouTube says: {exc.reason}"
-        return SummaryError("video_unavailable", message)
+        return SummaryError(
+            "video_unavailable", f"{MESSAGES['video_unavailable']} YouTube says: {exc.reason}"
+        )
     http = requests.exceptions
     no_track = (yta.NoTranscriptFound, yta.NotTranslatable, yta.TranslationLanguageNotAvailable)
     table: list[tuple[type[Exception] | tuple[type[Exception], ...], str, str | None]] = [

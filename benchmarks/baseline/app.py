@@ -60,8 +60,9 @@ def summarize(video_id: str) -> dict[str, Any]:
     summarizer = LexRankSummarizer(Stemmer(language))
     summarizer.stop_words = get_stop_words(language)
     points = [str(s) for s in summarizer(parser.document, SENTENCES)]
-    job = {"id": uuid.uuid4().hex, "video_id": video_id, "status": "done", "points": points}
-    JOBS[job["id"]] = job
+    job_id = uuid.uuid4().hex
+    job: dict[str, Any] = {"id": job_id, "video_id": video_id, "status": "done", "points": points}
+    JOBS[job_id] = job
     return job
 
 

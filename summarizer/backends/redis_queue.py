@@ -76,9 +76,10 @@ def _reachable(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
 
 
 def _connect(url: str) -> ArqRedis:
-    return ArqRedis.from_url(
+    pool: ArqRedis = ArqRedis.from_url(
         url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT, socket_timeout=REDIS_SOCKET_TIMEOUT
     )
+    return pool
 
 
 def _keys(job: Job) -> list[str]:
@@ -123,8 +124,8 @@ class SharedQueue:
         Raises `SummaryError("rate_limited")` or `SummaryError("busy")` (with `retry_after`).
         """
         bookkeeping_ttl = int(self._job_timeout * 4)
-        args = [job.id, self._max_per_requester, self._maxsize, bookkeeping_ttl]
-        answer = (await self._admit(keys=_keys(job), args=args)).decode()
+        args: list[str | int] = [job.id, self._max_per_requester, self._maxsize, bookkeeping_ttl]
+        answer: str = (await self._admit(keys=_keys(job), args=args)).decode()
         if answer.startswith("!"):
             code, waiting = answer[1:].split(":")
             JOBS_REFUSED.labels(code).inc()
@@ -149,7 +150,9 @@ class SharedQueue:
     async def requeue(self, job: Job) -> str:
         """Queue again a job whose process died (not admitted again: it was once); its arq job id."""
         entry = await self.enqueue(job.id, attempt=f"{time.time():.3f}")
-        await self._redis.sadd(WAITING, job.id)  # after: if the enqueue failed, the next claim tries again
+        # After: if the enqueue failed, the next claim tries again. (redis-py types a command for its sync and
+        # async clients at once, `Awaitable[int] | int`: hence the ignores on these calls.)
+        await self._redis.sadd(WAITING, job.id)  # type: ignore[misc]
         return entry
 
     @_reachable
@@ -162,7 +165,7 @@ class SharedQueue:
     @_reachable
     async def started(self, job: Job) -> None:
         """`job` left the waiting line (a worker took it)."""
-        await self._redis.srem(WAITING, job.id)
+        await self._redis.srem(WAITING, job.id)  # type: ignore[misc]
 
     @_reachable
     async def release(self, job: Job) -> None:
@@ -171,7 +174,7 @@ class SharedQueue:
 
     @_reachable
     async def waiting(self) -> int:
-        return int(await self._redis.scard(WAITING))
+        return int(await self._redis.scard(WAITING))  # type: ignore[misc]
 
     def start_worker(self, run: Callable[[str], Awaitable[None]]) -> None:
         """Run up to `concurrency` queued jobs at a time in this process, each by calling `run(job_id)`."""

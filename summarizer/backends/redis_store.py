@@ -22,7 +22,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import redis.asyncio as redis
 from redis.exceptions import RedisError
@@ -45,6 +45,8 @@ from summarizer.models import Transcript
 from summarizer.sinks import Sink, sink_from_dict
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def job_state(job: Job) -> dict[str, Any]:
@@ -93,6 +95,15 @@ def job_from_state(
     )
 
 
+def _sink(job_id: str, data: dict[str, Any]) -> Sink | None:
+    """The sink `data` describes, or None (logged) when this version cannot read it (a newer kind, say)."""
+    try:
+        return sink_from_dict(data)
+    except (ValueError, KeyError, TypeError) as error:
+        log.warning("job %s: a sink of kind %r cannot be shown here (%r)", job_id, data.get("kind"), error)
+        return None
+
+
 Queued = Callable[[str | None], Awaitable[bool]]  # whether a queue entry (an arq job id) is still waiting
 
 
@@ -112,7 +123,7 @@ class RedisJobStore:
     """
 
     def __init__(self, url: str, ttl: int, lease: float) -> None:
-        self._redis = redis.from_url(
+        self._redis = redis.Redis.from_url(
             url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT, socket_timeout=REDIS_SOCKET_TIMEOUT
         )
         self._ttl = ttl
@@ -295,7 +306,7 @@ class RedisJobStore:
                 await self._redis.lset(sinks_key(job_id), index, pack({**sink, "owner": self.owner}))
             if job.finished:  # finished while nobody showed it: shown now, then no longer live
                 await self._redis.srem(LIVE, job_id)
-            shown = [sink_from_dict(sink) for _, sink in lost] if sinks else []
+            shown = [readable for _, sink in lost if (readable := _sink(job_id, sink))] if sinks else []
             orphans.append(Orphan(job, rerun and not job.finished, shown))
         return orphans
 
@@ -322,7 +333,7 @@ class RedisJobStore:
             if await self._redis.get(lease_key(job_id)) == self.owner.encode():
                 await self._redis.delete(lease_key(job_id))
 
-    async def _safely(self, call: Any, *args: Any, **kwargs: Any) -> Any:
+    async def _safely(self, call: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs) -> R | None:
         try:
             result = await call(*args, **kwargs)
         except (RedisError, OSError) as error:

@@ -13,9 +13,10 @@ from api.main import create_app
 from core.config import Settings
 from summarizer.cpu_process import InlineRunner
 from summarizer.jobs import Job
-from tests.api.test_summaries import SHORT, read_events, wait_for
-from tests.conftest import TRANSCRIPTS, serve
-from tests.fake_llm import FakeLLM
+from tests.support.data import SHORT, TRANSCRIPTS
+from tests.support.fake_llm import FakeLLM
+from tests.support.rest import read_events, wait_for
+from tests.support.servers import serve
 
 
 @asynccontextmanager
@@ -115,7 +116,7 @@ async def test_llm_request_without_a_configured_model_is_422() -> None:
 
 
 def test_summaries_cached_before_tldr_source_existed_take_their_summarizers() -> None:
-    old = {"title": None, "language_code": "en", "chunks": [], "tldr": "A TL;DR."}
+    old: dict[str, Any] = {"title": None, "language_code": "en", "chunks": [], "tldr": "A TL;DR."}
     extractive, llm = Job(SHORT, ("en",)), Job(SHORT, ("en",), summarizer="llm:m")
     for job in (extractive, llm):
         job.finish_from_summary(old)

@@ -1,4 +1,5 @@
-"""Logs: one line per event (text or JSON), and no secret in them, through the service's own handler."""
+"""The service's logs end to end: one line per event (text or JSON), and no secret in them, through the
+service's own handler. The handler's formatting alone is tests/core/test_logs.py."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ import pytest
 
 from api.main import create_app
 from summarizer.cpu_process import InlineRunner
-from tests.api.test_discord import APP, SHORT, discord_service, edits
-from tests.api.test_summaries import settings, wait_for
-from tests.conftest import serve
+from tests.support.data import SHORT
+from tests.support.discord_service import APP, discord_service, edits
+from tests.support.rest import settings, wait_for
+from tests.support.servers import serve
 
 Capture = Callable[[str], io.StringIO]
 
@@ -39,16 +41,6 @@ async def test_json_logs_are_one_object_per_line(service_logs: Capture) -> None:
     fields, broke = [line for line in lines if line["logger"] == "tests"]
     assert (fields["message"], fields["job_id"]) == ("with fields", job["id"])
     assert "ValueError: line one\nline two" in broke["exception"]
-
-
-def test_text_logs_keep_a_traceback_on_its_event_line(service_logs: Capture) -> None:
-    buffer = service_logs("text")
-    try:
-        raise ValueError("line one\nline two")
-    except ValueError:
-        logging.getLogger("tests").exception("it broke")
-    (line,) = buffer.getvalue().splitlines()
-    assert " ERROR tests: it broke\\nTraceback" in line and line.endswith("line one\\nline two")
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])

@@ -13,14 +13,13 @@ from api.main import create_app
 from api.monitor import Monitor
 from core.config import Settings
 from summarizer.cpu_process import InlineRunner
-from tests.api.test_discord import SHORT as DISCORD_SHORT
-from tests.api.test_discord import discord_service, edits
-from tests.api.test_summaries import MEDIUM, SHORT, gated_service, settings, wait_for
-from tests.bot.fake_telegram import until
-from tests.bot.test_telegram import message
-from tests.bot.test_telegram import service as telegram_service
-from tests.conftest import free_port, serve
-from tests.fake_llm import FakeLLM
+from tests.support.data import MEDIUM, SHORT
+from tests.support.discord_service import discord_service, edits
+from tests.support.fake_llm import FakeLLM
+from tests.support.rest import gated_service, settings, wait_for
+from tests.support.servers import free_port, serve
+from tests.support.telegram_service import message, telegram_service
+from tests.support.waiting import until
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -179,7 +178,7 @@ async def test_a_telegram_ack_and_its_calls_and_429s_are_counted() -> None:
 async def test_a_discord_ack_and_its_edits_are_counted() -> None:
     async with discord_service() as svc:
         before = await scrape(svc.http)
-        assert (await svc.summarize(DISCORD_SHORT))["type"] == 5
+        assert (await svc.summarize(SHORT))["type"] == 5
         await svc.fake.wait_for(edits)
         after = await scrape(svc.http)
     assert moved(before, after, "ytsum_ack_seconds_count", platform="discord") == 1

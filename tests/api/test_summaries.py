@@ -4,71 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
 
 from api.main import create_app
-from core.config import Settings
 from summarizer.backends.local import LocalBackend
 from summarizer.cpu_process import InlineRunner
-from summarizer.extractive import summarize_chunk
-from tests.conftest import TRANSCRIPTS, serve
+from tests.support.data import MEDIUM, SHORT, TRANSCRIPTS
+from tests.support.rest import gated_service, read_events, settings, wait_for
+from tests.support.runners import GatedRunner
+from tests.support.servers import serve
 
-T = TypeVar("T")
-SHORT = "LPZh9BOjkQs"  # 3Blue1Brown, 8:46, manual captions: 2 chunks
-MEDIUM = "eMlx5fFNoYc"  # 3Blue1Brown, 26 min, manual captions: 6 chunks
-
-
-class GatedRunner(InlineRunner):
-    """Runs the real steps, but each chunk's summary waits for the test to `release()` it."""
-
-    def __init__(self) -> None:
-        self.gate = asyncio.Semaphore(0)
-
-    def release(self, n: int = 1) -> None:
-        for _ in range(n):
-            self.gate.release()
-
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        if fn is summarize_chunk:
-            await self.gate.acquire()
-        return await super().run(fn, *args)
-
-
-def settings(**overrides: Any) -> Settings:
-    return Settings(transcript_dir=str(TRANSCRIPTS), **overrides)
-
-
-@asynccontextmanager
-async def gated_service(**overrides: Any) -> AsyncIterator[tuple[httpx.AsyncClient, GatedRunner]]:
-    runner = GatedRunner()
-    async with (
-        serve(create_app(settings(**overrides), runner)) as url,
-        httpx.AsyncClient(base_url=url, timeout=10) as client,
-    ):
-        yield client, runner
+Gated = tuple[httpx.AsyncClient, GatedRunner]
 
 
 @pytest.fixture
-async def gated() -> AsyncIterator[tuple[httpx.AsyncClient, GatedRunner]]:
+async def gated() -> AsyncIterator[Gated]:
     async with gated_service() as service:
         yield service
 
 
-async def wait_for(client: httpx.AsyncClient, job_id: str, check: Callable[[dict[str, Any]], bool]) -> dict:
-    for _ in range(500):
-        job = (await client.get(f"/v1/summaries/{job_id}")).json()
-        if check(job):
-            return job
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"job never reached the expected state: {job}")
-
-
-async def test_queued_running_done_with_partial_chunks(gated) -> None:
+async def test_queued_running_done_with_partial_chunks(gated: Gated) -> None:
     client, runner = gated
     response = await client.post("/v1/summaries", json={"url": f"https://youtu.be/{SHORT}?si=abc"})
     assert response.status_code == 202
@@ -93,7 +52,7 @@ async def test_queued_running_done_with_partial_chunks(gated) -> None:
     assert job["tldr"] and job["progress"] == {"done": 2, "total": 2} and job["error"] is None
 
 
-async def test_single_flight_joins_the_job_in_flight(gated) -> None:
+async def test_single_flight_joins_the_job_in_flight(gated: Gated) -> None:
     client, runner = gated
     first = (await client.post("/v1/summaries", json={"url": SHORT})).json()
     again = await client.post("/v1/summaries", json={"url": f"https://www.youtube.com/watch?v={SHORT}&t=42"})
@@ -128,17 +87,7 @@ async def test_refused_when_the_queue_is_full_or_the_client_has_too_many_jobs(
             await wait_for(client, job_id, lambda j: j["status"] == "done")
 
 
-async def read_events(response: httpx.Response) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-    event = None
-    async for line in response.aiter_lines():
-        if line.startswith("event: "):
-            event = line.removeprefix("event: ")
-        elif line.startswith("data: "):
-            assert event is not None
-            yield event, json.loads(line.removeprefix("data: "))
-
-
-async def test_sse_late_listener_gets_done_chunks_first_then_the_rest_in_order(gated) -> None:
+async def test_sse_late_listener_gets_done_chunks_first_then_the_rest_in_order(gated: Gated) -> None:
     client, runner = gated
     job = (await client.post("/v1/summaries", json={"url": MEDIUM})).json()
     runner.release(2)
@@ -157,7 +106,7 @@ async def test_sse_late_listener_gets_done_chunks_first_then_the_rest_in_order(g
     assert events[-1][1]["status"] == "done" and len(events[-1][1]["chunks"]) == 6
 
 
-async def test_sse_of_a_failed_job_ends_with_failed(gated) -> None:
+async def test_sse_of_a_failed_job_ends_with_failed(gated: Gated) -> None:
     client, _ = gated
     job = (await client.post("/v1/summaries", json={"url": "AAAAAAAAAAA"})).json()
     async with client.stream("GET", f"/v1/summaries/{job['id']}/events") as response:
@@ -166,7 +115,7 @@ async def test_sse_of_a_failed_job_ends_with_failed(gated) -> None:
     assert events[0][1]["error"]["code"] == "no_transcript"
 
 
-async def test_cached_second_request_is_answered_200_at_once(gated) -> None:
+async def test_cached_second_request_is_answered_200_at_once(gated: Gated) -> None:
     client, runner = gated
     first = (await client.post("/v1/summaries", json={"url": SHORT})).json()
     runner.release(2)
@@ -180,7 +129,7 @@ async def test_cached_second_request_is_answered_200_at_once(gated) -> None:
     assert (await client.get(f"/v1/summaries/{cached['id']}")).json() == cached
 
 
-async def test_missing_transcript_fails_and_is_remembered(gated) -> None:
+async def test_missing_transcript_fails_and_is_remembered(gated: Gated) -> None:
     client, _ = gated
     job = (await client.post("/v1/summaries", json={"url": "AAAAAAAAAAA"})).json()
     failed = await wait_for(client, job["id"], lambda j: j["status"] == "failed")
@@ -240,7 +189,7 @@ async def test_too_long_video_fails_with_too_long() -> None:
         ),
     ],
 )
-async def test_bad_requests_get_the_contract_error_body(body: dict, status: int, code: str) -> None:
+async def test_bad_requests_get_the_contract_error_body(body: dict[str, Any], status: int, code: str) -> None:
     async with (
         serve(create_app(settings(), InlineRunner())) as url,
         httpx.AsyncClient(base_url=url) as client,
@@ -268,7 +217,10 @@ async def test_limits_unknown_ids_and_api_key() -> None:
         response = await client.get("/v1/summaries/nope/events")
         assert (response.status_code, response.json()["error"]["code"]) == (404, "not_found")
 
-        body = {"url": SHORT, "transcript": {"language_code": "en", "snippets": [snippet] * 11}}
+        body: dict[str, Any] = {
+            "url": SHORT,
+            "transcript": {"language_code": "en", "snippets": [snippet] * 11},
+        }
         response = await client.post("/v1/summaries", json=body)
         assert (response.status_code, response.json()["error"]["code"]) == (413, "transcript_too_large")
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import socket
 from collections.abc import AsyncIterator
@@ -12,10 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from api.main import create_app
 from bot.callbacks import CallbackSender, check_resolved, check_url
@@ -23,9 +17,9 @@ from core.config import Settings
 from summarizer.cpu_process import InlineRunner
 from summarizer.errors import SummaryError
 from summarizer.jobs import Delivery, Job
-from tests.conftest import TRANSCRIPTS, serve
-
-SECRET = "test-secret"
+from tests.support.callbacks import SECRET, Receiver, verify
+from tests.support.data import TRANSCRIPTS
+from tests.support.servers import serve
 
 
 @pytest.mark.parametrize(
@@ -86,30 +80,6 @@ async def test_names_resolving_inward_are_refused_at_delivery(monkeypatch: pytes
     await check_resolved("https://public.example/hook", allow_hosts=())
 
 
-class Receiver:
-    """A real HTTP endpoint that records callbacks and answers with the statuses it is given."""
-
-    def __init__(self, statuses: list[int]) -> None:
-        self.statuses = statuses
-        self.calls: list[tuple[dict[str, str], bytes]] = []
-
-    async def hook(self, request: Request) -> Response:
-        self.calls.append((dict(request.headers), await request.body()))
-        status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
-        headers = {"Location": "http://169.254.169.254/"} if status == 302 else None
-        return Response(status_code=status, headers=headers)
-
-    def app(self) -> Starlette:
-        return Starlette(routes=[Route("/hook", self.hook, methods=["POST"])])
-
-
-def verify(headers: dict[str, str], body: bytes) -> bool:
-    """What a receiver does with the secret: recompute the HMAC over "<t>." + body."""
-    fields = dict(part.split("=", 1) for part in headers["x-signature"].split(","))
-    expected = hmac.new(SECRET.encode(), f"{fields['t']}.".encode() + body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, fields["v1"])
-
-
 @pytest.fixture
 async def receiver_url() -> AsyncIterator[tuple[Receiver, str]]:
     receiver = Receiver([200])
@@ -117,7 +87,9 @@ async def receiver_url() -> AsyncIterator[tuple[Receiver, str]]:
         yield receiver, f"{url}/hook"
 
 
-async def test_finished_job_is_posted_signed_and_the_delivery_is_shown(receiver_url) -> None:
+async def test_finished_job_is_posted_signed_and_the_delivery_is_shown(
+    receiver_url: tuple[Receiver, str],
+) -> None:
     receiver, hook = receiver_url
     settings = Settings(
         transcript_dir=str(TRANSCRIPTS),

@@ -7,15 +7,18 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.discord import USER_AGENT, DiscordClient, DiscordError
-from tests.bot.fake_discord import FakeDiscord
-from tests.conftest import serve
+from tests.support.fake_discord import FakeDiscord
+from tests.support.servers import serve
 
 APP, TOKEN = "123456789", "interaction-token"
 ORIGINAL = f"/webhooks/{APP}/{TOKEN}/messages/@original"
 
 
+Discord = tuple[FakeDiscord, DiscordClient]
+
+
 @pytest.fixture
-async def discord() -> AsyncIterator[tuple[FakeDiscord, DiscordClient]]:
+async def discord() -> AsyncIterator[Discord]:
     fake = FakeDiscord()
     async with serve(fake.app) as url:
         client = DiscordClient(f"{url}/api/v10", bot_token="bot-token", backoff=0.01)
@@ -25,7 +28,7 @@ async def discord() -> AsyncIterator[tuple[FakeDiscord, DiscordClient]]:
             await client.close()
 
 
-async def test_edit_and_follow_up_go_to_the_webhook_paths_with_discords_headers(discord) -> None:
+async def test_edit_and_follow_up_go_to_the_webhook_paths_with_discords_headers(discord: Discord) -> None:
     fake, client = discord
     await client.edit_original(APP, TOKEN, {"content": "hi"})
     await client.followup(APP, TOKEN, {"content": "more"})
@@ -40,7 +43,7 @@ async def test_edit_and_follow_up_go_to_the_webhook_paths_with_discords_headers(
 
 
 @pytest.mark.parametrize("is_global", [False, True])
-async def test_429_waits_retry_after_then_retries(discord, is_global: bool) -> None:
+async def test_429_waits_retry_after_then_retries(discord: Discord, is_global: bool) -> None:
     fake, client = discord
     fake.rate_limit_next(0.2, is_global)
     await client.edit_original(APP, TOKEN, {"content": "hi"})
@@ -50,7 +53,7 @@ async def test_429_waits_retry_after_then_retries(discord, is_global: bool) -> N
     assert retried.body == {"content": "hi"}
 
 
-async def test_429_without_a_json_body_uses_the_retry_after_header(discord) -> None:
+async def test_429_without_a_json_body_uses_the_retry_after_header(discord: Discord) -> None:
     fake, client = discord
     fake.fail_next(429, "slow down", {"Retry-After": "1"})
     await client.edit_original(APP, TOKEN, {"content": "hi"})
@@ -58,7 +61,7 @@ async def test_429_without_a_json_body_uses_the_retry_after_header(discord) -> N
     assert retried.status == 200 and retried.at - limited.at >= 1.0
 
 
-async def test_a_5xx_is_retried_and_a_4xx_is_not(discord) -> None:
+async def test_a_5xx_is_retried_and_a_4xx_is_not(discord: Discord) -> None:
     fake, client = discord
     fake.fail_next(502, {"message": "bad gateway"})
     await client.edit_original(APP, TOKEN, {"content": "hi"})
@@ -71,7 +74,7 @@ async def test_a_5xx_is_retried_and_a_4xx_is_not(discord) -> None:
     assert [c.status for c in fake.calls] == [502, 200, 404]
 
 
-async def test_5xx_retries_are_bounded(discord) -> None:
+async def test_5xx_retries_are_bounded(discord: Discord) -> None:
     fake, client = discord
     for _ in range(10):
         fake.fail_next(503)
@@ -80,7 +83,7 @@ async def test_5xx_retries_are_bounded(discord) -> None:
     assert failed.value.status == 503 and len(fake.calls) == 4  # one try and three retries
 
 
-async def test_register_commands_puts_them_with_the_bot_token(discord) -> None:
+async def test_register_commands_puts_them_with_the_bot_token(discord: Discord) -> None:
     fake, client = discord
     stored = await client.register_commands(APP, [{"name": "summarize"}], guild_id="42")
     assert stored[0]["name"] == "summarize" and stored[0]["id"]

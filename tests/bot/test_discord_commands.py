@@ -6,14 +6,12 @@ import asyncio
 import json
 import os
 import sys
-from pathlib import Path
 
 import pytest
 
-from tests.bot.fake_discord import FakeDiscord
-from tests.conftest import serve
-
-ROOT = Path(__file__).parents[2]
+from tests.support.data import ROOT
+from tests.support.fake_discord import FakeDiscord
+from tests.support.servers import serve
 
 
 async def run_cli(base_url: str, *args: str, **env: str) -> tuple[int, str, str]:

@@ -12,7 +12,6 @@ from bot.discord_render import (
     DESCRIPTION_MAX,
     EMBED_TOTAL_MAX,
     TITLE_MAX,
-    clock,
     escape,
     failure_text,
     point_line,
@@ -21,14 +20,14 @@ from bot.discord_render import (
 )
 from bot.fallback import fallback_note
 from core.config import Settings
+from core.formats import clock
 from summarizer.cpu_process import InlineRunner
 from summarizer.engine import Engine
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job, JobStatus
 from summarizer.models import ChunkSummary, Point, moment_url
-from tests.conftest import TRANSCRIPTS
+from tests.support.data import LONG, TRANSCRIPTS
 
-LONG = "cdiD-9MMpb0"  # 3.5 h podcast: 44 chunks, 132 key points
 LINK = re.compile(r"\[(\d+(?::\d\d)+)\]\((https://youtu\.be/[\w-]{11}\?t=\d+)\)")
 
 
@@ -92,7 +91,9 @@ async def test_a_long_video_overflows_into_follow_ups_between_points() -> None:
     # Every point appears once, whole and in order, as a link to its moment.
     assert point_lines(messages) == [point_line(p) for p in job.points]
     for line, point in zip(point_lines(messages), job.points, strict=True):
-        stamp, url = LINK.match(line).groups()
+        match = LINK.match(line)
+        assert match is not None
+        stamp, url = match.groups()
         assert (stamp, url) == (clock(point.start), f"https://youtu.be/{LONG}?t={int(point.start)}")
         assert line.endswith(escape(point.text))
 
@@ -195,6 +196,7 @@ def test_progress_and_summary_say_which_parts_fell_back() -> None:
         "[2:00](https://youtu.be/dQw4w9WgXcQ?t=120) Point 2.",
         "[3:10](https://youtu.be/dQw4w9WgXcQ?t=190) Being written.",
     ]
+    assert job.partial is not None
     job.add_chunk(job.partial)
     job.finish("The TL;DR.", "llm")
     [summary] = summary_messages(job)

@@ -9,13 +9,13 @@ import pytest
 from bot.telegram_render import (
     HELP,
     MAX_LENGTH,
-    clock,
     pack,
     render_error,
     render_final,
     render_progress,
     utf16_len,
 )
+from core.formats import clock
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job
 from summarizer.models import ChunkSummary, Point, moment_url

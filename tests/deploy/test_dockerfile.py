@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 import yaml
 
-from tests.deploy.common import PACKAGES, ROOT, assert_runs_the_app_in_one_process, uvicorn_params
+from tests.support.deploy import PACKAGES, ROOT, assert_runs_the_app_in_one_process, uvicorn_params
 
 Instruction = tuple[str, str]  # (INSTRUCTION, arguments)
 # ${NAME:-default} in a shell command: the value when NAME is unset.
@@ -50,7 +50,7 @@ def shell_command(instructions: list[Instruction]) -> str:
     """CMD as the shell command it runs, with `exec` removed."""
     (cmd,) = args(instructions, "CMD")[-1:] or [""]
     assert cmd.startswith("["), "CMD in exec form (JSON), so the server is PID 1 and gets SIGTERM"
-    words = json.loads(cmd)
+    words: list[str] = json.loads(cmd)
     if words[:2] == ["sh", "-c"]:
         return words[2].removeprefix("exec ")
     return shlex.join(words)

@@ -13,7 +13,6 @@ import re
 import shlex
 import sys
 from collections.abc import Callable
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -21,7 +20,7 @@ import pytest
 import yaml
 
 from core.config import Settings
-from tests.deploy.common import (
+from tests.support.deploy import (
     APP,
     PACKAGES,
     ROOT,
@@ -29,6 +28,7 @@ from tests.deploy.common import (
     setting_names,
     uvicorn_params,
 )
+from tests.support.fake_telegram import TOKEN, FakeTelegram
 
 Blueprint = dict[str, Any]
 
@@ -89,7 +89,8 @@ TELEGRAM_SECRET_ALPHABET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 def load() -> Blueprint:
-    return yaml.safe_load((ROOT / "render.yaml").read_text())
+    blueprint: Blueprint = yaml.safe_load((ROOT / "render.yaml").read_text())
+    return blueprint
 
 
 def services(blueprint: Blueprint, kind: str) -> list[dict[str, Any]]:
@@ -274,18 +275,24 @@ async def test_webhook_secret_render_gives_is_accepted_by_telegram() -> None:
     """Render's generateValue gives base64 ("+", "/", "="); Telegram's secret_token allows A-Z a-z 0-9 _ -."""
     entry = env(load())["TELEGRAM_WEBHOOK_SECRET"]
     if entry.get("generateValue"):  # then the value sent to Telegram must be derived into its alphabet
+        from bot.telegram import TelegramClient
         from bot.telegram_webhook import set_webhook
 
-        sent: dict[str, Any] = {}
-
-        async def fake_set_webhook(**kwargs: Any) -> None:
-            sent.update(kwargs)
-
-        settings = Settings(
-            _env_file=None, telegram_webhook_secret="k2+/Zx9=" * 5 + "Ab==", public_url="https://x.test"
-        )
-        await set_webhook(SimpleNamespace(bot=SimpleNamespace(set_webhook=fake_set_webhook)), settings)
-        assert TELEGRAM_SECRET_ALPHABET.fullmatch(sent["secret_token"] or ""), (
+        async with FakeTelegram().running() as fake:  # what the app sends, as a Bot API server receives it
+            settings = Settings(
+                _env_file=None,
+                telegram_bot_token=TOKEN,
+                telegram_api_base_url=fake.url,
+                telegram_webhook_secret="k2+/Zx9=" * 5 + "Ab==",
+                public_url="https://x.test",
+            )
+            client = TelegramClient.from_settings(settings)
+            try:
+                await set_webhook(client, settings)
+            finally:
+                await client.close()
+        [sent] = [call.params for call in fake.called("setWebhook")]
+        assert TELEGRAM_SECRET_ALPHABET.fullmatch(sent.get("secret_token") or ""), (
             "Telegram refuses this generated secret: derive a Telegram-safe token in the app, or use sync: false"
         )
     else:  # asked for: the deploy guide must say how to make one Telegram accepts

@@ -1,4 +1,4 @@
-"""The Redis cache against a real `redis-server` (started by tests/conftest.py on a free port)."""
+"""The Redis cache against a real `redis-server` (tests/conftest.py starts it on a free port)."""
 
 from __future__ import annotations
 
@@ -22,13 +22,12 @@ from summarizer.cache import REDIS_NAMESPACE, Cache, redis_cache
 from summarizer.cpu_process import InlineRunner
 from summarizer.errors import SummaryError
 from summarizer.transcripts import FolderSource
-from tests.conftest import TRANSCRIPTS, RedisServer, serve
+from tests.support.data import LONG, SHORT, TRANSCRIPTS
+from tests.support.servers import RedisServer, serve
 
 # aiocache 0.12 calls redis-py's `close`, deprecated since redis-py 5.0.1 (for `aclose`).
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")
 
-SHORT = "LPZh9BOjkQs"  # 8:46, 2 chunks
-LONG = "cdiD-9MMpb0"  # 3:28:38, the longest recorded transcript
 LANGS = ("en",)
 SUMMARY = {"title": "t", "language_code": "en", "chunks": [], "tldr": [{"text": "x", "start": 1.0}]}
 
@@ -74,7 +73,8 @@ async def test_summaries_transcripts_and_failures_survive_a_new_cache(redis_url:
     async with cache_on(redis_url) as restarted:  # empty memory layer: all of it comes from Redis
         assert await restarted.get_summary(SHORT, LANGS) == SUMMARY
         assert await restarted.get_transcript(SHORT, LANGS) == transcript
-        assert (await restarted.get_failure("gone", LANGS)).code == "no_transcript"
+        failure = await restarted.get_failure("gone", LANGS)
+        assert failure is not None and failure.code == "no_transcript"
         assert await restarted.get_value("tg-lang:1") == "de"
         assert await restarted.get_summary(SHORT, ("de",)) is None
 
@@ -162,12 +162,13 @@ async def summarize(client: httpx.AsyncClient, video_id: str) -> dict[str, Any]:
     """POST the video and wait until its job is done; the finished job."""
     response = await client.post("/v1/summaries", json={"url": video_id})
     assert response.status_code in (200, 202), response.text
-    job = response.json()
+    job: dict[str, Any] = response.json()
 
     async def done() -> bool:
         nonlocal job
         job = (await client.get(f"/v1/summaries/{job['id']}")).json()
-        return job["status"] == "done"
+        status: str = job["status"]
+        return status == "done"
 
     await eventually(done, f"the job for {video_id} is done")
     return job
@@ -198,6 +199,7 @@ async def test_the_service_keeps_answering_without_redis_and_recovers(own_redis:
         own_redis.start()
 
         async def ready_again() -> bool:
-            return (await client.get("/readyz")).json()["status"] == "ok"
+            status: str = (await client.get("/readyz")).json()["status"]
+            return status == "ok"
 
         await eventually(ready_again, "/readyz is ok again")

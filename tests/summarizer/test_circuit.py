@@ -12,7 +12,7 @@ from summarizer.circuit import CircuitBreaker
 from summarizer.cpu_process import InlineRunner
 from summarizer.engine import Engine
 from summarizer.errors import SummaryError
-from tests.summarizer.test_transcripts import VIDEO, asset, replace_player, yt  # noqa: F401 (fixture)
+from tests.support.youtube import VIDEO, asset, replace_player
 
 
 class Clock:
@@ -59,15 +59,22 @@ async def run_job(engine: Engine) -> SummaryError | None:
     return job.error
 
 
-async def test_engine_stops_asking_youtube_while_open(yt: responses.RequestsMock) -> None:  # noqa: F811
+async def failure(engine: Engine) -> SummaryError:
+    """The error of a job that must fail."""
+    error = await run_job(engine)
+    assert error is not None
+    return error
+
+
+async def test_engine_stops_asking_youtube_while_open(yt: responses.RequestsMock) -> None:
     replace_player(yt, asset("youtube_request_blocked.innertube.json"))
     settings = Settings(youtube_breaker_failures=2, youtube_breaker_cooldown=0.3)
     engine = Engine.from_settings(settings, runner=InlineRunner())
     await engine.start()
     try:
-        assert [(await run_job(engine)).code for _ in range(2)] == ["blocked", "blocked"]
+        assert [(await failure(engine)).code for _ in range(2)] == ["blocked", "blocked"]
         calls = len(yt.calls)
-        failed_fast = await run_job(engine)
+        failed_fast = await failure(engine)
         assert failed_fast.code == "blocked" and "try again in" in failed_fast.message
         assert len(yt.calls) == calls  # YouTube was not asked
 

@@ -6,11 +6,8 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
-from tests.conftest import TRANSCRIPTS
-
-ROOT = Path(__file__).parents[2]
+from tests.support.data import ROOT, TRANSCRIPTS
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -26,7 +23,9 @@ def test_prints_timestamped_points_per_chunk_then_the_tldr() -> None:
     points = [line for line in lines if "https://youtu.be/" in line]
     assert len(points) == 6
     for line in points:  # "  1:45  text  https://youtu.be/LPZh9BOjkQs?t=105": the clock matches the link
-        minutes, seconds, link_seconds = re.fullmatch(r"\s*(\d+):(\d\d)\s.*\?t=(\d+)", line).groups()
+        match = re.fullmatch(r"\s*(\d+):(\d\d)\s.*\?t=(\d+)", line)
+        assert match is not None
+        minutes, seconds, link_seconds = match.groups()
         assert int(minutes) * 60 + int(seconds) == int(link_seconds)
     assert lines[-1].startswith("TL;DR: ") and len(lines[-1]) > 40
 

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -19,13 +20,11 @@ from summarizer.chunking import prepare
 from summarizer.cpu_process import CpuProcess
 from summarizer.extractive import summarize_chunk
 from summarizer.transcripts import transcript_from_dict
-from tests.conftest import TRANSCRIPTS
-
-ROOT = Path(__file__).parents[2]
+from tests.support.data import ROOT, TRANSCRIPTS
 
 
 @pytest.fixture
-async def worker():
+async def worker() -> AsyncIterator[CpuProcess]:
     process = CpuProcess()
     process.start()
     yield process
@@ -76,6 +75,7 @@ def test_child_ends_when_the_web_process_is_killed(tmp_path: Path) -> None:
         "asyncio.run(main())\n"
     )
     parent = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
     child = int(parent.stdout.readline())
     parent.send_signal(signal.SIGKILL)
     parent.wait()

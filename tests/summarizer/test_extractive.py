@@ -14,23 +14,9 @@ import pytest
 import summarizer.extractive as extractive
 from summarizer.chunking import prepare
 from summarizer.extractive import TOKENIZER, language_tools, make_tldr, summarize_chunk
-from summarizer.models import Chunk, ChunkSummary, Point, Sentence, Snippet, Transcript
-
-ROOT = Path(__file__).resolve().parents[2]
-TRANSCRIPTS = ROOT / "tests" / "data" / "transcripts"
-
-
-def load(video_id: str) -> Transcript:
-    data = json.loads((TRANSCRIPTS / f"{video_id}.json").read_text(encoding="utf-8"))
-    snippets = [Snippet(s["text"], s["start"], s["duration"]) for s in data["snippets"]]
-    return Transcript(data["video_id"], data["language_code"], data["is_generated"], snippets, data["title"])
-
-
-def summarize(transcript: Transcript, count: int = 3) -> list[ChunkSummary]:
-    return [
-        summarize_chunk(c, transcript.video_id, transcript.language_code, count)
-        for c in prepare(transcript, 300.0, 900)
-    ]
+from summarizer.models import Chunk, ChunkSummary, Point, Sentence
+from tests.support.data import ROOT
+from tests.support.extractive import load, outcome, summarize
 
 
 def test_tokenizer_keeps_words_only() -> None:
@@ -141,7 +127,7 @@ def test_tldr_ranks_bounded_groups_only(monkeypatch: pytest.MonkeyPatch) -> None
 
     def spy(summarizer: object, texts: list[str], count: int) -> list[int]:
         sizes.append(len(texts))
-        return rank(summarizer, texts, count)  # type: ignore[arg-type]
+        return rank(summarizer, texts, count)
 
     monkeypatch.setattr(extractive, "rank", spy)
     assert make_tldr(points, "en", 3)
@@ -172,17 +158,9 @@ def refuse(*args, **kwargs):
 
 nltk.data.find = nltk.data.load = refuse
 extractive.warm_up()
-from tests.summarizer.test_extractive import outcome
+from tests.support.extractive import outcome
 print(json.dumps([outcome(v) for v in {VIDEOS!r}]))
 """
-
-
-def outcome(video_id: str) -> tuple[list[list[tuple[float, str]]], str]:
-    """Every chunk's points and the TL;DR of a video, as plain data."""
-    transcript = load(video_id)
-    summaries = summarize(transcript)
-    tldr = make_tldr([p for s in summaries for p in s.points], transcript.language_code, 3)
-    return [[(p.start, p.text) for p in s.points] for s in summaries], tldr
 
 
 @pytest.mark.parametrize("seed", ["0", "1"])

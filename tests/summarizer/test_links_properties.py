@@ -25,7 +25,7 @@ SHAPES = st.sampled_from(
         "https://www.youtube.com/v/{id}",
     ]
 )
-WORDS = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
+WORDS = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=40)
 
 
 @given(IDS, SHAPES, WORDS, WORDS)

@@ -1,4 +1,4 @@
-"""LLM summaries: the real client and engine against a local OpenAI-compatible server (tests/fake_llm.py)."""
+"""LLM summaries: the real client and engine against a local OpenAI-compatible server (tests/support/fake_llm.py)."""
 
 from __future__ import annotations
 
@@ -23,11 +23,9 @@ from summarizer.jobs import Job, JobStatus
 from summarizer.llm import ChatClient, LLMError, retry_after
 from summarizer.models import Chunk, Sentence, Transcript
 from summarizer.transcripts import FolderSource
-from tests.conftest import TRANSCRIPTS
-from tests.fake_llm import QUOTA, FakeLLM
+from tests.support.data import MEDIUM, SHORT, TRANSCRIPTS
+from tests.support.fake_llm import QUOTA, FakeLLM
 
-SHORT = "LPZh9BOjkQs"  # 3Blue1Brown, 8:46, English
-MEDIUM = "eMlx5fFNoYc"  # 3Blue1Brown, 26 min, English
 CHUNK_TOKENS = 400  # small chunks: several map calls per video
 MESSAGES = [
     {"role": "system", "content": "Write a TL;DR."},
@@ -179,7 +177,10 @@ async def test_streamed_points_reach_the_job_before_the_stream_ends(fake: FakeLL
         assert job.to_dict()["partial"]["points"][0]["text"] == partial.points[0].text
         fake.pause.set()
         await finished(job)
-    assert job.status is JobStatus.DONE and job.partial is None and job.to_dict()["partial"] is None
+    done = (
+        job.to_dict()
+    )  # (read afresh: `job.status` stays narrowed to RUNNING for mypy after the assert above)
+    assert done["status"] == "done" and job.partial is None and done["partial"] is None
     assert partial.points[0] in job.chunks[0].points
 
 

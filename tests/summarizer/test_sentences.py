@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from summarizer.models import Snippet, Transcript
+from summarizer.models import Sentence, Snippet, Transcript
 from summarizer.sentences import clean_text, split_sentences, word_count
 
 TRANSCRIPTS = Path(__file__).resolve().parents[1] / "data" / "transcripts"
@@ -147,7 +147,7 @@ def test_word_count_counts_cjk_characters() -> None:
     assert word_count("我们 go") == 3
 
 
-def check_times(transcript: Transcript, sentences: list) -> None:
+def check_times(transcript: Transcript, sentences: list[Sentence]) -> None:
     """Starts never go back; each start lies inside a snippet, each end is a snippet's end."""
     snippets = sorted(transcript.snippets, key=lambda s: s.start)
     starts = [s.start for s in snippets]
@@ -199,6 +199,6 @@ def test_long_manual_transcript_in_detail() -> None:
         sentences[0].text
         == "I think it's possible that physics has exploits and we should be trying to find them."
     )
-    assert (sentences[0].start, sentences[0].end) == (0.0, pytest.approx(3.6))
+    assert sentences[0].start == 0.0 and sentences[0].end == pytest.approx(3.6)
     assert sentences[-1].end == pytest.approx(transcript.duration)
     check_times(transcript, sentences)

@@ -13,13 +13,13 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
 import responses
 import youtube_transcript_api as yta
-from responses import matchers
 
 from summarizer.errors import MESSAGES, SummaryError
 from summarizer.models import Snippet
@@ -30,14 +30,9 @@ from summarizer.transcripts import (
     to_summary_error,
     transcript_from_dict,
 )
+from tests.support.data import TRANSCRIPTS
+from tests.support.youtube import PLAYER, TIMEDTEXT, VIDEO, WATCH, asset, player_json, replace_player
 
-DATA = Path(__file__).resolve().parent.parent / "data"
-ASSETS = DATA / "youtube"
-VIDEO = "GJLlxj_dtq8"  # the video of youtube.html / youtube.innertube.json
-API_KEY = "AIzaSyAO_FJ2SlqU8Q4STEHLGCilw_Y9_11qcW8"  # INNERTUBE_API_KEY in youtube.html
-WATCH = f"https://www.youtube.com/watch?v={VIDEO}"
-PLAYER = re.compile(re.escape(f"https://www.youtube.com/youtubei/v1/player?key={API_KEY}") + "$")
-TIMEDTEXT = re.compile(r"https://www\.youtube\.com/api/timedtext\?")
 # transcript.xml: 4 cues, one empty (dropped by the library), "<i>not</i>" stripped.
 EXPECTED = [
     Snippet("Hey, this is just a test", 0.0, 1.54),
@@ -47,33 +42,6 @@ EXPECTED = [
 WEBSHARE_URL = "http://user-DE-US-rotate:secret@p.webshare.io:80/"
 
 
-def asset(name: str) -> bytes:
-    return (ASSETS / name).read_bytes()
-
-
-def player_json(name: str = "youtube.innertube.json") -> dict:
-    return json.loads(asset(name))
-
-
-@pytest.fixture
-def yt() -> Iterator[responses.RequestsMock]:
-    """YouTube answering like in youtube.html / youtube.innertube.json / transcript.xml."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        rsps.get(WATCH, body=asset("youtube.html"))
-        rsps.post(
-            PLAYER,
-            body=asset("youtube.innertube.json"),
-            content_type="application/json",
-            match=[matchers.json_params_matcher({"videoId": VIDEO}, strict_match=False)],
-        )
-        rsps.get(TIMEDTEXT, body=asset("transcript.xml"))
-        yield rsps
-
-
-def replace_player(rsps: responses.RequestsMock, body: bytes | str) -> None:
-    rsps.replace(responses.POST, PLAYER, body=body, content_type="application/json")
-
-
 def fetch_error(languages: tuple[str, ...] = ("en",), **kwargs: object) -> SummaryError:
     with pytest.raises(SummaryError) as info:
         YouTubeSource(10.0, **kwargs).fetch(VIDEO, languages)  # type: ignore[arg-type]
@@ -81,8 +49,14 @@ def fetch_error(languages: tuple[str, ...] = ("en",), **kwargs: object) -> Summa
 
 
 def timedtext_query(rsps: responses.RequestsMock) -> dict[str, list[str]]:
-    [url] = [c.request.url for c in rsps.calls if "/api/timedtext" in c.request.url]
-    return parse_qs(urlparse(url).query)
+    [url] = [c.request.url for c in rsps.calls if "/api/timedtext" in (c.request.url or "")]
+    return parse_qs(urlparse(url or "").query)
+
+
+def sent_with(call: responses.Call) -> dict[str, Any]:
+    """The keyword arguments requests sent `call` with (responses keeps them on the request)."""
+    kwargs: dict[str, Any] = vars(call.request)["req_kwargs"]
+    return kwargs
 
 
 # --- YouTubeSource: choosing the track ----------------------------------------------------------
@@ -147,7 +121,7 @@ def test_track_without_text_is_no_transcript(yt: responses.RequestsMock) -> None
 def test_every_request_carries_the_timeout(yt: responses.RequestsMock) -> None:
     YouTubeSource(7.5).fetch(VIDEO, ["en"])
     assert len(yt.calls) == 3
-    assert [c.request.req_kwargs["timeout"] for c in yt.calls] == [7.5, 7.5, 7.5]
+    assert [sent_with(c)["timeout"] for c in yt.calls] == [7.5, 7.5, 7.5]
 
 
 def test_url_instead_of_id_is_rejected_before_any_request(yt: responses.RequestsMock) -> None:
@@ -177,7 +151,7 @@ def test_player_answers_map_to_codes(yt: responses.RequestsMock, player_asset: s
     err = fetch_error()
     assert err.code == code
     assert err.message == MESSAGES[code]
-    assert not any("/api/timedtext" in c.request.url for c in yt.calls)
+    assert not any("/api/timedtext" in (c.request.url or "") for c in yt.calls)
 
 
 def test_unplayable_video_says_youtubes_reason(yt: responses.RequestsMock) -> None:
@@ -236,7 +210,9 @@ def test_consent_page_that_cannot_be_passed_is_youtube_error(
         (responses.GET, TIMEDTEXT, requests.exceptions.ReadTimeout("read timed out")),
     ],
 )
-def test_timeouts_are_timeout(yt: responses.RequestsMock, method: str, url: object, error: Exception) -> None:
+def test_timeouts_are_timeout(
+    yt: responses.RequestsMock, method: str, url: str | re.Pattern[str], error: Exception
+) -> None:
     yt.replace(method, url, body=error)
     err = fetch_error()
     assert err.code == "timeout"
@@ -254,7 +230,7 @@ def test_timeouts_are_timeout(yt: responses.RequestsMock, method: str, url: obje
     ],
 )
 def test_broken_answers_are_youtube_error(
-    yt: responses.RequestsMock, method: str, url: object, kwargs: dict
+    yt: responses.RequestsMock, method: str, url: str | re.Pattern[str], kwargs: dict[str, Any]
 ) -> None:
     yt.replace(method, url, **kwargs)
     assert fetch_error().code == "youtube_error"
@@ -268,7 +244,7 @@ def test_webshare_wins_over_generic_proxy(yt: responses.RequestsMock) -> None:
     assert isinstance(source.proxy_config(), yta.proxies.WebshareProxyConfig)
     source.fetch(VIDEO, ["en"])
     for call in yt.calls:
-        assert call.request.req_kwargs["proxies"] == {"http": WEBSHARE_URL, "https": WEBSHARE_URL}
+        assert sent_with(call)["proxies"] == {"http": WEBSHARE_URL, "https": WEBSHARE_URL}
         assert call.request.headers["Connection"] == "close"
 
 
@@ -278,8 +254,8 @@ def test_generic_proxy_beats_proxy_environment_variables(
     monkeypatch.setenv("HTTPS_PROXY", "http://from-env:3128")
     YouTubeSource(10.0, proxy_https_url="http://mine:8080").fetch(VIDEO, ["en"])
     for call in yt.calls:
-        assert call.request.req_kwargs["proxies"]["https"] == "http://mine:8080"
-        assert call.request.req_kwargs["proxies"]["http"] == "http://mine:8080"
+        assert sent_with(call)["proxies"]["https"] == "http://mine:8080"
+        assert sent_with(call)["proxies"]["http"] == "http://mine:8080"
 
 
 def test_no_proxy_configured() -> None:
@@ -373,7 +349,7 @@ def test_timeout_session_times_out_for_real(slow_server: str) -> None:
 
 HTTP_500 = requests.HTTPError("500 Server Error")
 ERRORS: list[tuple[Exception, str]] = [
-    (yta.NoTranscriptFound(VIDEO, ["fr"], "no tracks"), "no_transcript"),  # type: ignore[arg-type]
+    (yta.NoTranscriptFound(VIDEO, ["fr"], "no tracks"), "no_transcript"),
     (yta.NotTranslatable(VIDEO), "no_transcript"),
     (yta.TranslationLanguageNotAvailable(VIDEO), "no_transcript"),
     (yta.TranscriptsDisabled(VIDEO), "transcripts_disabled"),
@@ -437,7 +413,7 @@ def write(directory: Path, video_id: str, data: object) -> None:
 
 
 def test_folder_reads_the_repository_transcripts() -> None:
-    source = FolderSource(DATA / "transcripts")
+    source = FolderSource(TRANSCRIPTS)
     transcript = source.fetch("eMlx5fFNoYc", ["de"])  # languages do not matter for a folder
     assert transcript.video_id == "eMlx5fFNoYc"
     assert transcript.title == "Visualizing Attention, a Transformer's Heart | Chapter 6, Deep Learning"
@@ -521,7 +497,7 @@ def test_folder_rejects_path_traversal(tmp_path: Path, video_id: str) -> None:
 GOOD = {"video_id": "dQw4w9WgXcQ", "language_code": "en", "is_generated": False, "title": "T", "snippets": []}
 
 
-def good(**changes: object) -> dict:
+def good(**changes: object) -> dict[str, Any]:
     data = dict(GOOD, snippets=[{"text": "hello", "start": 0.0, "duration": 1.0}])
     data.update(changes)
     return data

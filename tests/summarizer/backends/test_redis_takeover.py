@@ -8,7 +8,7 @@ A Redis that dies mid-job loses no job either: they go on in memory, and the sha
 once Redis is back.
 
 Everything is real: Redis (tests/conftest.py), the apps under uvicorn, local Bot API and Discord servers
-and a local callback receiver.
+and a local callback receiver (summarizer/backends/redis.py, redis_store.py).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from typing import Any
 
 import httpx
 import pytest
-import redis.asyncio as aredis
 from arq.constants import default_queue_name, in_progress_key_prefix
 from nacl.signing import SigningKey
 
@@ -30,27 +29,33 @@ from api.main import create_app
 from core.config import Settings
 from summarizer.backends.redis import RedisBackend
 from summarizer.backends.redis_keys import LIVE, sinks_key
+from summarizer.cache import pack
 from summarizer.cpu_process import InlineRunner, Runner
 from summarizer.engine import Engine
-from tests.api.test_discord import APP, edits, expected_lines, followups, is_final, lines_of
-from tests.api.test_discord import Service as DiscordService
-from tests.api.test_resume import MEDIUM, CountingRunner, checkpointed, eventually, finished, saved_status
-from tests.api.test_shared_queue import worker
-from tests.bot.fake_discord import FakeDiscord
-from tests.bot.fake_telegram import Call, FakeTelegram
-from tests.bot.test_callbacks import SECRET, Receiver, verify
-from tests.bot.test_telegram import Service as TelegramService
-from tests.bot.test_telegram import fast_pacing, message, telegram_settings  # noqa: F401 (autouse fixture)
-from tests.conftest import TRANSCRIPTS, RedisServer, serve
+from tests.support.callbacks import SECRET, Receiver, verify
+from tests.support.data import MEDIUM, SHORT, TRANSCRIPTS
+from tests.support.discord_service import APP, edits, expected_lines, followups, is_final, lines_of
+from tests.support.discord_service import Service as DiscordService
+from tests.support.fake_discord import FakeDiscord
+from tests.support.fake_telegram import Call, FakeTelegram
+from tests.support.redis_mode import checkpointed, redis_client, saved_status, worker
+from tests.support.rest import finished
+from tests.support.runners import CountingRunner
+from tests.support.servers import RedisServer, serve
+from tests.support.telegram_service import Service as TelegramService
+from tests.support.telegram_service import message, telegram_settings
+from tests.support.waiting import eventually
 
 # aiocache 0.12 calls redis-py's `close`, deprecated since redis-py 5.0.1 (for `aclose`).
-pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning"),
+    pytest.mark.usefixtures("fast_pacing"),
+]
 
 # A dead process's jobs are claimed within a second; workers ask the shared queue every 0.1 s.
 FAST: dict[str, Any] = {"job_lease_seconds": 1.0, "queue_poll_seconds": 0.1}
 SHORT_A = "--7Dd2sAwPA"  # 3 min, 1 chunk
 SHORT_B = "--dnfTaoXKM"  # 6 min, 2 chunks
-SHORT = "LPZh9BOjkQs"  # 9 min, 2 chunks
 STOP_WITHIN = 20.0  # seconds: a lifespan exit takes well under one
 HANG_AFTER = 5.0  # seconds: stopping the engine takes milliseconds
 
@@ -81,7 +86,7 @@ async def process(settings: Settings, runner: Runner) -> AsyncIterator[httpx.Asy
 
 async def shown_job(redis_url: str) -> str:
     """The id of the one live job in Redis, once its sink is kept with it."""
-    async with aredis.from_url(redis_url) as client:
+    async with redis_client(redis_url) as client:
 
         async def check() -> str | None:
             live = await client.smembers(LIVE)
@@ -176,7 +181,7 @@ async def test_telegram_a_job_finished_while_no_web_process_showed_it_is_shown_b
                 return await saved_status(redis_url, job_id, "done")
 
             await eventually(done, "the worker finishes the job")
-            async with aredis.from_url(redis_url) as redis:
+            async with redis_client(redis_url) as redis:
                 assert await redis.sismember(LIVE, job_id)  # not shown yet: kept live
                 async with process(settings, CountingRunner()) as client:
                     summary = await TelegramService(client, fake).summary(placeholder)
@@ -234,6 +239,23 @@ async def test_discord_the_next_process_edits_the_same_original_response(redis_u
     assert lines_of([final.body] + [c.body for c in followups(fake, token)]) == expected_lines(done)
 
 
+def callback_settings(redis_url: str) -> Settings:
+    """Signed callbacks, allowed to the local receiver."""
+    return rest_settings(
+        redis_url, callback_secret=SECRET, callback_allow_hosts=["127.0.0.1"], callback_allow_http=True
+    )
+
+
+def submit_with_callback(hook: str) -> Callable[[httpx.AsyncClient], Awaitable[None]]:
+    """What starts the interrupted job: a REST submission of the 6-chunk video with `hook` as callback."""
+
+    async def start(client: httpx.AsyncClient) -> None:
+        response = await client.post("/v1/summaries", json={"url": MEDIUM, "callback_url": hook})
+        assert response.status_code == 202
+
+    return start
+
+
 async def test_rest_callback_is_posted_once_by_the_next_process(redis_url: str) -> None:
     """A job with a callback_url on process #1, which stops after 2 of 6 chunks (before any callback):
     process #2 finishes the job with the 4 chunks left and POSTs the finished job to the callback URL
@@ -241,15 +263,8 @@ async def test_rest_callback_is_posted_once_by_the_next_process(redis_url: str) 
     receiver = Receiver([200])
     async with serve(receiver.app()) as receiver_url:
         hook = f"{receiver_url}/hook"
-        settings = rest_settings(
-            redis_url, callback_secret=SECRET, callback_allow_hosts=["127.0.0.1"], callback_allow_http=True
-        )
-
-        async def start(client: httpx.AsyncClient) -> None:
-            response = await client.post("/v1/summaries", json={"url": MEDIUM, "callback_url": hook})
-            assert response.status_code == 202
-
-        job_id = await interrupted(redis_url, settings, start)
+        settings = callback_settings(redis_url)
+        job_id = await interrupted(redis_url, settings, submit_with_callback(hook))
         assert receiver.calls == []
 
         runner = CountingRunner()
@@ -270,15 +285,40 @@ async def test_rest_callback_is_posted_once_by_the_next_process(redis_url: str) 
     assert (posted["chunks"], posted["tldr"]) == (done["chunks"], done["tldr"])
 
 
+async def test_a_sink_this_version_cannot_read_does_not_stop_the_takeover(redis_url: str) -> None:
+    """A sink of a kind this version does not know (kept by a newer process, say) is skipped with a
+    warning: the job is still resumed and its other sinks shown (here, its callback is POSTed once)."""
+    receiver = Receiver([200])
+    async with serve(receiver.app()) as receiver_url:
+        hook = f"{receiver_url}/hook"
+        settings = callback_settings(redis_url)
+        job_id = await interrupted(redis_url, settings, submit_with_callback(hook))
+        async with redis_client(redis_url) as redis:
+            unknown = {"kind": "matrix", "room": "!r:example.org", "owner": "0123456789abcdef"}
+            await redis.rpush(sinks_key(job_id), pack(unknown))
+
+        runner = CountingRunner()
+        async with process(settings, runner) as client:
+            await finished(client, job_id)
+
+            async def posted() -> bool:
+                return bool(receiver.calls)
+
+            await eventually(posted, "the callback is POSTed")
+    assert runner.calls == 4
+    assert len(receiver.calls) == 1
+
+
 async def readyz(client: httpx.AsyncClient) -> dict[str, Any]:
     response = await client.get("/readyz")
     assert response.status_code == 200
-    return response.json()
+    ready: dict[str, Any] = response.json()
+    return ready
 
 
 async def taken_from_the_shared_queue(redis_url: str, job_id: str) -> None:
     """Wait until `job_id` is an arq job of the shared queue that a worker has taken (and not finished)."""
-    async with aredis.from_url(redis_url) as redis:
+    async with redis_client(redis_url) as redis:
         queued = [m.decode() for m in await redis.zrange(default_queue_name, 0, -1)]
         assert [m for m in queued if m.split(":")[0] == job_id], f"{job_id} not in the shared queue: {queued}"
 

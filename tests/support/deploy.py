@@ -21,7 +21,7 @@ PACKAGES = sorted(
 
 def setting_names() -> set[str]:
     """Every environment variable `core.config.Settings` reads: upper-cased fields and their aliases."""
-    names = set()
+    names: set[str] = set()
     for name, field in Settings.model_fields.items():
         aliases = getattr(field.validation_alias, "choices", None)
         names.update(str(alias).upper() for alias in aliases) if aliases else names.add(name.upper())

@@ -1,6 +1,6 @@
 """A local stand-in for Discord's REST API: a real HTTP server that records every call.
 
-Serve `FakeDiscord().app` with `tests.conftest.serve`; point `DISCORD_API_BASE_URL` at `<url>/api/v10`.
+Serve `FakeDiscord().app` with `tests.support.servers.serve`; point `DISCORD_API_BASE_URL` at `<url>/api/v10`.
 `fail_next(status, body)` makes the next call(s) answer with that status instead (a 429 with
 `retry_after`, a 503, a 404...), then calls succeed again.
 """

@@ -28,3 +28,18 @@ def test_environment_names_and_comma_lists(monkeypatch: pytest.MonkeyPatch) -> N
     settings = Settings(_env_file=None)
     assert settings.languages == ["de", "en"] and settings.webshare_proxy_locations == ["DE", "US"]
     assert (settings.queue_max, settings.transcript_dir) == (7, "/data")
+
+
+def test_renamed_settings_are_read_under_their_old_names_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """WORKERS became CONCURRENT_JOBS and WORKER_IDLE_SECONDS became CPU_PROCESS_IDLE_SECONDS: a deployment
+    that still sets the old names keeps its values; the new names win when both are set."""
+    for name in ("CONCURRENT_JOBS", "CPU_PROCESS_IDLE_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("WORKERS", "2")
+    monkeypatch.setenv("WORKER_IDLE_SECONDS", "30")
+    old = Settings(_env_file=None)
+    assert (old.concurrent_jobs, old.cpu_process_idle_seconds) == (2, 30.0)
+    monkeypatch.setenv("CONCURRENT_JOBS", "3")
+    monkeypatch.setenv("CPU_PROCESS_IDLE_SECONDS", "60")
+    new = Settings(_env_file=None)
+    assert (new.concurrent_jobs, new.cpu_process_idle_seconds) == (3, 60.0)

@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
@@ -23,11 +23,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.conftest import serve
+from tests.support.servers import serve
+from tests.support.waiting import until
 
-T = TypeVar("T")
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
-BOT = {"id": 123456789, "is_bot": True, "first_name": "Summary", "username": "SummaryTestBot"}
+BOT: dict[str, Any] = {"id": 123456789, "is_bot": True, "first_name": "Summary", "username": "SummaryTestBot"}
 # Parameters PTB sends as plain strings; every other value arrives JSON-encoded.
 _STRINGS = {"text", "url", "secret_token", "parse_mode", "ip_address"}
 
@@ -67,7 +67,7 @@ class FakeTelegram:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[FakeTelegram]:
-        async with serve(self.app) as url:  # type: ignore[arg-type]
+        async with serve(self.app) as url:
             self.url = url
             yield self
 
@@ -80,7 +80,8 @@ class FakeTelegram:
 
     async def wait_for(self, method: str, count: int = 1) -> list[Call]:
         """The first `count` calls of `method`, once they have arrived."""
-        return (await until(lambda: len(self.called(method)) >= count and self.called(method)))[:count]
+        calls = await until(lambda: self.called(method) if len(self.called(method)) >= count else None)
+        return calls[:count]
 
     async def _endpoint(self, request: Request) -> JSONResponse:
         if request.path_params["token"] != self.token:
@@ -108,7 +109,7 @@ class FakeTelegram:
                     headers={"Retry-After": str(retry_after)},
                 )
             return _error(*FAILURES[kind])
-        handler = getattr(self, f"_{method}", None)
+        handler: Callable[[Call], JSONResponse] | None = getattr(self, f"_{method}", None)
         if handler is None:
             return _error(404, "Not Found: method not found")
         return handler(call)
@@ -153,15 +154,6 @@ class FakeTelegram:
         self.webhook = {**self.webhook, "url": ""}
         self.webhook.pop("allowed_updates", None)
         return _ok(True, "Webhook was deleted")
-
-
-async def until(check: Callable[[], T], seconds: float = 30.0) -> T:
-    """`check()`'s first true result, polled every 10 ms for at most `seconds`."""
-    for _ in range(int(seconds * 100)):
-        if result := check():
-            return result
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"not within {seconds} s: {check}")
 
 
 def _ok(result: Any, description: str | None = None) -> JSONResponse:

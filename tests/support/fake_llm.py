@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from tests.conftest import serve
+from tests.support.servers import serve
 
 LINE = re.compile(r"^\[(\d+)\] \((\d+:)?\d+:\d\d\) (.*)$")
 QUOTA = {"error": {"message": "You exceeded your current quota.", "type": "insufficient_quota"}}
@@ -66,7 +66,7 @@ class FakeLLM:
     @asynccontextmanager
     async def running(self) -> AsyncIterator[FakeLLM]:
         app = Starlette(routes=[Route("/v1/chat/completions", self._complete, methods=["POST"])])
-        async with serve(app) as url:  # type: ignore[arg-type]
+        async with serve(app) as url:
             self.url = url + "/v1"
             try:
                 yield self

@@ -1,8 +1,9 @@
 """The job queue shared through Redis: several web and worker processes, one queue, each job run once.
 
-Runs against the real `redis-server` that tests/conftest.py starts on a free port, over real HTTP. Every
-"process" here is a separate `Engine` (own Redis connections, own arq worker, own job objects), like the
-processes of a deployment; the last tests start `python -m summarizer worker` as a real subprocess.
+Runs against the real `redis-server` that tests/conftest.py starts on a free port, over real HTTP
+(summarizer/backends/redis_queue.py, redis.py). Every "process" here is a separate `Engine` (own Redis
+connections, own arq worker, own job objects), like the processes of a deployment; the last tests start
+`python -m summarizer worker` as a real subprocess.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,7 +21,6 @@ from typing import Any, TypeVar
 import httpx
 import orjson
 import pytest
-import redis.asyncio as aredis
 from arq.constants import in_progress_key_prefix
 
 from api.main import create_app
@@ -29,8 +29,12 @@ from summarizer.backends.redis_keys import WAITING
 from summarizer.cpu_process import InlineRunner
 from summarizer.engine import Engine
 from summarizer.extractive import make_tldr
-from tests.api.test_resume import MEDIUM, ROOT, CountingRunner, checkpointed, eventually, finished
-from tests.conftest import TRANSCRIPTS, serve
+from tests.support.data import MEDIUM, ROOT, TRANSCRIPTS
+from tests.support.redis_mode import checkpointed, redis_client, stops, worker
+from tests.support.rest import finished
+from tests.support.runners import CountingRunner
+from tests.support.servers import serve
+from tests.support.waiting import eventually
 
 # aiocache 0.12 calls redis-py's `close`, deprecated since redis-py 5.0.1 (for `aclose`).
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")
@@ -40,26 +44,12 @@ T = TypeVar("T")
 # Chunks per video with the default settings (MEDIUM has 6).
 SHORT = {"--7Dd2sAwPA": 1, "--dnfTaoXKM": 2, "LPZh9BOjkQs": 2, "sektMcC_PAk": 5}
 OTHER_REQUESTER = "127.0.0.2"  # a second client address on loopback: a second requester
-STOP_SECONDS = 10  # a process stops in well under a second; a hang fails the test instead of the suite
 
 
 def settings_for(redis_url: str, **overrides: Any) -> Settings:
     """Offline transcripts, Redis, and a worker that asks for new jobs every 0.1 s."""
     overrides = {"queue_poll_seconds": 0.1, **overrides}
     return Settings(redis_url=redis_url, transcript_dir=str(TRANSCRIPTS), **overrides)
-
-
-async def stops(stopping: Awaitable[None], what: str) -> None:
-    """Await a shutdown, bounded: one that hangs, or ends in an error, is a failure."""
-    try:
-        async with asyncio.timeout(STOP_SECONDS):
-            await stopping
-    except TimeoutError:
-        raise AssertionError(f"{what} did not stop within {STOP_SECONDS} s") from None
-    except asyncio.CancelledError:
-        if (task := asyncio.current_task()) is not None and task.cancelling():
-            raise  # the test itself is cancelled
-        raise AssertionError(f"{what}: CancelledError came out of its shutdown") from None
 
 
 @asynccontextmanager
@@ -82,28 +72,19 @@ async def other_client(of: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient
         yield client
 
 
-@asynccontextmanager
-async def worker(settings: Settings, runner: InlineRunner) -> AsyncIterator[Engine]:
-    """A worker-only process, as `python -m summarizer worker` runs it."""
-    engine = Engine.from_settings(settings, runner, serves=False)
-    await engine.start()
-    try:
-        yield engine
-    finally:
-        await stops(engine.stop(), "a worker")
-
-
 async def post(client: httpx.AsyncClient, video_id: str) -> dict[str, Any]:
     """POST the video; it must be queued (202): the job resource."""
     response = await client.post("/v1/summaries", json={"url": video_id})
     assert response.status_code == 202, response.text
-    return response.json()
+    job: dict[str, Any] = response.json()
+    return job
 
 
 async def job_of(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
     response = await client.get(f"/v1/summaries/{job_id}")
     assert response.status_code == 200, response.text
-    return response.json()
+    job: dict[str, Any] = response.json()
+    return job
 
 
 async def refused(client: httpx.AsyncClient, video_id: str, status: int, code: str) -> None:
@@ -117,7 +98,7 @@ async def arq_done(redis_url: str, *job_ids: str) -> bool:
     """arq has written the end of these jobs (of every job, without ids). The tests stop a worker only then:
     a stop in that moment is test_a_process_stops_cleanly_as_its_job_ends's subject."""
     patterns = [f"{in_progress_key_prefix}{job_id}:*" for job_id in job_ids] or [f"{in_progress_key_prefix}*"]
-    async with aredis.from_url(redis_url) as client:
+    async with redis_client(redis_url) as client:
         for pattern in patterns:
             async for _ in client.scan_iter(pattern):
                 return False
@@ -126,7 +107,7 @@ async def arq_done(redis_url: str, *job_ids: str) -> bool:
 
 async def queue_bookkeeping_empty(redis_url: str) -> bool:
     """No job waits, none is in flight for a video or counted against a requester."""
-    async with aredis.from_url(redis_url) as client:
+    async with redis_client(redis_url) as client:
         waiting = await client.scard(WAITING)
         left = [key async for key in client.scan_iter("flight:*")]
         left += [key async for key in client.scan_iter("requester:*")]
@@ -143,7 +124,8 @@ async def test_two_workers_share_one_queue_and_run_each_job_once(redis_url: str)
         medium = await post(client, MEDIUM)
 
         async def taken() -> bool:
-            return (await job_of(client, medium["id"]))["status"] == "running"
+            status: str = (await job_of(client, medium["id"]))["status"]
+            return status == "running"
 
         await eventually(taken, "the first worker takes the first job")
         # Queued while no worker is free: each twin joins the job in flight.
@@ -263,7 +245,8 @@ async def test_a_running_job_no_longer_counts_against_queue_max(redis_url: str) 
         async with worker(settings, runner):
 
             async def nothing_waits() -> bool:
-                return (await client.get("/readyz")).json()["queue"]["waiting"] == 0
+                waiting: int = (await client.get("/readyz")).json()["queue"]["waiting"]
+                return waiting == 0
 
             await eventually(nothing_waits, "the worker takes the job")
             assert (await job_of(client, first["id"]))["status"] == "running"
@@ -303,7 +286,7 @@ async def test_a_process_stops_cleanly_as_its_job_ends(redis_url: str) -> None:
     so the rest of its shutdown (checkpoints, leases, connections) runs: stopped 0, 1, 2, ... turns of the
     event loop after a job's TL;DR, it stops cleanly every time."""
     settings = settings_for(redis_url, queue_poll_seconds=0.01)
-    async with aredis.from_url(redis_url) as client:
+    async with redis_client(redis_url) as client:
         for turns in range(30):
             await client.flushdb()  # each round summarizes the video afresh
             runner = TldrSignal()

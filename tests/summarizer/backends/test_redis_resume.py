@@ -1,20 +1,19 @@
 """Jobs in Redis: found by any process, resumed after a shutdown or a crash, finished chunks not redone.
 
-Runs against the real `redis-server` that tests/conftest.py starts on a free port.
+Runs against the real `redis-server` that tests/conftest.py starts on a free port, over real HTTP
+(summarizer/backends/redis.py, redis_store.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
-import redis.asyncio as aredis
 
 from api.main import create_app
 from core.config import Settings
@@ -24,37 +23,17 @@ from summarizer.cache import pack, unpack
 from summarizer.cpu_process import InlineRunner
 from summarizer.engine import Engine
 from summarizer.errors import SummaryError
-from summarizer.extractive import summarize_chunk
 from summarizer.jobs import Delivery, Job
 from summarizer.models import ChunkSummary, Point, Snippet, Transcript
-from tests.conftest import TRANSCRIPTS, free_port, serve
+from tests.support.data import MEDIUM, ROOT, TRANSCRIPTS
+from tests.support.redis_mode import checkpointed, redis_client, saved_status
+from tests.support.rest import finished
+from tests.support.runners import CountingRunner
+from tests.support.servers import free_port, serve
+from tests.support.waiting import eventually
 
 # aiocache 0.12 calls redis-py's `close`, deprecated since redis-py 5.0.1 (for `aclose`).
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")
-
-T = TypeVar("T")
-MEDIUM = "eMlx5fFNoYc"  # 26 min, 6 chunks
-ROOT = Path(__file__).parents[2]
-
-
-class CountingRunner(InlineRunner):
-    """Runs the real steps and counts chunk summaries; with `gated`, each waits for `release()`."""
-
-    def __init__(self, gated: bool = False) -> None:
-        self.calls = 0
-        self.gate = asyncio.Semaphore(0) if gated else None
-
-    def release(self, n: int = 1) -> None:
-        assert self.gate is not None
-        for _ in range(n):
-            self.gate.release()
-
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        if fn is summarize_chunk:
-            if self.gate is not None:
-                await self.gate.acquire()
-            self.calls += 1
-        return await super().run(fn, *args)
 
 
 @asynccontextmanager
@@ -67,38 +46,6 @@ async def service(redis_url: str, runner: InlineRunner) -> AsyncIterator[httpx.A
         yield client
 
 
-async def eventually(check: Callable[[], Any], what: str, tries: int = 500) -> Any:
-    """Wait (bounded) until the async `check()` is truthy; its value."""
-    for _ in range(tries):
-        if result := await check():
-            return result
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"never happened: {what}")
-
-
-async def saved(redis_url: str, job_id: str) -> dict[str, Any] | None:
-    """The job's state as checkpointed in Redis."""
-    async with aredis.from_url(redis_url) as client:
-        data = await client.hget(job_key(job_id), "state")
-    return None if data is None else unpack(data)
-
-
-async def checkpointed(redis_url: str, job_id: str, chunks: int) -> None:
-    async def check() -> bool:
-        state = await saved(redis_url, job_id)
-        return state is not None and len(state["chunks"]) == chunks
-
-    await eventually(check, f"{chunks} chunks checkpointed")
-
-
-async def finished(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
-    async def check() -> dict[str, Any] | None:
-        job = (await client.get(f"/v1/summaries/{job_id}")).json()
-        return job if job["status"] == "done" else None
-
-    return await eventually(check, f"job {job_id} done")
-
-
 def test_job_state_round_trips_with_its_request() -> None:
     transcript = Transcript("v", "de", False, [Snippet("Hallo", 0.0, 1.5)], "Titel")
     job = Job("v", ("de", "en"), "ip:1", transcript, summarizer="llm:m", output_language="de")
@@ -108,6 +55,7 @@ def test_job_state_round_trips_with_its_request() -> None:
     job.fail(SummaryError("timeout"))
     again = job_from_state(job_state(job), transcript)
     assert job_state(again) == job_state(job)
+    assert again.error is not None
     assert (again.key, again.transcript, again.error.code) == (job.key, transcript, "timeout")
     assert Transcript.from_dict(transcript.to_dict()) == transcript
 
@@ -126,15 +74,10 @@ async def test_a_job_is_found_by_another_process_while_running_and_when_done(red
             lambda: saved_status(redis_url, job["id"], "done"), "the finished job is checkpointed"
         )
         assert (await second.get(f"/v1/summaries/{job['id']}")).json() == done
-    async with aredis.from_url(redis_url) as client:
+    async with redis_client(redis_url) as client:
         assert 0 < await client.ttl(job_key(job["id"])) <= 86400  # finished: kept for JOB_STATE_TTL
         assert not await client.sismember(LIVE, job["id"])
         assert not await client.exists(lease_key(job["id"]))
-
-
-async def saved_status(redis_url: str, job_id: str, status: str) -> bool:
-    state = await saved(redis_url, job_id)
-    return state is not None and state["status"] == status
 
 
 async def test_after_a_shutdown_the_next_process_resumes_the_job(redis_url: str) -> None:
@@ -145,7 +88,7 @@ async def test_after_a_shutdown_the_next_process_resumes_the_job(redis_url: str)
         await checkpointed(redis_url, job["id"], 2)
     # Lifespan exit (SIGTERM): the job stays live in Redis, without a TTL, and its lease is given up.
     assert await saved_status(redis_url, job["id"], "running")
-    async with aredis.from_url(redis_url) as client:
+    async with redis_client(redis_url) as client:
         assert await client.ttl(job_key(job["id"])) == -1
         assert await client.sismember(LIVE, job["id"])
         assert not await client.exists(lease_key(job["id"]))
@@ -154,14 +97,15 @@ async def test_after_a_shutdown_the_next_process_resumes_the_job(redis_url: str)
 
 async def test_after_kill_9_the_next_process_resumes_the_job(redis_url: str) -> None:
     port = free_port()
-    args = ("-m", "tests.api.crash_app", redis_url, "2", str(port))
+    args = ("-m", "tests.support.crash_app", redis_url, "2", str(port))
     crashing = await asyncio.create_subprocess_exec(sys.executable, *args, cwd=ROOT)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
 
             async def posted() -> dict[str, Any] | None:
                 try:
-                    return (await client.post("/v1/summaries", json={"url": MEDIUM})).json()
+                    posted: dict[str, Any] = (await client.post("/v1/summaries", json={"url": MEDIUM})).json()
+                    return posted
                 except httpx.TransportError:
                     return None  # not listening yet
 
@@ -170,10 +114,10 @@ async def test_after_kill_9_the_next_process_resumes_the_job(redis_url: str) -> 
     finally:
         crashing.kill()  # SIGKILL: no lifespan exit, no last checkpoint, the lease left to expire
         await crashing.wait()
-    async with aredis.from_url(redis_url) as client:
+    async with redis_client(redis_url) as redis:
 
         async def lease_expired() -> bool:
-            return not await client.exists(lease_key(job["id"]))
+            return not await redis.exists(lease_key(job["id"]))
 
         await eventually(lease_expired, "the dead process's lease expires")
     await resumed_by_a_new_process(redis_url, job["id"])
@@ -210,10 +154,10 @@ async def test_two_orphans_for_the_same_video_run_once(redis_url: str) -> None:
     """Two dead instances each had the video queued: the next process summarizes it once, the twin is
     answered from the cache."""
     jobs = [Job(MEDIUM, ("en",), f"ip:{n}") for n in range(2)]
-    async with aredis.from_url(redis_url) as client:
+    async with redis_client(redis_url) as redis:
         for job in jobs:
-            await client.hset(job_key(job.id), "state", pack(job_state(job)))
-            await client.sadd(LIVE, job.id)
+            await redis.hset(job_key(job.id), "state", pack(job_state(job)))
+            await redis.sadd(LIVE, job.id)
     runner = CountingRunner()
     async with service(redis_url, runner) as client:
 
@@ -229,7 +173,7 @@ async def test_two_orphans_for_the_same_video_run_once(redis_url: str) -> None:
 
 async def test_the_cli_neither_keeps_its_jobs_in_redis_nor_resumes_others(redis_url: str) -> None:
     orphan = Job(MEDIUM, ("en",), "ip:1")
-    async with aredis.from_url(redis_url) as client:
+    async with redis_client(redis_url) as client:
         await client.hset(job_key(orphan.id), "state", pack(job_state(orphan)))
         await client.sadd(LIVE, orphan.id)
         settings = Settings(redis_url=redis_url, transcript_dir=str(TRANSCRIPTS))
@@ -243,5 +187,6 @@ async def test_the_cli_neither_keeps_its_jobs_in_redis_nor_resumes_others(redis_
             await engine.stop()
         assert job.status == "done"
         assert await client.smembers(LIVE) == {orphan.id.encode()}
-        assert unpack(await client.hget(job_key(orphan.id), "state"))["status"] == "queued"
+        state = await client.hget(job_key(orphan.id), "state")
+        assert state is not None and unpack(state)["status"] == "queued"
         assert not await client.exists(job_key(job.id))

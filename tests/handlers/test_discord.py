@@ -1,0 +1,191 @@
+"""What a Discord interaction means, end to end: the real app under uvicorn, signed interactions, and a
+real local fake of Discord's REST API receiving the deferred response's edits and follow-ups."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+
+import pytest
+
+from bot.discord import DiscordClient
+from core.config import Settings
+from core.telemetry import DISCORD_TOKENS_EXPIRED
+from handlers.discord import Reply, deliver
+from summarizer.engine import Engine
+from tests.support.data import LONG, MEDIUM, SHORT, TRANSCRIPTS
+from tests.support.discord_service import (
+    APP,
+    check_message,
+    command,
+    discord_service,
+    edits,
+    expected_lines,
+    followups,
+    is_final,
+    lines_of,
+)
+from tests.support.fake_discord import FakeDiscord
+from tests.support.runners import GatedRunner
+from tests.support.servers import serve
+
+# --- answers in the request ----------------------------------------------------------------------
+
+
+async def test_unknown_commands_types_and_bad_input_get_a_polite_ephemeral_message() -> None:
+    async with discord_service() as service:
+        cases = {
+            "unknown command": command(SHORT, name="weather"),
+            "component click": {"type": 3, "id": "1", "application_id": APP, "token": "t", "data": {}},
+            "invalid link": command("https://vimeo.com/123"),
+            "no url": command(None),
+            "bad language": command(SHORT, language="english!"),
+        }
+        for case, interaction in cases.items():
+            response = await service.send(interaction)
+            assert response.status_code == 200, case
+            answer = response.json()
+            assert answer["type"] == 4 and answer["data"]["flags"] == 64, case
+            assert answer["data"]["content"] and answer["data"]["allowed_mentions"] == {"parse": []}, case
+        answer = (await service.send(cases["invalid link"])).json()
+        assert "youtu.be" in answer["data"]["content"]
+        await asyncio.sleep(1.2)  # nothing was started in the background
+        assert service.fake.calls == []
+
+
+async def test_too_many_jobs_of_one_user_says_when_to_retry() -> None:
+    runner = GatedRunner()
+    async with discord_service(runner, max_jobs_per_requester=1) as service:
+        assert await service.summarize(SHORT) == {"type": 5}
+        refused = await service.summarize(MEDIUM, token="tok-2")
+        assert refused["type"] == 4 and refused["data"]["flags"] == 64
+        assert re.search(r"<t:\d+:R>", refused["data"]["content"])
+        other_user = await service.summarize(MEDIUM, token="tok-3", user="43", in_guild=False)
+        assert other_user == {"type": 5}
+        runner.release(100)
+        await service.fake.wait_for(lambda f: any(map(is_final, edits(f, "tok-3"))))
+
+
+# --- the deferred flow ---------------------------------------------------------------------------
+
+
+async def test_deferred_ack_then_live_edits_then_the_final_embed() -> None:
+    runner = GatedRunner()
+    async with discord_service(runner) as service:
+        fake = service.fake
+        assert await service.summarize(f"https://www.youtube.com/watch?v={MEDIUM}&t=10") == {"type": 5}
+
+        await fake.wait_for(lambda f: len(edits(f)) >= 1)
+        assert edits(fake)[0].body["content"].startswith(("Queued", "Working on"))
+        runner.release()  # one chunk done: an edit shows it (and its points) while the rest waits
+        await fake.wait_for(lambda f: any("1/6 parts" in c.body["content"] for c in edits(f)))
+        progress = next(c for c in edits(fake) if "1/6 parts" in c.body["content"])
+        assert progress.body["content"].startswith("Working on Visualizing Attention")
+        assert len(lines_of([progress.body])) == 3
+
+        runner.release(5)
+        await fake.wait_for(lambda f: any(map(is_final, edits(f))))
+        job = await service.rest_job(MEDIUM)
+        # 18 points and the TL;DR are more than one embed holds: the last points follow in a follow-up.
+        await fake.wait_for(
+            lambda f: len(lines_of([edits(f)[-1].body] + [c.body for c in followups(f)])) == 18
+        )
+
+    final = edits(fake)[-1]
+    assert is_final(final) and final.body["content"] == ""
+    embed = final.body["embeds"][0]
+    assert embed["title"] == job["title"] and embed["url"] == f"https://www.youtube.com/watch?v={MEDIUM}"
+    assert embed["footer"]["text"] == "Part 1 of 2"
+    [rest] = followups(fake)
+    assert rest.body["embeds"][0]["footer"]["text"] == "Part 2 of 2"
+    assert lines_of([final.body, rest.body]) == expected_lines(job)
+    for call in fake.calls:
+        check_message(call.body)
+        assert call.headers["user-agent"].startswith("DiscordBot (")
+    gaps = [b.at - a.at for a, b in zip(edits(fake), edits(fake)[1:], strict=False) if not is_final(b)]
+    assert all(gap >= 2.9 for gap in gaps)  # progress edits are coalesced to one per 3 s
+
+
+async def test_a_long_summary_overflows_into_follow_ups_and_429_is_honored() -> None:
+    async with discord_service() as service:
+        fake = service.fake
+        fake.rate_limit_next(0.2)  # the first call is rate limited
+        assert await service.summarize(LONG) == {"type": 5}
+        await fake.wait_for(lambda f: any(map(is_final, edits(f))) and len(followups(f)) >= 1)
+        job = await service.rest_job(LONG)
+        await fake.wait_for(
+            lambda f: len(lines_of([edits(f)[-1].body] + [c.body for c in followups(f)])) == 132
+        )
+
+        limited, retried = fake.calls[:2]
+        assert limited.status == 429 and retried.status == 200 and retried.at - limited.at >= 0.2
+        deferred = [edits(fake)[-1].body] + [c.body for c in followups(fake)]
+        assert lines_of(deferred) == expected_lines(job)
+        assert len(deferred) > 2
+
+        # Now cached: the answer carries the first message, the rest follow as follow-ups.
+        cached = await service.summarize(LONG, token="tok-2", user="43", in_guild=False)
+        assert cached["type"] == 4 and "flags" not in cached["data"]
+        await fake.wait_for(lambda f: len(followups(f, "tok-2")) == len(deferred) - 1)
+        assert [cached["data"]] + [c.body for c in followups(fake, "tok-2")] == deferred
+        assert edits(fake, "tok-2") == []
+    for message in deferred:
+        check_message(message)
+
+
+async def test_cached_summary_is_answered_at_once_with_type_4() -> None:
+    async with discord_service() as service:
+        assert await service.summarize(SHORT) == {"type": 5}
+        await service.fake.wait_for(lambda f: any(map(is_final, edits(f))))
+        job = await service.rest_job(SHORT)
+
+        answer = await service.summarize(f"https://youtu.be/{SHORT}", token="tok-2")
+        assert answer["type"] == 4 and "flags" not in answer["data"]
+        check_message(answer["data"])
+        assert answer["data"] == edits(service.fake)[-1].body
+        assert lines_of([answer["data"]]) == expected_lines(job)
+        await asyncio.sleep(1.2)
+        assert edits(service.fake, "tok-2") == followups(service.fake, "tok-2") == []
+
+
+async def test_a_failure_is_edited_in_then_answered_from_the_cache() -> None:
+    async with discord_service() as service:
+        assert await service.summarize("AAAAAAAAAAA") == {"type": 5}
+        await service.fake.wait_for(lambda f: any("Couldn't" in c.body["content"] for c in edits(f)))
+        final = edits(service.fake)[-1].body
+        assert final["content"].startswith("Couldn't summarize <https://www.youtube.com/watch?v=AAAAAAAAAAA>")
+        assert "no captions" in final["content"] and final["embeds"] == []
+
+        again = await service.summarize("AAAAAAAAAAA", token="tok-2")
+        assert (
+            again["type"] == 4 and again["data"]["flags"] == 64 and "no captions" in again["data"]["content"]
+        )
+
+
+async def test_edits_stop_when_the_token_is_about_to_expire(caplog: pytest.LogCaptureFixture) -> None:
+    runner = GatedRunner()
+    engine = Engine.from_settings(Settings(transcript_dir=str(TRANSCRIPTS)), runner)
+    fake = FakeDiscord()
+    await engine.start()
+    async with serve(fake.app) as url:
+        client = DiscordClient(f"{url}/api/v10")
+        try:
+            job, _ = await engine.submit(SHORT)
+            reply = Reply(client, APP, "tok-1", deadline=time.monotonic() + 1.5)  # 1 s first-edit delay
+            expired_before = DISCORD_TOKENS_EXPIRED._value.get()
+            with caplog.at_level(logging.WARNING, logger="handlers.discord"):
+                await deliver(job, reply)
+            assert DISCORD_TOKENS_EXPIRED._value.get() == expired_before + 1  # recorded in the metrics
+            assert len(edits(fake)) == 1  # the first state, then the window closed
+            runner.release(2)
+            async for current in job.changes():
+                assert current is not None
+            await asyncio.sleep(0.1)
+        finally:
+            await client.close()
+            await engine.stop()
+    assert len(edits(fake)) == 1 and job.status.value == "done"
+    [record] = [r for r in caplog.records if "expired" in r.getMessage()]
+    assert job.id in record.getMessage()

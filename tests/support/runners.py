@@ -1,0 +1,62 @@
+"""CPU runners for the tests: the real steps, inline, with the chunk summaries gated, counted or hung."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from summarizer.cpu_process import InlineRunner
+from summarizer.extractive import summarize_chunk
+
+T = TypeVar("T")
+
+
+class GatedRunner(InlineRunner):
+    """Runs the real steps, but each chunk's summary waits for the test to `release()` it."""
+
+    def __init__(self) -> None:
+        self.gate = asyncio.Semaphore(0)
+
+    def release(self, n: int = 1) -> None:
+        for _ in range(n):
+            self.gate.release()
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        if fn is summarize_chunk:
+            await self.gate.acquire()
+        return await super().run(fn, *args)
+
+
+class CountingRunner(InlineRunner):
+    """Runs the real steps and counts chunk summaries; with `gated`, each waits for `release()`."""
+
+    def __init__(self, gated: bool = False) -> None:
+        self.calls = 0
+        self.gate = asyncio.Semaphore(0) if gated else None
+
+    def release(self, n: int = 1) -> None:
+        assert self.gate is not None
+        for _ in range(n):
+            self.gate.release()
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        if fn is summarize_chunk:
+            if self.gate is not None:
+                await self.gate.acquire()
+            self.calls += 1
+        return await super().run(fn, *args)
+
+
+class HangingRunner(InlineRunner):
+    """Runs the real steps; after `allowed` chunk summaries, the next one never finishes."""
+
+    def __init__(self, allowed: int) -> None:
+        self.allowed = allowed
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        if fn is summarize_chunk:
+            if not self.allowed:
+                await asyncio.Event().wait()
+            self.allowed -= 1
+        return await super().run(fn, *args)

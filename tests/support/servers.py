@@ -1,0 +1,89 @@
+"""Real servers for the tests: an app under uvicorn on a free loopback port, a throwaway `redis-server`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+import redis
+import uvicorn
+from starlette.types import ASGIApp
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@asynccontextmanager
+async def serve(app: ASGIApp) -> AsyncIterator[str]:
+    """Run `app` (lifespan included) under uvicorn on a free loopback port; yield its base URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # re-raise a failed start
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+class RedisServer:
+    """A throwaway `redis-server` on a free loopback port (never the machine's own 6379), no persistence."""
+
+    def __init__(self, binary: str, workdir: Path) -> None:
+        self.binary = binary
+        self.workdir = workdir
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start it (again, on the same port) and wait until it answers PING."""
+        log = self.workdir / "redis.log"
+        args = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [self.binary, *args, "--dir", str(self.workdir)], stdout=out, stderr=subprocess.STDOUT
+            )
+        with redis.Redis(port=self.port, socket_connect_timeout=1) as client:
+            for _ in range(1000):
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"redis-server exited: {log.read_text()[-2000:]}")
+                try:
+                    client.ping()
+                    return
+                except redis.ConnectionError:
+                    time.sleep(0.01)
+        raise RuntimeError(f"redis-server did not answer: {log.read_text()[-2000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL, as a crashed or lost Redis looks to the service."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+def redis_binary() -> str:
+    """The `redis-server` binary; a loud skip without it, a failure under CI (`./dev test` installs it)."""
+    if binary := shutil.which("redis-server"):
+        return binary
+    message = "redis-server not found: install Debian's redis-server package (./dev test does)"
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run the Redis tests: {message}")
+    pytest.skip(f"REDIS TESTS SKIPPED: {message}")

@@ -1,0 +1,109 @@
+"""The Telegram surface of the real app: webhook updates built with python-telegram-bot's own objects,
+posted to the app under uvicorn, whose replies reach a local fake Bot API (`fake_telegram`)."""
+
+from __future__ import annotations
+
+import datetime as dtm
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from itertools import count
+from typing import Any
+
+import httpx
+from telegram import Chat, Message, MessageEntity, Update, User
+
+from api.main import create_app
+from bot.telegram_render import utf16_len
+from core.config import Settings
+from summarizer.cpu_process import InlineRunner, Runner
+from tests.support.data import TRANSCRIPTS
+from tests.support.fake_telegram import TOKEN, Call, FakeTelegram
+from tests.support.servers import serve
+from tests.support.waiting import until
+
+SECRET = "s3cret_webhook-Token"
+USER = User(42, "Ada", False, username="ada")
+PRIVATE = Chat(42, Chat.PRIVATE, first_name="Ada")
+GROUP = Chat(-1001234567890, Chat.SUPERGROUP, title="Friends")
+NOW = dtm.datetime(2025, 1, 1, tzinfo=dtm.UTC)
+_ids = count(1)
+
+
+def next_id() -> int:
+    """A message or update id not used before in this test session."""
+    return next(_ids)
+
+
+def message(text: str | None = None, chat: Chat = PRIVATE, **fields: Any) -> Message:
+    return Message(next_id(), NOW, chat, from_user=USER, text=text, **fields)
+
+
+def link_entities(text: str, kind: str = MessageEntity.URL, **fields: Any) -> list[MessageEntity]:
+    """A `url` entity over each http link of `text` (offsets in UTF-16 units, as Telegram sends them)."""
+    entities = []
+    for word in text.split():
+        if word.startswith("http"):
+            offset = utf16_len(text[: text.index(word)])
+            entities.append(MessageEntity(kind, offset, utf16_len(word), **fields))
+    return entities
+
+
+def update(msg: Message) -> dict[str, Any]:
+    return Update(next_id(), message=msg).to_dict()
+
+
+@dataclass
+class Service:
+    client: httpx.AsyncClient
+    fake: FakeTelegram
+
+    async def post(self, body: dict[str, Any], secret: str | None = SECRET) -> httpx.Response:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+        return await self.client.post("/telegram/webhook", json=body, headers=headers)
+
+    async def send(self, msg: Message) -> httpx.Response:
+        response = await self.post(update(msg))
+        assert (response.status_code, response.json()) == (200, {})
+        return response
+
+    async def replies_to(self, msg: Message, count: int = 1) -> list[Call]:
+        """The first `count` messages the bot sent in reply to `msg`."""
+        return await until(lambda: self.sent_in_reply(msg) if len(self.sent_in_reply(msg)) >= count else None)
+
+    async def summary(self, reply: Call) -> str:
+        """The text of `reply` once it shows the finished summary."""
+
+        def finished() -> str | None:
+            text = self.fake.text(reply) if reply.message_id else ""
+            return text if "Key points" in text else None
+
+        return await until(finished)
+
+    def sent_in_reply(self, msg: Message) -> list[Call]:
+        return [
+            c
+            for c in self.fake.called("sendMessage")
+            if c.params["chat_id"] == msg.chat.id
+            and (c.params.get("reply_parameters") or {}).get("message_id") == msg.message_id
+        ]
+
+
+def telegram_settings(fake: FakeTelegram, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "transcript_dir": str(TRANSCRIPTS),
+        "telegram_bot_token": TOKEN,
+        "telegram_webhook_secret": SECRET,
+        "telegram_api_base_url": fake.url,
+        "public_url": None,
+    }
+    return Settings(**(values | overrides))
+
+
+@asynccontextmanager
+async def telegram_service(runner: Runner | None = None, **overrides: Any) -> AsyncIterator[Service]:
+    """A fake Bot API and the app under uvicorn configured for it (webhook secret `SECRET`)."""
+    async with FakeTelegram().running() as fake:
+        app = create_app(telegram_settings(fake, **overrides), runner or InlineRunner())
+        async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+            yield Service(client, fake)
