@@ -1,4 +1,11 @@
-"""What routes depend on, defined once: the settings, the engine and the other parts the lifespan built."""
+"""What routes depend on, defined once: the settings, the engine and the other parts the lifespan built.
+
+Every dependency here is `async def` (and api/main.py's settings override too): FastAPI runs a plain `def`
+dependency in its thread pool, a thread hop per request. A flood of 50 Telegram webhooks, 20 in flight, at
+0.1 CPU (`sudo .venv/bin/python benchmarks/run.py --quick --service-only --only flood`, 3 runs each) was
+acked at a median of 2.5-2.8 s with two such hops on the webhook, 1.6-2.1 s with one (47d1c55), and
+0.5-0.8 s with none.
+"""
 
 from __future__ import annotations
 
@@ -28,13 +35,14 @@ class Services:
     discord: DiscordClient | None  # None: Discord is not configured
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
 
-def get_engine(request: Request) -> Engine:
-    return get_services(request).engine
+async def get_engine(request: Request) -> Engine:
+    services: Services = request.app.state.services
+    return services.engine
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -79,7 +79,9 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
         summary="Timestamped summaries of YouTube videos for Telegram, Discord and REST clients.",
         lifespan=lifespan,
     )
-    app.dependency_overrides[get_settings] = lambda: settings
+    app.dependency_overrides[get_settings] = partial(
+        _settings, settings
+    )  # async: no thread hop (api/deps.py)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(metrics.AckTimer)  # added last = outermost: the ack time includes every layer
@@ -89,6 +91,10 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
     app.include_router(discord.router)
     app.include_router(telegram.router)
     return app
+
+
+async def _settings(settings: Settings) -> Settings:
+    return settings
 
 
 logs.configure(get_settings().log_level, get_settings().log_format)

@@ -24,7 +24,7 @@ from summarizer.sinks import CallbackSink
 SSE_HEARTBEAT_SECONDS = 15.0
 
 
-def require_api_key(settings: SettingsDep, x_api_key: Annotated[str | None, Header()] = None) -> None:
+async def require_api_key(settings: SettingsDep, x_api_key: Annotated[str | None, Header()] = None) -> None:
     """With `API_KEY` set, `/v1/*` needs a matching `X-API-Key` (compared in constant time)."""
     if settings.api_key and not hmac.compare_digest((x_api_key or "").encode(), settings.api_key.encode()):
         raise SummaryError("unauthorized", "A valid X-API-Key header is required.")

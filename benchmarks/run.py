@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -60,6 +60,7 @@ async def run(
     workdir: Path,
     redis_url: str | None,
     targets: tuple[str, ...] = ("real", "baseline"),
+    only: Sequence[str] = (),
 ) -> Results:
     """Every scenario, for the service and then the baseline; logs and transcripts go to `workdir`."""
     results = Results()
@@ -79,6 +80,8 @@ async def run(
             redis_url,
         )
         for name, scenario in SCENARIOS.items():
+            if only and name not in only:
+                continue
             for target in targets:
                 if name == "memory with a full queue" and target == "baseline":
                     continue  # no queue: its peak is measured on the 3.5 h summary instead
@@ -139,6 +142,9 @@ def main() -> None:
         action="store_true",
         help="skip the baseline (half the time; to compare two commits)",
     )
+    parser.add_argument(
+        "--only", action="append", choices=list(SCENARIOS), default=[], help="run this scenario (repeatable)"
+    )
     args = parser.parse_args()
     use_cgroup = not (args.no_cgroup or args.wrap or args.mode == "smoke")
     if use_cgroup and not Cgroup.available():
@@ -149,7 +155,7 @@ def main() -> None:
     started = dt.datetime.now(dt.UTC)
     with tempfile.TemporaryDirectory(prefix="yt-bench-") as tmp, redis_server(args.redis, Path(tmp)) as url:
         targets = ("real",) if args.service_only else ("real", "baseline")
-        results = asyncio.run(run(args.mode, budget, Path(tmp), url, targets))
+        results = asyncio.run(run(args.mode, budget, Path(tmp), url, targets, args.only))
         if args.keep_logs:
             args.keep_logs.mkdir(parents=True, exist_ok=True)
             for log in Path(tmp).glob("*.log"):
@@ -165,8 +171,12 @@ def main() -> None:
         "- **Before**: `benchmarks/baseline/app.py` (heavy imports, LexRank over the whole transcript inside "
         "the request, no cache, uvicorn defaults). **After**: `uvicorn api.main:app --workers 1` (render.yaml).",
     ]
-    chart = args.chart if report.chart(results, args.chart) else None
-    if chart is None:
+    chart = None
+    if args.only:  # the chart needs every scenario
+        results.notes.append(f"no chart: only {', '.join(args.only)} ran")
+    elif report.chart(results, args.chart):
+        chart = args.chart
+    else:
         results.notes.append(
             "no chart: matplotlib is not installed (pip install -r benchmarks/requirements.txt)"
         )
