@@ -66,6 +66,9 @@ class ChunkOut(BaseModel):
     index: int
     start: float
     end: float
+    title: str | None = Field(
+        default=None, description='A short label of what this part is about, e.g. "attention · embeddings".'
+    )
     points: list[PointOut]
     source: str = Field(
         default="extractive",
@@ -106,7 +109,15 @@ class JobOut(BaseModel):
         default=None, description="The next chunk's points so far, while a model is writing them."
     )
     summarizer: str = Field(default="extractive", description='"extractive" or "llm:<model>"')
-    tldr: str | None
+    topics: list[str] = Field(
+        default_factory=list, description="3-8 key phrases of the whole video (empty until it runs)."
+    )
+    tldr_points: list[PointOut] = Field(
+        default_factory=list,
+        description="The TL;DR as 2-5 separate points, each at its moment; the video's own statement of "
+        "purpose first when it has one. Empty until done.",
+    )
+    tldr: str | None = Field(description="The TL;DR points' text joined; null until done.")
     tldr_source: str | None = Field(
         default=None,
         description='Who wrote the TL;DR: "llm", or "extractive" (also when the model failed it); null before it',

@@ -31,9 +31,14 @@ sys.path.insert(0, str(ROOT))
 
 from sumy.nlp.stemmers import null_stemmer  # noqa: E402
 
-from summarizer.chunking import prepare  # noqa: E402
+from summarizer.ads import Window, ad_windows  # noqa: E402
+from summarizer.chunking import make_chunks  # noqa: E402
 from summarizer.extractive import TOKENIZER, language_tools, make_tldr, rank, summarize_chunk  # noqa: E402
+from summarizer.keyphrases import KeyPhrases  # noqa: E402
 from summarizer.models import Chunk, ChunkSummary, Snippet, Transcript  # noqa: E402
+from summarizer.outline import SENTENCE_WORDS, TOPICS, outline  # noqa: E402
+from summarizer.purpose import statement_of_purpose  # noqa: E402
+from summarizer.sentences import split_sentences  # noqa: E402
 
 TRANSCRIPTS = ROOT / "tests" / "data" / "transcripts"
 CHUNK_SECONDS, CHUNK_WORDS, POINTS, TLDR = 300.0, 900, 3, 3
@@ -110,6 +115,19 @@ def run(summarizer: object, transcript: Transcript, chunks: list[Chunk]) -> dict
     return {"cpu": cpu, "per_hour": cpu / (transcript.duration / 3600), "quality": quality, "words": words}
 
 
+def chunks_of(transcript: Transcript) -> list[Chunk]:
+    """The transcript's chunks, as the CPU process makes them (with the rest of its outline)."""
+    return outline(transcript, CHUNK_SECONDS, CHUNK_WORDS).chunks
+
+
+def topics_and_titles(chunks: list[Chunk], language_code: str, ads: list[Window]) -> None:
+    """The video's topics and every chunk's title, as the outline makes them."""
+    phrases = KeyPhrases(chunks, language_code, ads)
+    phrases.topics(TOPICS)
+    for chunk in chunks:
+        phrases.title(chunk.index)
+
+
 def key_points(transcript: Transcript, chunks: list[Chunk]) -> list[ChunkSummary]:
     """Every chunk's key points, as the CPU process makes them."""
     return [summarize_chunk(c, transcript.video_id, transcript.language_code, POINTS) for c in chunks]
@@ -145,7 +163,7 @@ def main() -> None:
         "## Split + chunk\n\n| video | lang | kind | duration | sentences | chunks | CPU s |\n|---|---|---|---|---|---|---|"
     )
     for t in transcripts:
-        chunks, cpu = timed(partial(prepare, t, CHUNK_SECONDS, CHUNK_WORDS))
+        chunks, cpu = timed(partial(chunks_of, t))
         prepared[t.video_id] = chunks
         kind = "auto" if t.is_generated else "manual"
         sentences = sum(len(c.sentences) for c in chunks)
@@ -192,20 +210,27 @@ def main() -> None:
             quality = statistics.fmean(r["quality"] for r in rows.values())
             print(f"| {algorithm} | {'Snowball' if stemmed else 'none'} | {per_hour:.3f} | {quality:.3f} |")
 
-    print("\n## Whole pipeline as the worker runs it (chosen algorithm, cold stem cache)\n")
+    print("\n## Whole pipeline as the CPU process runs it (chosen algorithm, cold stem cache)\n")
     print(
-        "| video | duration | split+chunk | key points | TL;DR | total CPU s | CPU s/h |\n|---|---|---|---|---|---|---|"
+        "The outline's steps (summarizer/outline.py) one by one, then the key points and the TL;DR.\n\n"
+        "| video | duration | sentences | chunks | ad windows | key phrases | purpose | key points | TL;DR "
+        "| total CPU s | CPU s/h |\n|---|---|---|---|---|---|---|---|---|---|---|"
     )
     for t in (t for t in transcripts if t.video_id in LONG):
         language_tools(t.language_code)[0].cache_clear()  # type: ignore[attr-defined]
-        chunks, split = timed(partial(prepare, t, CHUNK_SECONDS, CHUNK_WORDS))
+        units, split = timed(partial(split_sentences, t.snippets, SENTENCE_WORDS, t.language_code))
+        chunks, grouped = timed(partial(make_chunks, units, CHUNK_SECONDS, CHUNK_WORDS))
+        ads, windows = timed(partial(ad_windows, units))
+        _, phrases = timed(partial(topics_and_titles, chunks, t.language_code, ads))
+        _, purpose = timed(partial(statement_of_purpose, units, t.language_code, ads))
         summaries, points = timed(partial(key_points, t, chunks))
         every = [p for s in summaries for p in s.points]
         _, tldr = timed(partial(make_tldr, every, t.language_code, TLDR))
-        total = split + points + tldr
+        steps = (split, grouped, windows, phrases, purpose, points, tldr)
+        total = sum(steps)
+        cells = " | ".join(f"{step:.3f}" for step in steps)
         print(
-            f"| {t.video_id} | {t.duration / 3600:.2f} h | {split:.3f} | {points:.3f} | {tldr:.3f} | {total:.3f} "
-            f"| {total / (t.duration / 3600):.3f} |"
+            f"| {t.video_id} | {t.duration / 3600:.2f} h | {cells} | {total:.3f} | {total / (t.duration / 3600):.3f} |"
         )
 
     if "--no-naive" not in sys.argv:

@@ -21,10 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.config import Settings  # noqa: E402
-from summarizer.abstractive import TLDR_TOKENS, TOKENS_PER_POINT  # noqa: E402
-from summarizer.chunking import prepare  # noqa: E402
+from summarizer.abstractive import TITLE_TOKENS, TLDR_TOKENS, TOKENS_PER_POINT  # noqa: E402
 from summarizer.cpu_process import InlineRunner  # noqa: E402
 from summarizer.engine import Engine  # noqa: E402
+from summarizer.outline import outline  # noqa: E402
 
 TRANSCRIPTS = ROOT / "tests" / "data" / "transcripts"
 LONG = ("3zu317upAUA", "FtriFMxsOWw", "cdiD-9MMpb0")
@@ -56,8 +56,12 @@ async def measure(url: str, video_id: str, summarizer: str) -> tuple[float, floa
         assert job.error is None, job.error
         llm = engine.llm
         assert llm is not None
-        chunks = prepare(transcript, settings.max_video_seconds, llm.chunk_words)
-        cap = sum(llm.points_for(c) for c in chunks) * TOKENS_PER_POINT + TLDR_TOKENS
+        chunks = outline(transcript, settings.max_video_seconds, llm.chunk_words).chunks
+        cap = (
+            sum(llm.points_for(c) for c in chunks) * TOKENS_PER_POINT
+            + len(chunks) * TITLE_TOKENS
+            + TLDR_TOKENS
+        )
         return cpu, transcript.duration / 3600, {**llm.client.usage, "completion_cap": cap}
     finally:
         await engine.stop()

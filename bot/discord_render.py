@@ -1,9 +1,10 @@
 """Jobs as Discord message payloads, within Discord's size limits (pure functions).
 
-A finished summary is one embed: title and link of the video, the TL;DR, then one line per key point,
-`[12:34](https://youtu.be/<id>?t=754) text`. What does not fit in one message goes into follow-ups,
-always between two points. Every payload carries `allowed_mentions: {"parse": []}`, so nothing a
-video says can ping anyone.
+A finished summary reads as a table of contents: an embed titled and linked like the video, its topics and
+the TL;DR (one line per point, `[12:34](https://youtu.be/<id>?t=754) text`) in the description, then one
+field per chapter (chunk title and time range; its key points as such lines). What does not fit in one
+message goes into follow-ups, always between two chapters. Every payload carries
+`allowed_mentions: {"parse": []}`, so nothing a video says can ping anyone.
 """
 
 from __future__ import annotations
@@ -17,24 +18,35 @@ from core.formats import clock
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job, JobStatus
 from summarizer.links import watch_url
-from summarizer.models import Point
+from summarizer.models import ChunkSummary, Point, moment_url
 
-# Discord's limits (docs: resources/message "Embed Limits", webhook "Execute Webhook").
+# Discord's limits (docs: resources/message "Embed Limits", webhook "Execute Webhook"). Counted here in
+# UTF-16 units (`size`), never fewer than the characters Discord counts.
 CONTENT_MAX = 2000
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
+FIELD_NAME_MAX = 256
+FIELD_VALUE_MAX = 1024
+FIELDS_MAX = 25  # per embed
 FOOTER_MAX = 2048
-EMBED_TOTAL_MAX = 6000
+EMBED_TOTAL_MAX = 6000  # all embeds of a message together: titles, descriptions, fields, footers
+EMBEDS_MAX = 10  # per message
 
 EPHEMERAL = 64
 NO_MENTIONS: dict[str, list[str]] = {"parse": []}
 YOUTUBE_RED = 0xFF0000
 NAME_MAX = 200  # a video title in the progress line
-TLDR_MAX = 1500  # safety net: the TL;DR is three of those sentences
-POINT_TEXT_MAX = 900  # safety net: key points are sentences of at most 40 words, far below this
+TLDR_MAX = 1500  # safety net: a TL;DR cached before it had points, as one paragraph
+TLDR_LINE_MAX = (
+    640  # one TL;DR line: five of them (2-5, the contract), the topics and the note fit one description
+)
+TOPICS_MAX = 350  # the topics line
+CHAPTER_LINE_MAX = 200  # a chapter's line in the progress message
 PROGRESS_NOTE_ROOM = 60  # kept free in a progress embed for "… and N more so far"
+FOOTER_ROOM = len("Part 999 of 999")  # kept free in every message of a summary for its footer
 
 Message = dict[str, Any]
+Field = dict[str, Any]
 
 _SPACES = re.compile(r"\s+")
 # Backslash-escaping any ASCII punctuation is safe in Discord markdown; these are the characters that
@@ -48,34 +60,79 @@ def escape(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", _SPACES.sub(" ", text).strip())
 
 
+def size(text: str) -> int:
+    """Length in UTF-16 units (characters beyond U+FFFF count twice): never less than what Discord counts."""
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
 def shorten(text: str, limit: int) -> str:
     """`text` cut to at most `limit` characters at a word boundary, with an ellipsis when cut."""
-    if len(text) <= limit:
+    if size(text) <= limit:
         return text
     cut = text[: limit - 1]
+    while size(cut) > limit - 1:  # characters beyond U+FFFF count twice
+        cut = cut[:-1]
     if " " in cut[limit // 2 :]:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip() + "…"
 
 
-def point_line(point: Point) -> str:
-    """One key point: a link to its moment, then its text."""
-    return f"[{clock(point.start)}]({point.url}) {escape(shorten(point.text, POINT_TEXT_MAX))}"
+def inert(text: str, room: int) -> str:
+    """`text` escaped (`escape`), shortened first so that the escaped form is at most `room` long."""
+    limit = room
+    escaped = escape(shorten(text, limit))
+    while size(escaped) > room and limit > 1:
+        limit -= max(1, size(escaped) - room)
+        escaped = escape(shorten(text, max(1, limit)))
+    return escaped
+
+
+def point_line(point: Point, room: int = FIELD_VALUE_MAX) -> str:
+    """One key point: a link to its moment, then its text; at most `room` long."""
+    link = f"[{clock(point.start)}]({point.url}) "
+    return link + inert(point.text, room - size(link))
 
 
 def video_name(job: Job) -> str:
     return job.title or job.video_id
 
 
-def _embed(job: Job, description: str, footer: str | None = None) -> dict[str, Any]:
+def topics_line(job: Job) -> list[str]:
+    """The video's key phrases as an italic line, or nothing."""
+    topics = inert(" · ".join(job.topics), TOPICS_MAX)
+    return [f"*{topics}*"] if topics else []
+
+
+def time_range(chunk: ChunkSummary) -> str:
+    """`4:47` and `9:28` joined by an en dash: where a chapter starts and ends."""
+    return f"{clock(chunk.start)}\u2013{clock(chunk.end)}"
+
+
+def chapter_title(chunk: ChunkSummary) -> str:
+    """The chunk's title, or "Part n" when nothing stood out."""
+    return (chunk.title or "").strip() or f"Part {chunk.index + 1}"
+
+
+def chapter_name(chunk: ChunkSummary, continued: bool = False) -> str:
+    """A chapter's field name: `title (time range)` (a field name cannot hold a link)."""
+    span = f" ({time_range(chunk)}{', continued' if continued else ''})"
+    return inert(chapter_title(chunk), FIELD_NAME_MAX - size(span)) + span
+
+
+def chapter_line(job: Job, chunk: ChunkSummary) -> str:
+    """A chapter in the progress message: its time range linked to its start, then its title."""
+    span = f"[{time_range(chunk)}]({moment_url(job.video_id, chunk.start)}) "
+    return span + inert(chapter_title(chunk), CHAPTER_LINE_MAX)
+
+
+def _embed(job: Job, description: str | None = None) -> dict[str, Any]:
     embed: dict[str, Any] = {
         "title": shorten(video_name(job), TITLE_MAX),
         "url": watch_url(job.video_id),
-        "description": description,
         "color": YOUTUBE_RED,
     }
-    if footer:
-        embed["footer"] = {"text": shorten(footer, FOOTER_MAX)}
+    if description:
+        embed["description"] = description
     return embed
 
 
@@ -124,7 +181,7 @@ def _fit_lines(lines: list[str], room: int) -> int:
     """How many of `lines` fit, joined by newlines, into `room` characters."""
     used, count = 0, 0
     for line in lines:
-        used += len(line) + (1 if count else 0)
+        used += size(line) + (1 if count else 0)
         if used > room:
             break
         count += 1
@@ -132,8 +189,8 @@ def _fit_lines(lines: list[str], room: int) -> int:
 
 
 def progress_message(job: Job) -> Message:
-    """The message while the job runs: a status line (and the fallback note), and the key points so far
-    in an embed, those of the chunk a model is writing last."""
+    """The message while the job runs: a status line (and the fallback note), then the topics once known
+    and a line per chapter done so far (and the one a model is writing) in an embed."""
     name = escape(shorten(video_name(job), NAME_MAX))
     if job.status is JobStatus.QUEUED:
         content = f"Queued: {name}… waiting for the summaries ahead of it."
@@ -143,40 +200,109 @@ def progress_message(job: Job) -> Message:
         content = f"Working on {name}… {len(job.chunks)}/{job.total} parts"
     if note := fallback_note(job):
         content += f"\n*{escape(note)}*"
-    points = job.points + (job.partial.points if job.partial else [])
-    lines = [point_line(p) for p in points]
-    if not lines:
+    lines = [chapter_line(job, chunk) for chunk in job.chunks]
+    if job.partial:
+        lines.append(f"{chapter_line(job, job.partial)} *writing…*")
+    head = topics_line(job)
+    if not lines and not head:
         return message(content)
-    shown = _fit_lines(lines, DESCRIPTION_MAX - PROGRESS_NOTE_ROOM)
-    description = "\n".join(lines[:shown])
-    if shown < len(lines):
-        description += f"\n… and {len(lines) - shown} more so far"
+    room = DESCRIPTION_MAX - PROGRESS_NOTE_ROOM - sum(size(line) + 2 for line in head)
+    shown = _fit_lines(lines, room)
+    body = lines[:shown] + ([f"… and {len(lines) - shown} more so far"] if shown < len(lines) else [])
+    description = "\n\n".join(part for part in ("\n".join(head), "\n".join(body)) if part)
     return message(content, [_embed(job, description)])
 
 
+def head_description(job: Job) -> str:
+    """The topics, the TL;DR (a line per point) and the fallback note."""
+    parts = ["\n".join(topics_line(job))]
+    if job.tldr_points:
+        parts.append("\n".join(["**TL;DR**", *(point_line(p, TLDR_LINE_MAX) for p in job.tldr_points)]))
+    elif job.tldr:  # summaries cached before the TL;DR had points; escaping at most doubles it
+        parts.append(f"**TL;DR** {escape(shorten(job.tldr, TLDR_MAX))}")
+    if note := fallback_note(job):
+        parts.append(f"*{escape(note)}*")
+    if not any(chunk.points for chunk in job.chunks):
+        parts.append("No key points were found in this video's captions.")
+    return "\n\n".join(part for part in parts if part)
+
+
+def chapter_fields(chunk: ChunkSummary) -> list[Field]:
+    """A chapter as embed fields: one, named by its title and time range, with a line per key point; a
+    chapter whose points pass a field value's 1024 characters goes on in fields marked "continued"."""
+    fields: list[Field] = []
+    lines: list[str] = []
+    for line in (point_line(p) for p in chunk.points):
+        if lines and size("\n".join([*lines, line])) > FIELD_VALUE_MAX:
+            fields.append({"name": chapter_name(chunk, bool(fields)), "value": "\n".join(lines)})
+            lines = []
+        lines.append(line)
+    value = "\n".join(lines) or "No key points."
+    fields.append({"name": chapter_name(chunk, bool(fields)), "value": value})
+    return fields
+
+
+def _field_size(field: Field) -> int:
+    return size(field["name"]) + size(field["value"])
+
+
+def embeds_size(message: Message) -> int:
+    """What Discord holds to `EMBED_TOTAL_MAX`: every title, description, field, footer and author name of
+    the message's embeds together."""
+    total = 0
+    for embed in message.get("embeds", []):
+        total += size(embed.get("title", "")) + size(embed.get("description", ""))
+        total += sum(map(_field_size, embed.get("fields", [])))
+        total += size(embed.get("footer", {}).get("text", "")) + size(embed.get("author", {}).get("name", ""))
+    return total
+
+
+class _Pages:
+    """Messages being filled with fields, within Discord's limits for a message."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.messages: list[list[dict[str, Any]]] = []  # each message's embeds
+        self.used = 0
+        self.fields = 0
+
+    def new(self, first: dict[str, Any]) -> None:
+        self.messages.append([first])
+        self.used = size(first["title"]) + size(first.get("description", "")) + FOOTER_ROOM
+        self.fields = 0
+
+    def room(self) -> tuple[int, int]:
+        """Characters and fields the current message can still take."""
+        return EMBED_TOTAL_MAX - self.used, FIELDS_MAX * EMBEDS_MAX - self.fields
+
+    def add(self, field: Field) -> None:
+        chars, fields = self.room()
+        if _field_size(field) > chars or not fields:
+            self.new(_embed(self.job))
+        embeds = self.messages[-1]
+        if len(embeds[-1].setdefault("fields", [])) == FIELDS_MAX:
+            embeds.append({"color": YOUTUBE_RED, "fields": []})
+        embeds[-1]["fields"].append(field)
+        self.used += _field_size(field)
+        self.fields += 1
+
+
 def summary_messages(job: Job) -> list[Message]:
-    """A finished job as messages: the first for the original response, the rest as follow-ups."""
+    """A finished job as messages: the first for the original response, the rest as follow-ups.
+
+    Chapters are never split between messages unless one alone is more than a message holds."""
     if job.status is not JobStatus.DONE:
         return [failure_message(job)]
-    # Escaping at most doubles the text: a TL;DR of 1500 characters stays well inside one description.
-    head = f"**TL;DR** {escape(shorten(job.tldr, TLDR_MAX))}" if job.tldr else ""
-    if note := fallback_note(job):
-        head = (head + "\n\n" if head else "") + f"*{escape(note)}*"
-    lines = [point_line(p) for p in job.points]
-    if lines:
-        head = (head + "\n\n" if head else "") + "**Key points**"
-    pages = [[head or "No key points were found in this video's captions."]]
-    used = len(pages[0][0])
-    for line in lines:
-        if used + 1 + len(line) > DESCRIPTION_MAX:
-            pages.append([])
-            used = -1  # no newline before the first line of a page
-        pages[-1].append(line)
-        used += 1 + len(line)
-    if len(pages) == 1:
-        return [message(embeds=[_embed(job, "\n".join(pages[0]))])]
-    total = len(pages)
-    return [
-        message(embeds=[_embed(job, "\n".join(page), f"Part {n} of {total}")])
-        for n, page in enumerate(pages, 1)
-    ]
+    pages = _Pages(job)
+    pages.new(_embed(job, shorten(head_description(job), DESCRIPTION_MAX)))
+    for fields in (chapter_fields(chunk) for chunk in job.chunks):
+        chars, count = pages.room()
+        if sum(map(_field_size, fields)) > chars or len(fields) > count:
+            pages.new(_embed(job))  # a chapter starts the next message rather than being split
+        for field in fields:
+            pages.add(field)
+    if len(pages.messages) > 1:
+        total = len(pages.messages)
+        for n, embeds in enumerate(pages.messages, 1):
+            embeds[-1]["footer"] = {"text": f"Part {n} of {total}"}
+    return [message(embeds=embeds) for embeds in pages.messages]

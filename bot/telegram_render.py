@@ -1,23 +1,38 @@
 """A job as Telegram messages (HTML parse mode): progress, the final summary split at 4096, failures.
 
-Pure functions. Every piece of user- or video-derived text goes through `html.escape`.
+The final summary reads as a table of contents: the video's title, its topics, the TL;DR as timestamped
+bullets, then one chapter per chunk (its title and time range) with its key points folded away in an
+expandable blockquote (Bot API 7.4). Pure functions. Every piece of user- or video-derived text goes
+through `html.escape`.
 """
 
 from __future__ import annotations
 
 import html
 import math
+import re
 
 from bot.fallback import fallback_note
 from core.formats import clock
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job, JobStatus
 from summarizer.links import watch_url
-from summarizer.models import Point
+from summarizer.models import ChunkSummary, Point, moment_url
 
-# Telegram's limit for a message text (`MessageLimit.MAX_TEXT_LENGTH`), counted after entity parsing.
-# We count the HTML source in UTF-16 units, which is never less than what Telegram counts.
+# Telegram's limit for a message text (`MessageLimit.MAX_TEXT_LENGTH`), counted after entity parsing: the
+# text without its tags, `&lt;` as one character, in UTF-16 code units (see `parsed_len`).
 MAX_LENGTH = 4096
+# Telegram formats at most 100 entities (bold, link, blockquote, …) of a message and sends the rest as
+# plain text (tdlib/telegram-bot-api#820, rubenlagus/TelegramBots#854): a message never has more. Their
+# links (at most ~45 characters each) then stay far below the ~9500 characters of entity data Telegram
+# refuses as ENTITIES_TOO_LONG (tdlib/telegram-bot-api#165).
+MAX_ENTITIES = 100
+
+TITLE_MAX = 256  # the video's title (YouTube allows 100 characters)
+CHAPTER_TITLE_MAX = 200  # a chunk's title (a few key phrases)
+TOPICS_MAX = 400  # the topics line
+TLDR_POINT_MAX = 600  # one TL;DR point: five of them (2-5, the contract) keep the head inside one message
+POINT_MAX = 3000  # one key point: with its chapter's heading it always fits a message on its own
 
 # What a user can do about each failure, by the engine's error code.
 HELP: dict[str, str] = {
@@ -36,10 +51,35 @@ HELP: dict[str, str] = {
     "internal_error": "Something went wrong on my side. Please try again.",
 }
 
+# Every `<` of our HTML starts a tag (text is escaped): tags are what Telegram removes, opening tags its
+# entities.
+_TAG = re.compile(r"<[^>]*>")
+_OPENING_TAG = re.compile(r"<[a-z]")
+
 
 def utf16_len(text: str) -> int:
     """Length as Telegram counts it (UTF-16 code units: characters beyond U+FFFF count twice)."""
     return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
+def parsed_text(html_text: str) -> str:
+    """What Telegram makes of our HTML: the text without tags, entities decoded."""
+    return html.unescape(_TAG.sub("", html_text))
+
+
+def parsed_len(html_text: str) -> int:
+    """The length Telegram checks against `MAX_LENGTH`: the text after entity parsing, in UTF-16 units."""
+    return utf16_len(parsed_text(html_text))
+
+
+def entity_count(html_text: str) -> int:
+    """How many entities Telegram makes of our HTML: one per opening tag."""
+    return len(_OPENING_TAG.findall(html_text))
+
+
+def fits(html_text: str, limit: int = MAX_LENGTH, entities: int = MAX_ENTITIES) -> bool:
+    """Whether `html_text` is a message Telegram takes whole (length and entities)."""
+    return parsed_len(html_text) <= limit and entity_count(html_text) <= entities
 
 
 def escape(text: str) -> str:
@@ -47,27 +87,52 @@ def escape(text: str) -> str:
 
 
 def _clip(text: str, room: int) -> str:
-    """`text` escaped, shortened with "…" so the escaped form fits in `room` units."""
-    escaped = escape(text)
-    while utf16_len(escaped) > room and text:
-        text = text[: max(0, len(text) - max(1, utf16_len(escaped) - room))]
-        escaped = escape(text.rstrip()) + "…"
-    return escaped
+    """`text` shortened with "…" to at most `room` UTF-16 units, then escaped."""
+    if utf16_len(text) <= room:
+        return escape(text)
+    while text and utf16_len(text) + 1 > room:
+        text = text[: max(0, len(text) - max(1, utf16_len(text) + 1 - room))]
+    return escape(text.rstrip()) + "…"
 
 
-def point_line(point: Point, room: int = MAX_LENGTH) -> str:
-    """`• 12:34 text`, the time a link to that moment of the video."""
-    prefix = f'• <a href="{html.escape(point.url)}">{clock(point.start)}</a> '
-    return prefix + _clip(point.text, room - utf16_len(prefix))
+def _link(url: str, label: str) -> str:
+    return f'<a href="{html.escape(url)}">{label}</a>'
+
+
+def point_line(point: Point, room: int = POINT_MAX) -> str:
+    """`• 12:34 text`, the time a link to that moment of the video; the text at most `room` long."""
+    return f"• {_link(point.url, clock(point.start))} {_clip(point.text, room)}"
 
 
 def video_label(job: Job) -> str:
     """The title (or the id) linked to the video."""
-    return f'<a href="{html.escape(watch_url(job.video_id))}">{escape(job.title or job.video_id)}</a>'
+    return _link(watch_url(job.video_id), _clip(job.title or job.video_id, TITLE_MAX))
+
+
+def topics_line(job: Job) -> list[str]:
+    """The video's key phrases as an italic line, or nothing."""
+    return [f"<i>{_clip(' · '.join(job.topics), TOPICS_MAX)}</i>"] if job.topics else []
+
+
+def time_range(chunk: ChunkSummary) -> str:
+    """`4:47` and `9:28` joined by an en dash: where a chapter starts and ends."""
+    return f"{clock(chunk.start)}\u2013{clock(chunk.end)}"
+
+
+def chapter_title(chunk: ChunkSummary) -> str:
+    """The chunk's title, or "Part n" when nothing stood out."""
+    return (chunk.title or "").strip() or f"Part {chunk.index + 1}"
+
+
+def chapter_heading(job: Job, chunk: ChunkSummary, continued: bool = False) -> str:
+    """`<b>title</b> (time range)`: the chapter's title, its time range a link to its start."""
+    span = _link(moment_url(job.video_id, chunk.start), time_range(chunk))
+    title = _clip(chapter_title(chunk), CHAPTER_TITLE_MAX)
+    return f"<b>{title}</b> ({span}{', continued' if continued else ''})"
 
 
 def _progress_line(job: Job) -> str:
-    name = f"<b>{escape(job.title or job.video_id)}</b>"
+    name = f"<b>{_clip(job.title or job.video_id, TITLE_MAX)}</b>"
     if job.status is JobStatus.QUEUED:
         return f"⏳ Working on {name}… waiting for my turn"
     if job.total is None:
@@ -82,19 +147,18 @@ def _note(job: Job) -> list[str]:
 
 
 def render_progress(job: Job) -> str:
-    """One message: what is happening, then the points so far, those of the chunk being written last
-    (the newest, when they do not all fit)."""
-    head = "\n".join([_progress_line(job), *_note(job)])
-    points = job.points + (job.partial.points if job.partial else [])
-    lines = [point_line(point) for point in points]
-    used = utf16_len(head)
+    """One message: what is happening, the topics once known, then a line per chapter done so far (and the
+    one a model is writing), the newest when they do not all fit."""
+    head = "\n".join([_progress_line(job), *_note(job), *topics_line(job)])
+    lines = [chapter_heading(job, chunk) for chunk in job.chunks]
+    if job.partial:
+        lines.append(f"{chapter_heading(job, job.partial)} <i>writing…</i>")
     kept: list[str] = []
     for line in reversed(lines):
         # Room for the line, its newline and a possible "…" line.
-        if used + utf16_len(line) + 1 + 2 > MAX_LENGTH:
+        if not fits("\n".join([head, "", "…", line, *reversed(kept)])):
             break
         kept.append(line)
-        used += utf16_len(line) + 1
     kept.reverse()
     if len(kept) < len(lines):
         kept.insert(0, "…")
@@ -106,36 +170,73 @@ def render_error(error: SummaryError, video_id: str | None = None) -> str:
     text = error.message if error.code == "too_long" else HELP.get(error.code, error.message)
     if error.code in ("busy", "rate_limited") and error.retry_after:
         text += f" Please try again in ~{math.ceil(error.retry_after / 60)} min."
-    subject = f' (<a href="{html.escape(watch_url(video_id))}">{video_id}</a>)' if video_id else ""
+    subject = f" ({_link(watch_url(video_id), video_id)})" if video_id else ""
     return f"⚠️ Could not summarize this video{subject}.\n{escape(text)}"
 
 
-def render_final(job: Job) -> list[str]:
-    """The finished job as messages of at most `MAX_LENGTH`: the head first, then whole points."""
-    if job.status is JobStatus.FAILED:
-        return [render_error(job.error or SummaryError("internal_error"), job.video_id)]
-    head = [f"📝 {video_label(job)}"]
-    if job.tldr:
+def _head(job: Job) -> str:
+    """The title, the topics, the TL;DR and the fallback note: always the start of the first message."""
+    head = [f"📝 {video_label(job)}", *topics_line(job)]
+    if job.tldr_points:
+        head += ["", "<b>TL;DR</b>", *(point_line(point, TLDR_POINT_MAX) for point in job.tldr_points)]
+    elif job.tldr:  # summaries cached before the TL;DR had points
         head += ["", "<b>TL;DR</b>", _clip(job.tldr, MAX_LENGTH // 2)]
     if note := _note(job):
         head += ["", *note]
     head += ["", "<b>Key points</b>"]
-    return pack(["\n".join(head), *(point_line(point) for point in job.points)])
+    if not any(chunk.points for chunk in job.chunks):
+        head.append("No key points were found in this video's captions.")
+    return "\n".join(head)
 
 
-def pack(blocks: list[str], limit: int = MAX_LENGTH) -> list[str]:
-    """Join blocks with newlines into as few messages of at most `limit` units as the order allows.
+def _quoted(heading: str, lines: list[str]) -> str:
+    """The heading, then the lines folded in an expandable blockquote."""
+    points = "\n".join(lines)
+    return f"{heading}\n<blockquote expandable>{points}</blockquote>"
+
+
+def chapter_blocks(job: Job, chunk: ChunkSummary) -> list[str]:
+    """A chapter as HTML blocks that each fit a message: its heading, its points folded in an expandable
+    blockquote. Only a chapter too long for one message has more than one (each with the heading, marked
+    "continued"), so no tag is ever split between messages."""
+    heading = chapter_heading(job, chunk)
+    if not chunk.points:
+        return [heading]
+    blocks: list[str] = []
+    lines: list[str] = []
+    for point in chunk.points:
+        line = point_line(point)
+        if lines and not fits(_quoted(heading, [*lines, line])):
+            blocks.append(_quoted(heading, lines))
+            heading, lines = chapter_heading(job, chunk, continued=True), []
+        lines.append(line)
+    blocks.append(_quoted(heading, lines))
+    return blocks
+
+
+def render_final(job: Job) -> list[str]:
+    """The finished job as few messages, each within Telegram's limits: the head, then whole chapters."""
+    if job.status is JobStatus.FAILED:
+        return [render_error(job.error or SummaryError("internal_error"), job.video_id)]
+    chapters = [block for chunk in job.chunks for block in chapter_blocks(job, chunk)]
+    return pack([_head(job), *chapters])
+
+
+def pack(blocks: list[str], limit: int = MAX_LENGTH, entities: int = MAX_ENTITIES) -> list[str]:
+    """Join blocks with newlines into as few messages as the order allows, each at most `limit` long after
+    entity parsing and with at most `entities` entities.
 
     A block is never split; each must fit on its own.
     """
     messages: list[str] = []
     current = ""
     for block in blocks:
-        if current and utf16_len(current) + 1 + utf16_len(block) > limit:
+        joined = f"{current}\n{block}" if current else block
+        if current and not fits(joined, limit, entities):
             messages.append(current)
             current = block
         else:
-            current = f"{current}\n{block}" if current else block
+            current = joined
     if current:
         messages.append(current)
     return messages

@@ -1,6 +1,6 @@
 """Command line: `python -m summarizer <link or id> [--transcript-dir DIR] [--language CODE] [--json]`.
 
-Prints the key points chunk by chunk as they are made, then the TL;DR. `python -m summarizer worker` runs
+Prints the video's topics, then each chunk's title and key points as they are made, then the TL;DR points. `python -m summarizer worker` runs
 jobs of the shared queue instead (summarizer/queue_worker.py).
 """
 
@@ -19,6 +19,7 @@ from summarizer.engine import Engine
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job, JobStatus
 from summarizer.links import parse_video_id
+from summarizer.models import Point
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -40,17 +41,27 @@ async def summarize(args: argparse.Namespace) -> Job:
     await engine.start()
     try:
         job, _ = await engine.submit(parse_video_id(args.video), args.languages, requester="cli")
-        printed = 0
+        printed, topics = 0, False
         async for current in job.changes():
             assert current is not None
-            for chunk in current.chunks[printed:] if not args.json else ():
-                print(f"\n[{clock(chunk.start)} - {clock(chunk.end)}]")
-                for point in chunk.points:
-                    print(f"  {clock(point.start):>8}  {point.text}  {point.url}")
+            if args.json:
+                continue
+            if current.topics and not topics:
+                print("Topics: " + " \u00b7 ".join(current.topics))
+                topics = True
+            for chunk in current.chunks[printed:]:
+                title = f" {chunk.title}" if chunk.title else ""
+                print(f"\n[{clock(chunk.start)} - {clock(chunk.end)}]{title}")
+                _print_points(chunk.points)
             printed = len(current.chunks)
         return job
     finally:
         await engine.stop()
+
+
+def _print_points(points: list[Point]) -> None:
+    for point in points:
+        print(f"  {clock(point.start):>8}  {point.text}  {point.url}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(orjson.dumps(job.to_dict(), option=orjson.OPT_INDENT_2).decode())
     elif job.status is JobStatus.DONE:
-        print(f"\nTL;DR: {job.tldr}")
+        print("\nTL;DR:")
+        _print_points(job.tldr_points)
     if job.error:
         print(f"error ({job.error.code}): {job.error.message}", file=sys.stderr)
         return 1

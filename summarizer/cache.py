@@ -32,7 +32,7 @@ from summarizer.models import Transcript
 log = logging.getLogger(__name__)
 
 # Bump when the summarizing code changes its output, so old cached summaries are not served.
-SUMMARIZER_VERSION = "1"
+SUMMARIZER_VERSION = "2"  # 2: readable points, topics, chunk titles, TL;DR points, no ads
 
 # Only these failures are facts about the video worth remembering for a while;
 # `blocked`, `timeout` and friends are about this server's luck and may pass.

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from summarizer.models import Chunk, Sentence, Transcript
-from summarizer.sentences import split_sentences, word_count
+from summarizer.models import Chunk, Sentence
+from summarizer.sentences import word_count
 
 # A trailing chunk below this share of either limit is folded into the previous one,
 # if the result stays within _MERGE_SLACK times both limits.
 _TINY_SHARE = 0.25
 _MERGE_SLACK = 1.25
-# Longest sentence `prepare` makes, when the chunks allow it.
-_SENTENCE_WORDS = 40
 
 
 def make_chunks(sentences: Sequence[Sentence], max_seconds: float, max_words: int) -> list[Chunk]:
@@ -43,12 +41,6 @@ def make_chunks(sentences: Sequence[Sentence], max_seconds: float, max_words: in
         ):
             groups[-2:] = [merged]
     return [Chunk(index, group) for index, group in enumerate(groups)]
-
-
-def prepare(transcript: Transcript, max_seconds: float, max_words: int) -> list[Chunk]:
-    """A transcript's sentences, chunked (the first step of summarizing, run in the worker)."""
-    sentences = split_sentences(transcript.snippets, max_words=min(_SENTENCE_WORDS, max_words))
-    return make_chunks(sentences, max_seconds, max_words)
 
 
 def _words(sentence: Sentence) -> int:

@@ -22,7 +22,6 @@ from summarizer.backends.base import JobBackend, QueueState, Run, ShowIn
 from summarizer.backends.local import LocalBackend
 from summarizer.cache import Cache, memory_cache, redis_cache
 from summarizer.chats import ChatState
-from summarizer.chunking import prepare
 from summarizer.circuit import CircuitBreaker
 from summarizer.cpu_process import CpuProcess, Runner
 from summarizer.errors import SummaryError
@@ -30,6 +29,7 @@ from summarizer.extractive import make_tldr, summarize_chunk
 from summarizer.jobs import Job
 from summarizer.llm import ChatClient
 from summarizer.models import Transcript
+from summarizer.outline import outline
 from summarizer.rate_limit import RateLimiter
 from summarizer.sinks import CallbackSink, Displays, Sink
 from summarizer.transcripts import FolderSource, TranscriptSource, YouTubeSource
@@ -249,25 +249,32 @@ class Engine:
             if llm
             else (settings.chunk_seconds, settings.chunk_max_words)
         )
-        chunks = await self.runner.run(prepare, transcript, seconds, words)
-        if not chunks:
+        plan = await self.runner.run(outline, transcript, seconds, words)
+        if not plan.chunks:
             raise SummaryError("no_transcript", "The captions of this video are empty.")
         lang = transcript.language_code
-        job.begin(len(chunks), lang, transcript.title)
+        job.begin(len(plan.chunks), lang, transcript.title, plan.topics)
         # Chunks are deterministic (same transcript and settings): a resumed job skips those already done.
-        todo = chunks[len(job.chunks) :]
+        todo = plan.chunks[len(job.chunks) :]
+        # TLDR_SENTENCES items for a video under an hour, one more for each further hour, at most 5.
+        items = max(2, min(5, settings.tldr_sentences + int(transcript.duration // 3600)))
         if llm:
-            tldr, tldr_source = await llm.summarize(job, todo, lang)
+            tldr, tldr_source = await llm.summarize(job, todo, lang, plan, items)
         else:
             for chunk in todo:
                 chunk_began = time.monotonic()
-                job.add_chunk(
-                    await self.runner.run(
-                        summarize_chunk, chunk, job.video_id, lang, settings.points_per_chunk
-                    )
+                summary = await self.runner.run(
+                    summarize_chunk,
+                    chunk,
+                    job.video_id,
+                    lang,
+                    settings.points_per_chunk,
+                    plan.ads,
+                    plan.titles[chunk.index],
                 )
+                job.add_chunk(summary)
                 CHUNK_SECONDS.observe(time.monotonic() - chunk_began)
-            tldr = await self.runner.run(make_tldr, job.points, lang, settings.tldr_sentences)
+            tldr = await self.runner.run(make_tldr, job.points, lang, items, plan.purpose)
             tldr_source = "extractive"
         job.finish(tldr, tldr_source)
         if llm and any(c.source != "llm" for c in job.chunks):
@@ -307,5 +314,4 @@ def _llm_summarizer(settings: Settings, runner: Runner) -> LLMSummarizer | None:
         chunk_tokens=settings.llm_chunk_tokens,
         points_per_chunk=settings.points_per_chunk,
         chunk_seconds=settings.chunk_seconds,
-        tldr_sentences=settings.tldr_sentences,
     )

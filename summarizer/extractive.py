@@ -12,7 +12,10 @@ from contextlib import suppress
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
+from summarizer.ads import Window, in_ad
 from summarizer.models import Chunk, ChunkSummary, Point, moment_url
+from summarizer.readable import point_text
+from summarizer.words import uninformative
 
 if TYPE_CHECKING:
     from sumy.summarizers import AbstractSummarizer
@@ -53,6 +56,8 @@ _MIN_POINT_WORDS = 6
 # The TL;DR ranks at most this many points at once; more are first thinned group by group,
 # which keeps its cost linear in the number of chunks.
 _TLDR_POOL = 48
+# A TL;DR candidate sharing more than this share of its content words with an item already taken repeats it.
+_REPEAT_SHARE = 0.5
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # Like sumy's own filter (letters, inner ' and -), without digits and punctuation; CJK per character.
@@ -93,8 +98,8 @@ def language_tools(language_code: str) -> tuple[Callable[[str], str], frozenset[
     return lru_cache(maxsize=1 << 16)(stemmer), stop_words
 
 
-def rank(summarizer: AbstractSummarizer, texts: Sequence[str], count: int) -> list[int]:
-    """Indices, ascending, of the `count` sentences of `texts` that `summarizer` rates best.
+def ranked(summarizer: AbstractSummarizer, texts: Sequence[str], count: int) -> list[int]:
+    """Indices of the `count` sentences of `texts` that `summarizer` rates best, best first.
 
     Repeated texts are rated once (at their first place); ties go to the earlier sentence.
     """
@@ -105,30 +110,89 @@ def rank(summarizer: AbstractSummarizer, texts: Sequence[str], count: int) -> li
         first.setdefault(text, index)
     sentences = [Sentence(text, TOKENIZER) for text in first]
     place = {id(s): index for s, index in zip(sentences, first.values(), strict=True)}
-    chosen = summarizer(ObjectDocumentModel([Paragraph(sentences)]), lambda infos: _best(infos, count))
-    return sorted(place[id(s)] for s in chosen)
+    best: list[SentenceInfo] = []
+
+    def keep(infos: Sequence[SentenceInfo]) -> list[SentenceInfo]:
+        best[:] = _best(infos, count)
+        return best
+
+    summarizer(ObjectDocumentModel([Paragraph(sentences)]), keep)
+    return [place[id(info.sentence)] for info in best]
 
 
-def summarize_chunk(chunk: Chunk, video_id: str, language_code: str, count: int) -> ChunkSummary:
-    """The `count` key points of a chunk, in time order, each linked to its moment in the video."""
-    picked = rank(_summarizer(language_code), [s.text for s in chunk.sentences], count)
-    points = [chunk.sentences[i] for i in picked]
+def rank(summarizer: AbstractSummarizer, texts: Sequence[str], count: int) -> list[int]:
+    """Indices, ascending, of the `count` sentences of `texts` that `summarizer` rates best."""
+    return sorted(ranked(summarizer, texts, count))
+
+
+def summarize_chunk(
+    chunk: Chunk,
+    video_id: str,
+    language_code: str,
+    count: int,
+    ads: Sequence[Window] = (),
+    title: str | None = None,
+) -> ChunkSummary:
+    """The `count` key points of a chunk, in time order, each a readable point linked to its moment in the
+    video; sentences inside an ad window are never picked."""
+    candidates = [s for s in chunk.sentences if not in_ad(s, ads)]
+    picked = [candidates[i] for i in rank(_summarizer(language_code), [s.text for s in candidates], count)]
     return ChunkSummary(
         chunk.index,
         chunk.start,
         chunk.end,
-        [Point(s.text, s.start, moment_url(video_id, s.start)) for s in points],
+        [Point(point_text(s, language_code), s.start, moment_url(video_id, s.start)) for s in picked],
+        title=title,
     )
 
 
-def make_tldr(points: Sequence[Point], language_code: str, count: int) -> str:
-    """A TL;DR: the `count` best of the chunks' key points, in time order, as one paragraph."""
+def make_tldr(
+    points: Sequence[Point], language_code: str, count: int, purpose: Point | None = None
+) -> list[Point]:
+    """The TL;DR: `count` separate points, the video's statement of `purpose` first when there is one, then
+    the best-rated of the chunks' key points spread over the video (at most one from each of `count`
+    stretches of it while others are left, none repeating an item's words), in time order."""
     summarizer = _summarizer(language_code)
-    pool = sorted(points, key=lambda p: p.start)
+    pool = sorted((p for p in points if purpose is None or p.start != purpose.start), key=lambda p: p.start)
+    if not pool:
+        return [purpose] if purpose else []
+    first, last = pool[0].start, pool[-1].start  # the stretches span the whole video, not the thinned pool
     while len(pool) > _TLDR_POOL:
         groups = (pool[i : i + _TLDR_POOL] for i in range(0, len(pool), _TLDR_POOL))
         pool = [g[i] for g in groups for i in rank(summarizer, [p.text for p in g], _TLDR_POOL // 4)]
-    return " ".join(pool[i].text for i in rank(summarizer, [p.text for p in pool], count))
+
+    def stretch(point: Point) -> int:
+        return min(count - 1, int((point.start - first) / max(last - first, 1e-9) * count))
+
+    words = language_tools(language_code)[1] | uninformative(language_code)
+    chosen = [purpose] if purpose else []
+    order = ranked(summarizer, [p.text for p in pool], len(pool))
+    for spread in (True, False):  # first one per stretch, then the best of what is left
+        for i in order:
+            if len(chosen) == count:
+                break
+            point = pool[i]
+            if point in chosen or _repeats(point, chosen, words):
+                continue
+            if spread and any(stretch(point) == stretch(c) for c in chosen if c is not purpose):
+                continue
+            chosen.append(point)
+    rest = sorted((p for p in chosen if p is not purpose), key=lambda p: p.start)
+    return [purpose, *rest] if purpose else rest
+
+
+def _repeats(point: Point, chosen: Sequence[Point], stop_words: frozenset[str]) -> bool:
+    """Whether most of `point`'s content words are already in one of `chosen`."""
+    words = _content_words(point.text, stop_words)
+    return any(
+        len(words & (other := _content_words(c.text, stop_words)))
+        > _REPEAT_SHARE * min(len(words), len(other))
+        for c in chosen
+    )
+
+
+def _content_words(text: str, stop_words: frozenset[str]) -> set[str]:
+    return {w.lower() for w in TOKENIZER.to_words(text)} - stop_words
 
 
 def warm_up() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -53,7 +53,9 @@ class Job:
     language_code: str | None = None
     total: int | None = None
     chunks: list[ChunkSummary] = field(default_factory=list)
-    tldr: str | None = None
+    topics: list[str] = field(default_factory=list)  # key phrases of the whole video
+    tldr_points: list[Point] = field(default_factory=list)  # the TL;DR as separate points, each at its moment
+    tldr: str | None = None  # the TL;DR points' text joined (the contract's original field)
     tldr_source: str | None = None  # who wrote the TL;DR: "llm" or "extractive" (also an LLM job's fallback)
     error: SummaryError | None = None
     callbacks: list[Delivery] = field(default_factory=list)
@@ -84,13 +86,15 @@ class Job:
     def points(self) -> list[Point]:
         return [point for chunk in self.chunks for point in chunk.points]
 
-    def begin(self, total: int, language_code: str, title: str | None) -> None:
+    def begin(self, total: int, language_code: str, title: str | None, topics: Sequence[str] = ()) -> None:
+        """Running, with `total` chunks to summarize; `topics` are the video's key phrases."""
         self.status, self.total, self.language_code, self.title = (
             JobStatus.RUNNING,
             total,
             language_code,
             title,
         )
+        self.topics = list(topics)
         self._notify()
 
     def mark_running(self) -> None:
@@ -107,8 +111,9 @@ class Job:
         self.partial = chunk
         self._notify()
 
-    def finish(self, tldr: str, source: str = "extractive") -> None:
-        self.status, self.tldr, self.tldr_source, self.transcript = JobStatus.DONE, tldr, source, None
+    def finish(self, tldr_points: list[Point], source: str = "extractive") -> None:
+        self.status, self.tldr_source, self.transcript = JobStatus.DONE, source, None
+        self.tldr_points, self.tldr = tldr_points, joined(tldr_points)
         self._notify()
 
     def delivery(self, url: str) -> Delivery:
@@ -128,6 +133,8 @@ class Job:
             "title": self.title,
             "language_code": self.language_code,
             "chunks": [chunk_to_dict(c) for c in self.chunks],
+            "topics": self.topics,
+            "tldr_points": [point_to_dict(p) for p in self.tldr_points],
             "tldr": self.tldr,
             "tldr_source": self.tldr_source,
         }
@@ -141,6 +148,8 @@ class Job:
             summary["language_code"],
             summary["tldr"],
         )
+        self.topics = list(summary.get("topics", []))
+        self.tldr_points = [point_from_dict(p) for p in summary.get("tldr_points", [])]
         # Entries cached before `tldr_source` existed: taken as written by their summarizer.
         self.tldr_source = summary.get("tldr_source") or (
             "extractive" if self.summarizer == "extractive" else "llm"
@@ -158,6 +167,7 @@ class Job:
             return
         self.status, self.title, self.language_code = saved.status, saved.title, saved.language_code
         self.total, self.chunks, self.tldr = saved.total, saved.chunks, saved.tldr
+        self.topics, self.tldr_points = saved.topics, saved.tldr_points
         self.tldr_source, self.error = saved.tldr_source, saved.error
         self.transcript = saved.transcript or (None if self.finished else self.transcript)
         self._notify()
@@ -199,6 +209,8 @@ class Job:
             "chunks": [chunk_to_dict(c) for c in self.chunks],
             "partial": chunk_to_dict(self.partial) if self.partial else None,
             "summarizer": self.summarizer,
+            "topics": self.topics,
+            "tldr_points": [point_to_dict(p) for p in self.tldr_points],
             "tldr": self.tldr,
             "tldr_source": self.tldr_source,
             "error": self.error.to_dict() if self.error else None,
@@ -209,12 +221,26 @@ class Job:
         }
 
 
+def joined(points: list[Point]) -> str:
+    """The TL;DR points as one paragraph (the job's `tldr`)."""
+    return " ".join(p.text for p in points)
+
+
+def point_to_dict(point: Point) -> dict[str, Any]:
+    return {"text": point.text, "start": point.start, "url": point.url}
+
+
+def point_from_dict(data: dict[str, Any]) -> Point:
+    return Point(data["text"], data["start"], data["url"])
+
+
 def chunk_to_dict(chunk: ChunkSummary) -> dict[str, Any]:
     return {
         "index": chunk.index,
         "start": chunk.start,
         "end": chunk.end,
-        "points": [{"text": p.text, "start": p.start, "url": p.url} for p in chunk.points],
+        "title": chunk.title,
+        "points": [point_to_dict(p) for p in chunk.points],
         "source": chunk.source,
     }
 
@@ -224,6 +250,7 @@ def chunk_from_dict(data: dict[str, Any]) -> ChunkSummary:
         index=data["index"],
         start=data["start"],
         end=data["end"],
-        points=[Point(p["text"], p["start"], p["url"]) for p in data["points"]],
+        points=[point_from_dict(p) for p in data["points"]],
         source=data.get("source", "extractive"),  # summaries cached before LLM summaries existed
+        title=data.get("title"),  # states saved before chunk titles existed
     )

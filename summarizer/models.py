@@ -46,11 +46,17 @@ class Transcript:
 
 @dataclass(frozen=True, slots=True)
 class Sentence:
-    """A sentence-like unit of a transcript with the moment it starts and ends."""
+    """A sentence-like unit of a transcript with the moment it starts and ends.
+
+    `starts` / `ends`: whether it begins / ends where a sentence does (a unit cut out of a longer sentence,
+    or out of unpunctuated captions between two pauses, does not); a point shown from it says so with "…".
+    """
 
     text: str
     start: float
     end: float
+    starts: bool = True
+    ends: bool = True
 
 
 @dataclass(slots=True)
@@ -87,6 +93,7 @@ class ChunkSummary:
     end: float
     points: list[Point] = field(default_factory=list)
     source: str = "extractive"  # who wrote the points: "extractive" (TextRank) or "llm"
+    title: str | None = None  # a short label of what the chunk is about ("parallel autonomy · testbed")
 
 
 def moment_url(video_id: str, seconds: float) -> str:

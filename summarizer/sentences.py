@@ -9,6 +9,7 @@ from itertools import pairwise
 from statistics import median
 
 from summarizer.models import Sentence, Snippet
+from summarizer.words import FUNCTION_WORDS, OPENERS
 
 # Han ideographs and kana: one "word" per character (no spaces between words in Chinese/Japanese).
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -41,16 +42,23 @@ _INITIALS = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]?\.?")  # U.S.  e.g.  z.B.  J.
 # 11-23 words, the loosest being sektMcC_PAk); ASR tracks have 0. One end per 60 words is half the
 # loosest human track, yet far above the odd "?" an ASR track may carry.
 _PUNCTUATED_ENDS_PER_WORD = 1 / 60
-# Auto captions: aim at units of about 10-30 words, cut at the longest pauses.
+# Auto captions: aim at units of about 10-30 words, cut at the longest pauses, never right after a
+# function word ("…when the", "…can do in") and preferably before a word that opens a new thought.
 _AUTO_TARGET_WORDS = 30
+_AFTER_FUNCTION_WORD = -6.0
+_BEFORE_OPENER = 3.0
 
 
-def split_sentences(snippets: Sequence[Snippet], max_words: int = 40) -> list[Sentence]:
+def split_sentences(
+    snippets: Sequence[Snippet], max_words: int = 40, language_code: str = ""
+) -> list[Sentence]:
     """Cut caption snippets into timed sentences of at most `max_words` words, in time order.
 
     Punctuated captions are split at sentence ends, auto-generated ones at pauses into units of about
-    10-30 words. `start` is when the first word is said (interpolated inside its cue), `end` is the end
-    of the cue where the sentence ends.
+    10-30 words, not after a function word of `language_code` (en, de, fr) and preferably before an opener
+    ("so", "now", "okay", …). `start` is when the first word is said (interpolated inside its cue), `end`
+    is the end of the cue where the sentence ends. `starts` / `ends` tell whether the unit begins / ends a
+    sentence: at sentence ends in punctuated captions, at openers in unpunctuated ones.
     """
     if max_words < 1:
         raise ValueError("max_words must be at least 1")
@@ -62,22 +70,45 @@ def split_sentences(snippets: Sequence[Snippet], max_words: int = 40) -> list[Se
     cue_of = [bisect_right(offsets, start) - 1 for start, _ in tokens]
     ends = _sentence_ends(text, tokens)
     punctuated = len(ends) >= len(tokens) * _PUNCTUATED_ENDS_PER_WORD
+    words = [text[a:b].lower().strip(_EDGE_PUNCTUATION) for a, b in tokens]
+    language = language_code.split("-")[0].lower()
     scores = _break_scores(text, tokens, cue_of, cues, ends)
     if punctuated:
         hi, runs = max_words, _runs(len(tokens), ends)
+        opens = {run_start for run_start, _ in runs}
     else:
         hi, runs = min(_AUTO_TARGET_WORDS, max_words), [(0, len(tokens))]
+        opens = _mark_function_words_and_openers(scores, words, language)
     lo = max(1, hi // (4 if punctuated else 3))
-    sentences: list[Sentence] = []
+    cuts = [0]
     for run_start, run_end in runs:
-        cuts = [run_start, *_cuts(scores, run_start, run_end, lo, hi), run_end]
-        for a, b in pairwise(cuts):
-            start = _moment(cues, cue_of[a], tokens[a][0] - offsets[cue_of[a]])
-            last = cues[cue_of[b - 1]]
-            sentences.append(
-                Sentence(text[tokens[a][0] : tokens[b - 1][1]], start, last.start + last.duration)
-            )
+        cuts += [*_cuts(scores, run_start, run_end, lo, hi), run_end]
+    sentences: list[Sentence] = []
+    for a, b in pairwise(cuts):
+        start = _moment(cues, cue_of[a], tokens[a][0] - offsets[cue_of[a]])
+        last = cues[cue_of[b - 1]]
+        text_of = text[tokens[a][0] : tokens[b - 1][1]]
+        ends_here = b - 1 in ends if punctuated else b == len(tokens) or b in opens
+        sentences.append(Sentence(text_of, start, last.start + last.duration, a in opens, ends_here))
     return sentences
+
+
+_EDGE_PUNCTUATION = ",.!?;:\"'()[]«»“”‘’"
+
+
+def _mark_function_words_and_openers(scores: list[float], words: list[str], language: str) -> set[int]:
+    """Lower the scores of gaps after function words (and lone letters: ASR's "node s"), raise those
+    before openers; the token indices that open a new thought (where a unit starting there begins)."""
+    function_words = FUNCTION_WORDS.get(language, frozenset())
+    openers = OPENERS.get(language, frozenset())
+    opens = {0}
+    for i, word in enumerate(words):
+        if word in function_words or (len(word) == 1 and word not in "ia"):
+            scores[i] += _AFTER_FUNCTION_WORD
+        if i + 1 < len(words) and words[i + 1] in openers:
+            scores[i] += _BEFORE_OPENER
+            opens.add(i + 1)
+    return opens
 
 
 def word_count(text: str) -> int:

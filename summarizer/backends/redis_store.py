@@ -40,7 +40,15 @@ from summarizer.backends.redis_keys import (
 )
 from summarizer.cache import REDIS_CONNECT_TIMEOUT, REDIS_SOCKET_TIMEOUT, pack, unpack
 from summarizer.errors import SummaryError
-from summarizer.jobs import Delivery, Job, JobStatus, chunk_from_dict, chunk_to_dict
+from summarizer.jobs import (
+    Delivery,
+    Job,
+    JobStatus,
+    chunk_from_dict,
+    chunk_to_dict,
+    point_from_dict,
+    point_to_dict,
+)
 from summarizer.models import Transcript
 from summarizer.sinks import Sink, sink_from_dict
 
@@ -63,6 +71,8 @@ def job_state(job: Job) -> dict[str, Any]:
         "language_code": job.language_code,
         "total": job.total,
         "chunks": [chunk_to_dict(c) for c in job.chunks],
+        "topics": job.topics,
+        "tldr_points": [point_to_dict(p) for p in job.tldr_points],
         "tldr": job.tldr,
         "tldr_source": job.tldr_source,
         "error": job.error.to_dict() if job.error else None,
@@ -85,6 +95,8 @@ def job_from_state(
         language_code=state["language_code"],
         total=state["total"],
         chunks=[chunk_from_dict(c) for c in state["chunks"]],
+        topics=state.get("topics", []),  # (states saved before topics existed have none)
+        tldr_points=[point_from_dict(p) for p in state.get("tldr_points", [])],
         tldr=state["tldr"],
         tldr_source=state["tldr_source"],
         error=SummaryError(error["code"], error["message"]) if error else None,

@@ -36,12 +36,13 @@ async def test_queued_running_done_with_partial_chunks(gated: Gated) -> None:
 
     job = await wait_for(client, job["id"], lambda j: j["progress"]["total"] is not None)
     assert job["status"] == "running" and job["progress"] == {"done": 0, "total": 2}
+    assert "large language model" in job["topics"] and job["tldr_points"] == []  # topics come first
 
     runner.release()
     job = await wait_for(client, job["id"], lambda j: j["progress"]["done"] == 1)
     assert job["status"] == "running" and job["tldr"] is None
     [chunk] = job["chunks"]
-    assert chunk["index"] == 0 and len(chunk["points"]) == 3
+    assert chunk["index"] == 0 and len(chunk["points"]) == 3 and chunk["title"]
     for point in chunk["points"]:
         assert chunk["start"] <= point["start"] <= chunk["end"]
         assert point["url"] == f"https://youtu.be/{SHORT}?t={int(point['start'])}"
@@ -50,6 +51,9 @@ async def test_queued_running_done_with_partial_chunks(gated: Gated) -> None:
     job = await wait_for(client, job["id"], lambda j: j["status"] == "done")
     assert [c["index"] for c in job["chunks"]] == [0, 1]
     assert job["tldr"] and job["progress"] == {"done": 2, "total": 2} and job["error"] is None
+    items = job["tldr_points"]
+    assert 2 <= len(items) <= 5 and job["tldr"] == " ".join(item["text"] for item in items)
+    assert all(item["url"] == f"https://youtu.be/{SHORT}?t={int(item['start'])}" for item in items)
 
 
 async def test_single_flight_joins_the_job_in_flight(gated: Gated) -> None:
@@ -103,7 +107,9 @@ async def test_sse_late_listener_gets_done_chunks_first_then_the_rest_in_order(g
     names = [name for name, _ in events]
     assert names == ["chunk"] * 6 + ["done"]
     assert [data["index"] for _, data in events[:-1]] == list(range(6))
-    assert events[-1][1]["status"] == "done" and len(events[-1][1]["chunks"]) == 6
+    assert all(data["title"] for _, data in events[:-1])  # each chunk event carries its title
+    done = events[-1][1]
+    assert done["status"] == "done" and len(done["chunks"]) == 6 and done["topics"] and done["tldr_points"]
 
 
 async def test_sse_of_a_failed_job_ends_with_failed(gated: Gated) -> None:

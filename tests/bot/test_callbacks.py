@@ -17,6 +17,7 @@ from core.config import Settings
 from summarizer.cpu_process import InlineRunner
 from summarizer.errors import SummaryError
 from summarizer.jobs import Delivery, Job
+from summarizer.models import Point
 from tests.support.callbacks import SECRET, Receiver, verify
 from tests.support.data import TRANSCRIPTS
 from tests.support.servers import serve
@@ -121,7 +122,7 @@ async def deliver(statuses: list[int], give_up_after: float = 5.0) -> tuple[Deli
     async with serve(receiver.app()) as url:
         sender = CallbackSender(SECRET, ["127.0.0.1"], give_up_after=give_up_after, first_retry=0.05)
         job, delivery = Job("LPZh9BOjkQs", ("en",)), Delivery(f"{url}/hook")
-        job.finish("done")
+        job.finish([Point("Done.", 0.0, "https://youtu.be/LPZh9BOjkQs?t=0")])
         await sender.deliver(job, delivery)
         await sender.close()
     return delivery, receiver

@@ -7,7 +7,7 @@ import asyncio
 from bot.progress import follow
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job
-from summarizer.models import ChunkSummary
+from summarizer.models import ChunkSummary, Point, moment_url
 
 
 async def test_bursts_are_coalesced_and_the_final_state_is_always_shown() -> None:
@@ -22,7 +22,7 @@ async def test_bursts_are_coalesced_and_the_final_state_is_always_shown() -> Non
     job.begin(total=5, language_code="en", title=None)
     for index in range(5):  # five chunks in a burst, well inside one interval
         job.add_chunk(ChunkSummary(index, index * 10.0, index * 10.0 + 10))
-    job.finish("tl;dr")
+    job.finish([Point("tl;dr", 0.0, moment_url(job.video_id, 0))])
     await asyncio.wait_for(follower, 5)
 
     assert seen[0] == ("queued", 0)

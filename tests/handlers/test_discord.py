@@ -25,11 +25,14 @@ from tests.support.discord_service import (
     expected_lines,
     followups,
     is_final,
-    lines_of,
 )
+from tests.support.discord_service import lines_of as points_of
 from tests.support.fake_discord import FakeDiscord
 from tests.support.runners import GatedRunner
 from tests.support.servers import serve
+
+CHAPTER_LINE = re.compile(r"^\[\d+(?::\d\d)+\u2013\d+(?::\d\d)+\]\(https://youtu\.be/[\w-]{11}\?t=\d+\) ")
+
 
 # --- answers in the request ----------------------------------------------------------------------
 
@@ -79,28 +82,30 @@ async def test_deferred_ack_then_live_edits_then_the_final_embed() -> None:
 
         await fake.wait_for(lambda f: len(edits(f)) >= 1)
         assert edits(fake)[0].body["content"].startswith(("Queued", "Working on"))
-        runner.release()  # one chunk done: an edit shows it (and its points) while the rest waits
+        runner.release()  # one chunk done: an edit shows its chapter while the rest waits
         await fake.wait_for(lambda f: any("1/6 parts" in c.body["content"] for c in edits(f)))
         progress = next(c for c in edits(fake) if "1/6 parts" in c.body["content"])
         assert progress.body["content"].startswith("Working on Visualizing Attention")
-        assert len(lines_of([progress.body])) == 3
+        topics, chapters = progress.body["embeds"][0]["description"].split("\n\n")
+        assert topics.startswith("*") and topics.endswith("*")
+        [chapter] = chapters.split("\n")
+        assert CHAPTER_LINE.match(chapter) and "?t=0) " in chapter
+        assert points_of([progress.body]) == []  # the points come with the summary
 
         runner.release(5)
         await fake.wait_for(lambda f: any(map(is_final, edits(f))))
         job = await service.rest_job(MEDIUM)
-        # 18 points and the TL;DR are more than one embed holds: the last points follow in a follow-up.
-        await fake.wait_for(
-            lambda f: len(lines_of([edits(f)[-1].body] + [c.body for c in followups(f)])) == 18
-        )
+        await asyncio.sleep(0.5)  # time for a follow-up, if there were one
 
     final = edits(fake)[-1]
     assert is_final(final) and final.body["content"] == ""
-    embed = final.body["embeds"][0]
+    # The topics, the TL;DR and 6 chapters of 3 points fit in one message: no follow-up.
+    [embed] = final.body["embeds"]
     assert embed["title"] == job["title"] and embed["url"] == f"https://www.youtube.com/watch?v={MEDIUM}"
-    assert embed["footer"]["text"] == "Part 1 of 2"
-    [rest] = followups(fake)
-    assert rest.body["embeds"][0]["footer"]["text"] == "Part 2 of 2"
-    assert lines_of([final.body, rest.body]) == expected_lines(job)
+    assert "footer" not in embed and followups(fake) == []
+    assert "**TL;DR**" in embed["description"]
+    assert [f["name"].rsplit(" (", 1)[0] for f in embed["fields"]] == [c["title"] for c in job["chunks"]]
+    assert points_of([final.body]) == expected_lines(job) and len(expected_lines(job)) == 18
     for call in fake.calls:
         check_message(call.body)
         assert call.headers["user-agent"].startswith("DiscordBot (")
@@ -116,14 +121,16 @@ async def test_a_long_summary_overflows_into_follow_ups_and_429_is_honored() -> 
         await fake.wait_for(lambda f: any(map(is_final, edits(f))) and len(followups(f)) >= 1)
         job = await service.rest_job(LONG)
         await fake.wait_for(
-            lambda f: len(lines_of([edits(f)[-1].body] + [c.body for c in followups(f)])) == 132
+            lambda f: len(points_of([edits(f)[-1].body] + [c.body for c in followups(f)])) == 132
         )
 
         limited, retried = fake.calls[:2]
         assert limited.status == 429 and retried.status == 200 and retried.at - limited.at >= 0.2
         deferred = [edits(fake)[-1].body] + [c.body for c in followups(fake)]
-        assert lines_of(deferred) == expected_lines(job)
+        assert points_of(deferred) == expected_lines(job)
         assert len(deferred) > 2
+        fields = [f for m in deferred for e in m["embeds"] for f in e.get("fields", [])]
+        assert len(fields) == len(job["chunks"])  # a field per chapter, none split between messages
 
         # Now cached: the answer carries the first message, the rest follow as follow-ups.
         cached = await service.summarize(LONG, token="tok-2", user="43", in_guild=False)
@@ -145,7 +152,7 @@ async def test_cached_summary_is_answered_at_once_with_type_4() -> None:
         assert answer["type"] == 4 and "flags" not in answer["data"]
         check_message(answer["data"])
         assert answer["data"] == edits(service.fake)[-1].body
-        assert lines_of([answer["data"]]) == expected_lines(job)
+        assert points_of([answer["data"]]) == expected_lines(job)
         await asyncio.sleep(1.2)
         assert edits(service.fake, "tok-2") == followups(service.fake, "tok-2") == []
 

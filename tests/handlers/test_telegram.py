@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 
 import pytest
 from telegram import Message, MessageEntity, MessageOriginUser, PhotoSize, User
 
-from bot.telegram_render import MAX_LENGTH, utf16_len
+from bot.telegram_render import MAX_ENTITIES, MAX_LENGTH, entity_count, parsed_len
 from tests.support.data import GERMAN, LONG, SHORT, TRANSCRIPTS
 from tests.support.fake_telegram import BOT, Call, FakeTelegram
 from tests.support.runners import GatedRunner
@@ -20,6 +21,13 @@ from tests.support.telegram_service import GROUP, NOW, PRIVATE, link_entities, m
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.usefixtures("fast_pacing")
+
+QUOTE = re.compile(r"<blockquote expandable>(.*?)</blockquote>", re.DOTALL)
+
+
+def quoted_points(text: str) -> list[str]:
+    """The key points of a summary message: the lines of its chapters' (folded) blockquotes."""
+    return [line for quote in QUOTE.findall(text) for line in quote.split("\n")]
 
 
 async def test_reply_is_edited_as_chunks_finish_and_ends_as_the_summary() -> None:
@@ -42,7 +50,8 @@ async def test_reply_is_edited_as_chunks_finish_and_ends_as_the_summary() -> Non
         runner.release()
         final = await svc.summary(reply)
         assert "<b>TL;DR</b>" in final and "Working on" not in final
-        lines = [line for line in final.splitlines() if line.startswith("• ")]
+        assert final.count("<blockquote expandable>") == 2  # a chapter per chunk, its points folded
+        lines = quoted_points(final)
         assert len(lines) == 6  # 3 points in each of the 2 chunks, each linked to its moment
         for line in lines:
             assert line.startswith(f'• <a href="https://youtu.be/{SHORT}?t=')
@@ -83,7 +92,7 @@ async def test_a_long_summary_is_split_into_messages_without_cutting_points() ->
             ]
             if not calls or not calls[-1].message_id:
                 return None
-            arrived = sum(svc.fake.text(c).count("• ") for c in calls) + head.count("• ")
+            arrived = sum(len(quoted_points(svc.fake.text(c))) for c in calls) + len(quoted_points(head))
             return calls if arrived == len(points) else None
 
         rest = await until(continuations)
@@ -91,9 +100,11 @@ async def test_a_long_summary_is_split_into_messages_without_cutting_points() ->
         assert len(texts) >= 3
         assert head.startswith("📝") and "<b>TL;DR</b>" in head
         for text in texts:
-            assert utf16_len(text) <= MAX_LENGTH
+            assert parsed_len(text) <= MAX_LENGTH and entity_count(text) <= MAX_ENTITIES
             assert text.count("<a ") == text.count("</a>")  # no point (or link) is cut
-        lines = [line for text in texts for line in text.splitlines() if line.startswith("• ")]
+            assert text.count("<blockquote expandable>") == text.count("</blockquote>")  # nor a chapter
+        assert sum(text.count("<blockquote expandable>") for text in texts) == len(job["chunks"])
+        lines = [line for text in texts for line in quoted_points(text)]
         assert [line.split("?t=")[1].split('"')[0] for line in lines] == [
             str(int(p["start"])) for p in points
         ]
@@ -238,5 +249,5 @@ async def test_titles_and_texts_are_escaped(tmp_path: Path) -> None:
         await svc.send(msg)
         final = await svc.summary((await svc.replies_to(msg))[0])
     assert "Tom &amp; Jerry &lt;b&gt;bold&lt;/b&gt;" in final and "<b>bold</b>" not in final
-    points = [line for line in final.splitlines() if line.startswith("• ")]
+    points = quoted_points(final)
     assert any(" &amp; " in line for line in points) and " & " not in final

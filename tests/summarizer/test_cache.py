@@ -18,7 +18,7 @@ from redis.asyncio.connection import SSLConnection
 
 from api.main import create_app
 from core.config import Settings
-from summarizer.cache import REDIS_NAMESPACE, Cache, redis_cache
+from summarizer.cache import REDIS_NAMESPACE, SUMMARIZER_VERSION, Cache, redis_cache
 from summarizer.cpu_process import InlineRunner
 from summarizer.errors import SummaryError
 from summarizer.transcripts import FolderSource
@@ -83,7 +83,7 @@ async def test_values_in_redis_are_zlib_compressed_json_with_their_ttl(redis_url
     transcript = FolderSource(str(TRANSCRIPTS)).fetch(LONG, LANGS)
     async with cache_on(redis_url) as cache:
         await cache.set_transcript(LANGS, transcript)
-    key = f"{REDIS_NAMESPACE}:transcript:v1:{LONG}:en"
+    key = f"{REDIS_NAMESPACE}:transcript:v{SUMMARIZER_VERSION}:{LONG}:en"
     with redis.Redis.from_url(redis_url) as client:
         raw = client.get(key)
         ttl = client.ttl(key)

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from summarizer.chunking import make_chunks, prepare
+from summarizer.chunking import make_chunks
 from summarizer.models import Chunk, Sentence, Snippet, Transcript
+from summarizer.outline import outline
 from summarizer.sentences import split_sentences, word_count
 
 TRANSCRIPTS = Path(__file__).resolve().parents[1] / "data" / "transcripts"
@@ -86,10 +87,10 @@ def test_real_transcripts_give_bounded_chunks_covering_every_sentence_once(
     video_id: str, max_seconds: float, max_words: int
 ) -> None:
     transcript = load(video_id)
-    chunks = prepare(transcript, max_seconds, max_words)
+    chunks = outline(transcript, max_seconds, max_words).chunks
     assert [c.index for c in chunks] == list(range(len(chunks)))
     assert [s for c in chunks for s in c.sentences] == split_sentences(
-        transcript.snippets, min(40, max_words)
+        transcript.snippets, min(40, max_words), transcript.language_code
     )
     for chunk in chunks[:-1]:
         assert words(chunk) <= max_words
@@ -103,7 +104,7 @@ def test_real_transcripts_give_bounded_chunks_covering_every_sentence_once(
 
 def test_three_and_a_half_hours_in_forty_odd_chunks() -> None:
     transcript = load("cdiD-9MMpb0")
-    chunks = prepare(transcript, 300.0, 900)
+    chunks = outline(transcript, 300.0, 900).chunks
     assert 42 <= len(chunks) <= 50
     assert chunks[0].start == 0.0
     assert chunks[-1].end == pytest.approx(transcript.duration)

@@ -15,19 +15,23 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
-def test_prints_timestamped_points_per_chunk_then_the_tldr() -> None:
+def test_prints_topics_then_titled_chunks_with_timestamped_points_then_the_tldr() -> None:
     result = cli("https://youtu.be/LPZh9BOjkQs?si=x", "--transcript-dir", str(TRANSCRIPTS))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert [line for line in lines if line.startswith("[")] == ["[0:00 - 4:57]", "[4:57 - 8:45]"]
+    assert lines[0].startswith("Topics: large language model \u00b7 ")
+    chunks = [line for line in lines if line.startswith("[")]
+    assert [line.split("]")[0] for line in chunks] == ["[0:00 - 4:57", "[4:57 - 8:45"]
+    assert all(len(line.split("] ", 1)[1]) > 3 for line in chunks)  # each with its title
+    tldr = lines.index("TL;DR:")
     points = [line for line in lines if "https://youtu.be/" in line]
-    assert len(points) == 6
+    assert len(points) == 6 + len(lines[tldr + 1 :]) and len(lines[tldr + 1 :]) == 3
     for line in points:  # "  1:45  text  https://youtu.be/LPZh9BOjkQs?t=105": the clock matches the link
         match = re.fullmatch(r"\s*(\d+):(\d\d)\s.*\?t=(\d+)", line)
         assert match is not None
         minutes, seconds, link_seconds = match.groups()
         assert int(minutes) * 60 + int(seconds) == int(link_seconds)
-    assert lines[-1].startswith("TL;DR: ") and len(lines[-1]) > 40
+    assert all("https://youtu.be/" in line for line in lines[tldr + 1 :])
 
 
 def test_json_output_is_the_job_resource() -> None:

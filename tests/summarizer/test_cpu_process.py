@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from summarizer import cpu_process
-from summarizer.chunking import prepare
 from summarizer.cpu_process import CpuProcess
 from summarizer.extractive import summarize_chunk
+from summarizer.outline import outline
 from summarizer.transcripts import transcript_from_dict
 from tests.support.data import ROOT, TRANSCRIPTS
 
@@ -37,8 +37,9 @@ async def test_child_runs_at_lowest_priority_and_returns_results(worker: CpuProc
 
     data = json.loads((TRANSCRIPTS / "LPZh9BOjkQs.json").read_text())
     transcript = transcript_from_dict(data)
-    chunks = await worker.run(prepare, transcript, 300.0, 900)
-    assert chunks == prepare(transcript, 300.0, 900)
+    planned = await worker.run(outline, transcript, 300.0, 900)
+    assert planned == outline(transcript, 300.0, 900)
+    chunks = planned.chunks
     summary = await worker.run(summarize_chunk, chunks[0], transcript.video_id, "en", 3)
     assert summary == summarize_chunk(chunks[0], transcript.video_id, "en", 3)
 

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 import summarizer.extractive as extractive
-from summarizer.chunking import prepare
 from summarizer.extractive import TOKENIZER, language_tools, make_tldr, summarize_chunk
 from summarizer.models import Chunk, ChunkSummary, Point, Sentence
+from summarizer.outline import outline
+from summarizer.readable import point_text
 from tests.support.data import ROOT
 from tests.support.extractive import load, outcome, summarize
 
@@ -50,23 +51,22 @@ def test_language_tools() -> None:
 )
 def test_key_points_lie_in_their_chunk_and_link_to_their_moment(video_id: str) -> None:
     transcript = load(video_id)
-    chunks = prepare(transcript, 300.0, 900)
+    chunks = outline(transcript, 300.0, 900).chunks
     for chunk, summary in zip(chunks, summarize(transcript), strict=True):
         assert (summary.index, summary.start, summary.end) == (chunk.index, chunk.start, chunk.end)
         assert len(summary.points) == min(3, len({s.text for s in chunk.sentences}))
-        texts = [s.text for s in chunk.sentences]
+        said = {s.start: s for s in chunk.sentences}
         assert [p.start for p in summary.points] == sorted(p.start for p in summary.points)
         for point in summary.points:
             assert chunk.start <= point.start <= chunk.end
             assert point.url == f"https://youtu.be/{video_id}?t={int(point.start)}"
-            assert point.text in texts
-            assert point.start == chunk.sentences[texts.index(point.text)].start
+            assert point.text == point_text(said[point.start], transcript.language_code)
 
 
 def test_first_chunk_golden() -> None:
     summary = summarize(load("LPZh9BOjkQs"))[0]
     assert [(p.start, p.text[:40]) for p in summary.points] == [
-        (105.484, "and then have the model repeatedly predi"),
+        (105.484, "\u2026and then have the model repeatedly pred"),
         (231.84, "Given the huge number of parameters and "),
         (286.9, "Workers flag unhelpful or problematic pr"),
     ]
@@ -109,18 +109,28 @@ def test_unknown_language_and_tiny_chunk() -> None:
 
 
 @pytest.mark.parametrize("video_id", ["LPZh9BOjkQs", "3zu317upAUA", "cdiD-9MMpb0"])
-def test_tldr_is_made_of_the_best_key_points_in_time_order(video_id: str) -> None:
+def test_tldr_points_are_key_points_spread_over_the_video_in_time_order(video_id: str) -> None:
     transcript = load(video_id)
     points = [p for s in summarize(transcript) for p in s.points]
     tldr = make_tldr(points, transcript.language_code, 3)
-    chosen = [p for p in points if p.text in tldr]
-    assert len(chosen) == 3
-    assert tldr == " ".join(p.text for p in chosen)
+    assert len(tldr) == 3 and all(p in points for p in tldr)
+    assert [p.start for p in tldr] == sorted(p.start for p in tldr)
+    first, last = points[0].start, points[-1].start
+    stretches = {min(2, int((p.start - first) / (last - first) * 3)) for p in tldr}
+    assert len(stretches) == 3  # one from each third of the video
+
+
+def test_the_statement_of_purpose_comes_first_and_is_not_repeated() -> None:
+    transcript = load("LPZh9BOjkQs")
+    points = [p for s in summarize(transcript) for p in s.points]
+    purpose = points[4]
+    tldr = make_tldr(points, "en", 3, purpose)
+    assert tldr[0] == purpose and len(tldr) == 3 and tldr.count(purpose) == 1
 
 
 def test_tldr_ranks_bounded_groups_only(monkeypatch: pytest.MonkeyPatch) -> None:
     transcript = load("cdiD-9MMpb0")
-    sentences = [s for c in prepare(transcript, 300.0, 900) for s in c.sentences]
+    sentences = [s for c in outline(transcript, 300.0, 900).chunks for s in c.sentences]
     points = [Point(s.text, s.start, "") for s in sentences]
     sizes: list[int] = []
     rank = extractive.rank
@@ -136,11 +146,11 @@ def test_tldr_ranks_bounded_groups_only(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_empty_inputs() -> None:
-    assert make_tldr([], "en", 3) == ""
+    assert make_tldr([], "en", 3) == []
 
 
 def test_worker_functions_and_chunks_pickle() -> None:
-    chunk = prepare(load("--7Dd2sAwPA"), 300.0, 900)[0]
+    chunk = outline(load("--7Dd2sAwPA"), 300.0, 900).chunks[0]
     assert pickle.loads(pickle.dumps(chunk)) == chunk
     assert pickle.loads(pickle.dumps(summarize_chunk)) is summarize_chunk
     assert pickle.loads(pickle.dumps(make_tldr)) is make_tldr

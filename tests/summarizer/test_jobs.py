@@ -51,11 +51,11 @@ def test_a_failed_job_stays_failed() -> None:
 def test_a_cached_summary_finishes_a_job_with_the_same_key() -> None:
     ran = Job(VIDEO, ("en",))
     ran.update_from(copy_of(ran, 2))
-    ran.finish("The TL;DR.")
+    ran.finish([Point("The TL;DR.", 60.0, "u")])
     twin = Job(VIDEO, ("en",))
     twin.finish_from_summary(ran.summary())
     assert twin.status is JobStatus.DONE and twin.chunks == ran.chunks and twin.total == 2
-    assert (twin.tldr, twin.tldr_source) == ("The TL;DR.", "extractive")
+    assert (twin.tldr, twin.tldr_source, twin.tldr_points) == ("The TL;DR.", "extractive", ran.tldr_points)
 
 
 def test_each_callback_url_is_listed_once_pending() -> None:

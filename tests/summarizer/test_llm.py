@@ -13,15 +13,26 @@ from pydantic import ValidationError
 
 from core.config import Settings
 from core.formats import clock
-from summarizer.abstractive import GIVE_UP_AFTER, POINT_CHARS, parse_points, quoted
-from summarizer.chunking import prepare
+from summarizer.abstractive import (
+    GIVE_UP_AFTER,
+    POINT_CHARS,
+    TITLE_CHARS,
+    parse_points,
+    parse_title,
+    parse_tldr,
+    parse_topics,
+    quoted,
+    tldr_candidates,
+)
+from summarizer.ads import Window
 from summarizer.cpu_process import InlineRunner
 from summarizer.engine import Engine
 from summarizer.errors import SummaryError
 from summarizer.extractive import make_tldr, summarize_chunk
 from summarizer.jobs import Job, JobStatus
 from summarizer.llm import ChatClient, LLMError, retry_after
-from summarizer.models import Chunk, Sentence, Transcript
+from summarizer.models import Chunk, Point, Sentence, Transcript
+from summarizer.outline import Outline, outline
 from summarizer.transcripts import FolderSource
 from tests.support.data import MEDIUM, SHORT, TRANSCRIPTS
 from tests.support.fake_llm import QUOTA, FakeLLM
@@ -29,8 +40,9 @@ from tests.support.fake_llm import QUOTA, FakeLLM
 CHUNK_TOKENS = 400  # small chunks: several map calls per video
 MESSAGES = [
     {"role": "system", "content": "Write a TL;DR."},
-    {"role": "user", "content": "<points>\n(00:01) a\n</points>"},
+    {"role": "user", "content": "<points>\n[1] (0:01) a\n</points>"},
 ]
+SPONSORED = "9P6rdqiybaw"  # Kurzgesagt, 9:13: a Brilliant sponsor read near the end
 
 
 @pytest.fixture
@@ -70,10 +82,28 @@ def transcript(video_id: str) -> Transcript:
     return FolderSource(str(TRANSCRIPTS)).fetch(video_id, ("en",))
 
 
-def llm_chunks(engine: Engine, source: Transcript) -> list[Chunk]:
-    """The chunks the LLM path summarizes (the same sentences as extractive, token-budget chunks)."""
+def llm_plan(engine: Engine, source: Transcript) -> Outline:
+    """The outline the LLM path works from (the same sentences as extractive, token-budget chunks)."""
     assert engine.llm is not None
-    return prepare(source, engine.settings.max_video_seconds, engine.llm.chunk_words)
+    return outline(source, engine.settings.max_video_seconds, engine.llm.chunk_words)
+
+
+def llm_chunks(engine: Engine, source: Transcript) -> list[Chunk]:
+    """The chunks the LLM path summarizes."""
+    return llm_plan(engine, source).chunks
+
+
+def reduce_requests(fake: FakeLLM) -> list[dict[str, Any]]:
+    return [r for r in fake.requests if "<points>" in r["messages"][1]["content"]]
+
+
+def inside(start: float, ads: list[Window]) -> bool:
+    return any(begin <= start <= end for begin, end in ads)
+
+
+def model_title(chunk: Chunk) -> str:
+    """The title the fake model gives `chunk`."""
+    return f"Part at {clock(chunk.start)}"
 
 
 def map_requests(fake: FakeLLM) -> list[dict[str, Any]]:
@@ -94,10 +124,21 @@ def assert_points_at_real_starts(job: Job, chunks: list[Chunk]) -> None:
             assert point.url == f"https://youtu.be/{job.video_id}?t={int(point.start)}"
 
 
+def assert_tldr_cites_points(job: Job, plan: Outline) -> None:
+    """The model's TL;DR: each item at the start (and with the link) of a point it read, none twice."""
+    cited = {(p.start, p.url) for p in tldr_candidates(job.points, plan.purpose)}
+    assert job.tldr_source == "llm" and len(job.tldr_points) >= 2
+    assert all(item.text.startswith("TL;DR: ") for item in job.tldr_points)
+    assert all((item.start, item.url) in cited for item in job.tldr_points)
+    assert len({item.start for item in job.tldr_points}) == len(job.tldr_points)
+    assert job.tldr == " ".join(item.text for item in job.tldr_points)
+
+
 async def test_map_reduce_points_cite_real_sentence_starts_of_their_chunk(fake: FakeLLM) -> None:
     async with llm_engine(fake) as engine:
         job = await finished((await engine.submit(MEDIUM))[0])
-        chunks = llm_chunks(engine, transcript(MEDIUM))
+        plan = llm_plan(engine, transcript(MEDIUM))
+        chunks = plan.chunks
         assert engine.llm is not None
         usage = engine.llm.client.usage
     assert job.status is JobStatus.DONE and job.summarizer == "llm:fake-model"
@@ -106,7 +147,13 @@ async def test_map_reduce_points_cite_real_sentence_starts_of_their_chunk(fake: 
     assert_points_at_real_starts(job, chunks)
     # The citation of a line the chunk does not have was dropped, not mapped somewhere.
     assert all(p.text.startswith("Point: ") for p in job.points)
-    assert job.tldr == f"A fake TL;DR of {len(job.points)} points."
+    # Every chunk has the model's title; the TL;DR items cite points (3 for a video under an hour) ...
+    assert [c.title for c in job.chunks] == [model_title(c) for c in chunks]
+    assert_tldr_cites_points(job, plan)
+    read = len(tldr_candidates(job.points, plan.purpose))
+    assert len(job.tldr_points) == 3
+    # ... and the model's topics replaced the extractive ones.
+    assert job.topics == ["fake topics", f"{read} points", "3 sentences"] != plan.topics
     # Linear: one call per chunk and one for the TL;DR; every answer's usage counted.
     assert len(fake.requests) == len(chunks) + 1 and not fake.violations
     assert (
@@ -123,17 +170,23 @@ async def test_a_provider_that_does_not_stream_is_read_whole(fake: FakeLLM) -> N
         chunks = llm_chunks(engine, transcript(SHORT))
     assert job.status is JobStatus.DONE and [c.source for c in job.chunks] == ["llm"] * len(chunks)
     assert_points_at_real_starts(job, chunks)
-    assert job.tldr and job.tldr.startswith("A fake TL;DR")
+    assert job.tldr_source == "llm" and all(i.text.startswith("TL;DR: ") for i in job.tldr_points)
 
 
 async def test_a_chunk_the_provider_keeps_failing_gets_the_extractive_summary(fake: FakeLLM) -> None:
     async with llm_engine(fake, llm_max_retries=2) as engine:
-        chunks = llm_chunks(engine, transcript(MEDIUM))
+        plan = llm_plan(engine, transcript(MEDIUM))
+        chunks = plan.chunks
         fake.fail_when(marker(chunks[1]), 500)
         job = await finished((await engine.submit(MEDIUM))[0])
     assert job.status is JobStatus.DONE
     assert [c.source for c in job.chunks] == ["llm", "extractive"] + ["llm"] * (len(chunks) - 2)
-    assert job.chunks[1] == summarize_chunk(chunks[1], MEDIUM, "en", 3)
+    assert job.chunks[1] == summarize_chunk(chunks[1], MEDIUM, "en", 3, plan.ads, plan.titles[1])
+    # The fallback chunk has the extractive title, the others the model's.
+    assert plan.titles[1] and job.chunks[1].title == plan.titles[1]
+    assert [c.title for i, c in enumerate(job.chunks) if i != 1] == [
+        model_title(c) for i, c in enumerate(chunks) if i != 1
+    ]
     assert sum(marker(chunks[1]) in r["messages"][1]["content"] for r in fake.requests) == 3  # 1 + 2 retries
     assert job.to_dict()["chunks"][1]["source"] == "extractive"
 
@@ -151,10 +204,13 @@ async def test_a_broken_provider_never_loses_a_job_and_is_not_asked_for_every_ch
     fake.fail_when("", 503)  # every request
     async with llm_engine(fake, llm_max_retries=1) as engine:
         job = await finished((await engine.submit(MEDIUM))[0])
-        chunks = llm_chunks(engine, transcript(MEDIUM))
+        plan = llm_plan(engine, transcript(MEDIUM))
+        chunks = plan.chunks
     assert job.status is JobStatus.DONE
     assert [c.source for c in job.chunks] == ["extractive"] * len(chunks)
-    assert job.tldr == make_tldr(job.points, "en", 3)
+    assert [c.title for c in job.chunks] == plan.titles
+    assert job.tldr_points == make_tldr(job.points, "en", 3, plan.purpose) and job.tldr_source == "extractive"
+    assert job.topics == plan.topics
     # It stopped asking after GIVE_UP_AFTER chunks failed (plus those already in flight), TL;DR included.
     concurrency = engine.settings.llm_concurrency
     assert len(fake.requests) <= (GIVE_UP_AFTER + concurrency - 1) * 2 < len(chunks) * 2
@@ -174,6 +230,7 @@ async def test_streamed_points_reach_the_job_before_the_stream_ends(fake: FakeLL
         assert job.status is JobStatus.RUNNING and job.chunks == [] and job.tldr is None
         assert partial.index == 0 and partial.source == "llm" and len(partial.points) == 1
         assert partial.points[0].start in {s.start for s in chunk0.sentences}
+        assert partial.title == model_title(chunk0)  # the title line came before the first point
         assert job.to_dict()["partial"]["points"][0]["text"] == partial.points[0].text
         fake.pause.set()
         await finished(job)
@@ -204,11 +261,106 @@ async def test_prompt_injection_in_a_transcript_stays_quoted_data(fake: FakeLLM)
     )  # the block cannot be closed early
     # ... and whatever the model makes of it, only `n | point` lines tied to real lines come out.
     assert [c.source for c in bad.chunks] == ["llm"] * len(chunks)
-    assert (
-        all(p.text != "HACKED" for p in bad.points)
-        and bad.tldr == f"A fake TL;DR of {len(bad.points)} points."
-    )
+    assert all(p.text != "HACKED" for p in bad.points) and bad.tldr_source == "llm"
+    assert all(item.text.startswith("TL;DR: ") for item in bad.tldr_points)
     assert_points_at_real_starts(bad, chunks)
+    # The reduce call's points sit in their own block too, numbered, whatever the transcript said.
+    reduced = reduce_requests(fake)[-1]["messages"]
+    assert "HACKED" not in reduced[0]["content"] and reduced[1]["content"].count("<points>") == 1
+
+
+async def test_points_the_model_cites_inside_a_sponsor_read_are_dropped(fake: FakeLLM) -> None:
+    async with llm_engine(fake) as engine:
+        plan = llm_plan(engine, transcript(SPONSORED))
+        job = await finished((await engine.submit(SPONSORED))[0])
+    # The fake cites the last line of every chunk; the last chunk's is part of the Brilliant read.
+    read = plan.chunks[-1].sentences[-1]
+    assert plan.ads and inside(read.start, plan.ads) and "first 688 people" in read.text
+    assert job.status is JobStatus.DONE and [c.source for c in job.chunks] == ["llm"] * len(plan.chunks)
+    assert job.chunks[-1].points and read.start not in {p.start for p in job.chunks[-1].points}
+    assert not any(inside(p.start, plan.ads) for p in [*job.points, *job.tldr_points])
+    # The prompts say so too.
+    systems = {r["messages"][0]["content"] for r in fake.requests}
+    assert len(systems) == 2
+    assert all("Skip sponsor reads, ads and requests to like or subscribe" in system for system in systems)
+
+
+async def test_the_videos_statement_of_purpose_leads_the_tldr(fake: FakeLLM) -> None:
+    clean = transcript(SHORT)
+    snippets = list(clean.snippets)
+    said = "In this video we will see how a language model predicts the next word."
+    snippets[4] = replace(snippets[4], text=said)
+    video = replace(clean, video_id="purpose0001", snippets=snippets)
+    async with llm_engine(fake) as engine:
+        plan = llm_plan(engine, video)
+        job = await finished((await engine.submit(video.video_id, transcript=video))[0])
+    # The statement is no point of a chunk, but the reduce call reads it among the numbered points ...
+    purpose = plan.purpose
+    assert purpose is not None and said in purpose.text
+    assert purpose.start not in {p.start for p in job.points}
+    reduced = reduce_requests(fake)[0]["messages"][1]["content"]
+    assert f"({clock(purpose.start)}) {quoted(purpose.text)}" in reduced
+    # ... and the item citing it comes first, the others in time order.
+    assert_tldr_cites_points(job, plan)
+    first, *rest = job.tldr_points
+    assert (first.start, first.url) == (purpose.start, purpose.url) and "In this video" in first.text
+    assert rest and [i.start for i in rest] == sorted(i.start for i in rest)
+
+
+async def test_a_missing_or_malformed_title_is_the_extractive_one(fake: FakeLLM) -> None:
+    async with llm_engine(fake) as engine:
+        plan = llm_plan(engine, transcript(MEDIUM))
+        chunks = plan.chunks
+        fake.reply_when(marker(chunks[0]), "1 | A point, and no title line.\n")
+        fake.reply_when(
+            marker(chunks[2]), "Title: this answer writes a whole sentence instead of a title\n2 | A point.\n"
+        )
+        fake.reply_when(marker(chunks[3]), '**Title:** "Query and key vectors".\n1 | A point.\n')
+        job = await finished((await engine.submit(MEDIUM))[0])
+    assert [c.source for c in job.chunks] == ["llm"] * len(chunks)
+    assert all(plan.titles[i] for i in (0, 2))
+    titles = [c.title for c in job.chunks]
+    assert titles[:4] == [plan.titles[0], model_title(chunks[1]), plan.titles[2], "Query and key vectors"]
+    assert titles[4:] == [model_title(c) for c in chunks[4:]]
+
+
+@pytest.mark.parametrize(
+    ("answer", "llm_items", "llm_topics"),
+    [
+        ("Here is the TL;DR of the video, in prose, as one paragraph without numbers.", False, False),
+        (  # one valid item: not a TL;DR; the topics line is fine
+            "1 | The first point.\n1 | The same point again.\n999 | No such point.\n"
+            "topics | attention; keys and queries; transformers",
+            False,
+            True,
+        ),
+        (  # two valid items; topics: one usable phrase, another that is a sentence
+            "1 | The first point.\n2 | The second point.\n"
+            "topics | attention, a whole sentence that is far too long to be a topic",
+            True,
+            False,
+        ),
+    ],
+)
+async def test_a_malformed_reduce_answer_falls_back_part_by_part(
+    fake: FakeLLM, answer: str, llm_items: bool, llm_topics: bool
+) -> None:
+    fake.reply_when("<points>", answer)
+    async with llm_engine(fake) as engine:
+        plan = llm_plan(engine, transcript(MEDIUM))
+        job = await finished((await engine.submit(MEDIUM))[0])
+    assert job.status is JobStatus.DONE and [c.source for c in job.chunks] == ["llm"] * len(plan.chunks)
+    if llm_items:
+        read = tldr_candidates(job.points, plan.purpose)
+        assert job.tldr_source == "llm"
+        assert set(job.tldr_points) == {
+            Point("The first point.", read[0].start, read[0].url),
+            Point("The second point.", read[1].start, read[1].url),
+        }
+    else:
+        assert job.tldr_source == "extractive"
+        assert job.tldr_points == make_tldr(job.points, "en", 3, plan.purpose)
+    assert job.topics == (["attention", "keys and queries", "transformers"] if llm_topics else plan.topics)
 
 
 async def test_points_are_written_in_the_requested_language_or_the_transcripts(fake: FakeLLM) -> None:
@@ -242,7 +394,7 @@ async def test_429_waits_as_long_as_retry_after_says(fake: FakeLLM) -> None:
         answer = await client.complete(MESSAGES, 50)
     finally:
         await client.close()
-    assert answer == "A fake TL;DR of 1 points." and len(fake.requests) == 2
+    assert answer.splitlines()[2] == "1 | TL;DR: a" and len(fake.requests) == 2
     assert len(waits) == 1 and 7 <= waits[0] <= 7 + 0.4 / 4
 
 
@@ -305,6 +457,64 @@ def test_parse_points_keeps_only_lines_citing_the_chunk() -> None:
     assert [(p.text, p.start) for p in points[:2]] == [("first", 100.0), ("third", 120.0)]
     assert points[2].start == 140.0 and len(points[2].text) <= POINT_CHARS and points[2].text.endswith("…")
     assert points[0].url == "https://youtu.be/abcdefghijk?t=100"
+    # A line starting inside an ad window is no point, and does not count towards the points asked for.
+    in_ads = parse_points(answer, chunk, "abcdefghijk", count=3, ads=[(115.0, 125.0)])
+    assert [p.start for p in in_ads] == [100.0, 110.0, 140.0]
+
+
+def test_parse_title_reads_the_title_line_or_gives_none() -> None:
+    assert parse_title("title | Attention heads\n1 | a point") == "Attention heads"
+    assert parse_title('1 | a point\n**Title:** "Query and key vectors".') == "Query and key vectors"
+    assert parse_title("TITLE - Softmax") == "Softmax"
+    assert parse_title("1 | a point\n2 | another") is None
+    assert parse_title("title | \n1 | a point") is None
+    assert parse_title("title | This is a whole sentence and not a title") is None
+    assert parse_title("title | " + "x" * (TITLE_CHARS + 1)) is None
+    assert parse_title("Titles of chapters | no") is None
+
+
+def test_parse_topics_needs_three_usable_phrases() -> None:
+    answer = "1 | a sentence\ntopics | attention; Key and query vectors; softmax; Attention; a b c d e"
+    assert parse_topics(answer) == ["attention", "Key and query vectors", "softmax"]
+    assert parse_topics("Topics: alpha, beta, gamma.") == ["alpha", "beta", "gamma"]
+    assert parse_topics("topics | " + "; ".join(f"topic {i}" for i in range(12))) == [
+        f"topic {i}" for i in range(8)
+    ]
+    assert parse_topics("topics | one; two") == [] and parse_topics("no topics here") == []
+
+
+def test_parse_tldr_items_take_the_moment_of_the_point_they_cite() -> None:
+    points = [Point(f"point {i}", 10.0 * i, f"https://youtu.be/abcdefghijk?t={10 * i}") for i in range(1, 6)]
+    answer = "\n".join(
+        [
+            "Here it is:",
+            "2 | Second.",
+            "9 | Nowhere.",
+            "2 | Second again.",
+            "4 | What the video is about.",
+            "5 | Fifth, in an ad.",
+            "1 | First.",
+            "3 | One too many.",
+            "topics | a; b; c",
+        ]
+    )
+    items = parse_tldr(answer, points, 3, purpose=points[3], ads=[(45.0, 55.0)])
+    # The statement of purpose first, then time order; each item at its point's moment and link.
+    assert items == [
+        Point("What the video is about.", 40.0, points[3].url),
+        Point("First.", 10.0, points[0].url),
+        Point("Second.", 20.0, points[1].url),
+    ]
+    assert parse_tldr("A TL;DR in prose.", points, 3) == []
+
+
+def test_tldr_candidates_spread_over_the_video_and_hold_the_purpose() -> None:
+    many = [Point(str(i), float(i), "u") for i in range(150)]
+    shown = tldr_candidates(many)
+    assert 50 <= len(shown) <= 60 and shown[0] == many[0] and shown == sorted(shown, key=lambda p: p.start)
+    purpose = Point("In this video we'll see", 0.5, "v")
+    assert tldr_candidates(many[:3], purpose) == [many[0], purpose, many[1], many[2]]
+    assert tldr_candidates(many[:3], many[1]) == many[:3]
 
 
 def test_quoted_text_cannot_close_its_block() -> None:

@@ -13,9 +13,10 @@ import pytest
 
 from summarizer.models import Sentence, Snippet, Transcript
 from summarizer.sentences import clean_text, split_sentences, word_count
+from summarizer.words import FUNCTION_WORDS
 
 TRANSCRIPTS = Path(__file__).resolve().parents[1] / "data" / "transcripts"
-AUTO = ["--7Dd2sAwPA", "--dnfTaoXKM"]
+AUTO = ["--7Dd2sAwPA", "--dnfTaoXKM", "9P6rdqiybaw", "azOmzumh0vQ", "0KgCqGtXqFc", "-812wqOXGz4"]
 MANUAL = [
     "LPZh9BOjkQs",
     "brJu7qMJdVc",
@@ -202,3 +203,43 @@ def test_long_manual_transcript_in_detail() -> None:
     assert sentences[0].start == 0.0 and sentences[0].end == pytest.approx(3.6)
     assert sentences[-1].end == pytest.approx(transcript.duration)
     check_times(transcript, sentences)
+
+
+@pytest.mark.parametrize("video_id", AUTO)
+def test_auto_captions_are_not_cut_right_after_a_function_word(video_id: str) -> None:
+    """ "…when the node s", "…can do in": a reader would not stop there. At most 1 unit in 50 does (where
+    a long run of function words leaves no better place within the unit's word limit)."""
+    transcript = load(video_id)
+    units = split_sentences(transcript.snippets, 40, "en")
+    dangling = [u for u in units[:-1] if u.text.split()[-1].lower() in FUNCTION_WORDS["en"]]
+    assert len(dangling) <= len(units) / 50, [u.text for u in dangling]
+    without_language = split_sentences(transcript.snippets, 40)
+    assert len([u for u in without_language if u.text.split()[-1].lower() in FUNCTION_WORDS["en"]]) > len(
+        dangling
+    )  # the language's function words are what keeps cuts away from them
+
+
+def test_auto_captions_are_cut_before_an_opener_which_starts_a_sentence() -> None:
+    said = cues(
+        "we looked at the first part of the",
+        "problem and it was hard to see",
+        "so now we turn to the second part",
+        "which is easier to see for most",
+    )
+    units = split_sentences(said, 12, "en")
+    assert [u.text for u in units] == [
+        "we looked at the first part of the problem",  # not "… of the" at the cue's end
+        "and it was hard to see",
+        "so now we turn to the second part",
+        "which is easier to see for most",
+    ]
+    assert [(u.starts, u.ends) for u in units] == [(True, False), (False, True), (True, False), (False, True)]
+
+
+def test_punctuated_units_know_where_sentences_start_and_end() -> None:
+    long = "This sentence goes on and on, with many words that keep coming, far beyond the limit of words."
+    units = split_sentences(cues("It starts here.", long, "Short one."), 8)
+    assert (units[0].starts, units[0].ends) == (True, True)
+    assert units[1].starts and not units[1].ends  # the long sentence, cut
+    assert not units[2].starts  # its rest
+    assert (units[-1].text, units[-1].starts, units[-1].ends) == ("Short one.", True, True)

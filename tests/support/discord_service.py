@@ -16,7 +16,18 @@ import orjson
 from nacl.signing import SigningKey
 
 from api.main import create_app
-from bot.discord_render import CONTENT_MAX, DESCRIPTION_MAX, EMBED_TOTAL_MAX, point_line
+from bot.discord_render import (
+    CONTENT_MAX,
+    DESCRIPTION_MAX,
+    EMBED_TOTAL_MAX,
+    EMBEDS_MAX,
+    FIELD_NAME_MAX,
+    FIELD_VALUE_MAX,
+    FIELDS_MAX,
+    embeds_size,
+    point_line,
+    size,
+)
 from core.config import Settings
 from summarizer.cpu_process import InlineRunner, Runner
 from summarizer.jobs import chunk_from_dict
@@ -118,22 +129,30 @@ def followups(fake: FakeDiscord, token: str = "tok-1") -> list[Call]:
 
 
 def is_final(call: Call) -> bool:
-    return bool(call.body["embeds"]) and call.body["embeds"][0]["description"].startswith("**TL;DR**")
+    """Whether an edit shows the finished summary: its chapters are embed fields (progress has none)."""
+    return bool(call.body["embeds"]) and "fields" in call.body["embeds"][0]
 
 
 def check_message(message: dict[str, Any]) -> None:
+    """Discord's limits for a message (counted as Discord does), and no mentions."""
     assert message["allowed_mentions"] == {"parse": []}
-    assert len(message["content"]) <= CONTENT_MAX
-    assert all(len(e["description"]) <= DESCRIPTION_MAX for e in message["embeds"])
-    assert sum(len(e["title"]) + len(e["description"]) for e in message["embeds"]) <= EMBED_TOTAL_MAX
+    assert size(message["content"]) <= CONTENT_MAX and len(message["embeds"]) <= EMBEDS_MAX
+    for embed in message["embeds"]:
+        assert size(embed.get("description", "")) <= DESCRIPTION_MAX
+        assert len(embed.get("fields", [])) <= FIELDS_MAX
+        for field in embed.get("fields", []):
+            assert size(field["name"]) <= FIELD_NAME_MAX and size(field["value"]) <= FIELD_VALUE_MAX
+    assert embeds_size(message) <= EMBED_TOTAL_MAX
 
 
 def lines_of(messages: list[dict[str, Any]]) -> list[str]:
+    """The key points of summary messages: the lines of their chapters' embed fields."""
     return [
         line
         for m in messages
         for e in m["embeds"]
-        for line in e["description"].split("\n")
+        for field in e.get("fields", [])
+        for line in field["value"].split("\n")
         if LINK.match(line)
     ]
 

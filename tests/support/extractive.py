@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-from summarizer.chunking import prepare
 from summarizer.extractive import make_tldr, summarize_chunk
 from summarizer.models import ChunkSummary, Snippet, Transcript
+from summarizer.outline import outline
 from tests.support.data import TRANSCRIPTS
 
 
@@ -20,13 +20,13 @@ def load(video_id: str) -> Transcript:
 def summarize(transcript: Transcript, count: int = 3) -> list[ChunkSummary]:
     return [
         summarize_chunk(c, transcript.video_id, transcript.language_code, count)
-        for c in prepare(transcript, 300.0, 900)
+        for c in outline(transcript, 300.0, 900).chunks
     ]
 
 
-def outcome(video_id: str) -> tuple[list[list[tuple[float, str]]], str]:
-    """Every chunk's points and the TL;DR of a video, as plain data."""
+def outcome(video_id: str) -> tuple[list[list[tuple[float, str]]], list[tuple[float, str]]]:
+    """Every chunk's points and the TL;DR points of a video, as plain data."""
     transcript = load(video_id)
     summaries = summarize(transcript)
     tldr = make_tldr([p for s in summaries for p in s.points], transcript.language_code, 3)
-    return [[(p.start, p.text) for p in s.points] for s in summaries], tldr
+    return [[(p.start, p.text) for p in s.points] for s in summaries], [(p.start, p.text) for p in tldr]

@@ -4,10 +4,15 @@ scripted failures (429 with Retry-After, 500, quota, stalls), a pause mid-stream
 async with FakeLLM().running() as fake:      # fake.url is the LLM_BASE_URL
     fake.fail_next(429, retry_after="7")
     fake.fail_when("some transcript words", 500)
+    fake.reply_when("<points>", "not the format asked for")   # a scripted answer
 
-As a model it is a simple one: for a map call it cites the first, middle and last lines of the quoted
-transcript (after one citation of a line that does not exist); for a reduce call it names the points it
-read. Like a gullible model it also writes "HACKED" when a transcript line asks it to.
+As a model it is a simple one, and deterministic. A map call gets `title | Part at <time of line 1>`, a
+citation of a line that does not exist, then `n | Point: <text of line n>` for the first, middle and last
+lines of the quoted transcript (whatever they say: a sponsor read too). A reduce call gets a line citing
+nothing, a citation of a point that does not exist, then `n | TL;DR: <text of point n>` for as many points
+as it asks sentences: the first point that says "in this video", then points spread evenly over the list
+(first and last included), and `topics | fake topics; <number of points> points; <sentences> sentences`. Like a gullible model it also
+writes "HACKED" when a transcript line asks it to.
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ from starlette.routing import Route
 
 from tests.support.servers import serve
 
-LINE = re.compile(r"^\[(\d+)\] \((\d+:)?\d+:\d\d\) (.*)$")
+LINE = re.compile(r"^\[(\d+)\] \((\d+:)?\d+:\d\d\) (.*)$")  # a numbered line of quoted data
+POINT = re.compile(r"^\d+ \| Point: ")  # a map answer's line citing a real line
 QUOTA = {"error": {"message": "You exceeded your current quota.", "type": "insufficient_quota"}}
 
 
@@ -51,6 +57,7 @@ class FakeLLM:
     url: str = ""
     _next: list[Failure] = field(default_factory=list)
     _when: list[tuple[str, Failure]] = field(default_factory=list)
+    _replies: list[tuple[str, str]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     def fail_next(
@@ -62,6 +69,10 @@ class FakeLLM:
     def fail_when(self, text: str, status: int, body: Any = None, stall: bool = False) -> None:
         """Answer every request whose user message contains `text` with this failure."""
         self._when.append((text, Failure(status, body, None, stall)))
+
+    def reply_when(self, text: str, answer: str) -> None:
+        """Answer every request whose user message contains `text` with `answer` (the first match counts)."""
+        self._replies.append((text, answer))
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[FakeLLM]:
@@ -80,7 +91,8 @@ class FakeLLM:
         self.requests.append(body)
         self.headers.append(dict(request.headers))
         system, user = self._check(body)
-        failure = next((f for text, f in self._when if text in user), None)
+        asked = str(body["messages"][-1].get("content", "")) if body.get("messages") else ""  # all of it
+        failure = next((f for text, f in self._when if text in asked), None)
         if failure is None and self._next:
             failure = self._next.pop(0)
         if failure:
@@ -88,7 +100,8 @@ class FakeLLM:
                 await self._stop.wait()
             headers = {"Retry-After": failure.retry_after} if failure.retry_after else None
             return JSONResponse(failure.body or {"error": {"message": "scripted"}}, failure.status, headers)
-        answer = self._answer(system, user)
+        reply = next((answer for text, answer in self._replies if text in asked), None)
+        answer = self._answer(system, user) if reply is None else reply
         usage = {
             "prompt_tokens": math.ceil(len(system + user) / 4),
             "completion_tokens": math.ceil(len(answer) / 4),
@@ -109,27 +122,38 @@ class FakeLLM:
         inner = user.removeprefix(f"<{tag}>\n").removesuffix(f"\n</{tag}>")
         if not user.startswith(f"<{tag}>\n") or not user.endswith(f"\n</{tag}>") or f"<{tag}>" in inner:
             self.violations.append(f"user message is not one delimited block: {user[:200]}")
-        if tag == "transcript" and not all(LINE.match(line) for line in inner.splitlines()):
-            self.violations.append(f"a transcript line is not `[n] (time) text`: {inner[:200]}")
+        numbered = [LINE.match(line) for line in inner.splitlines()]
+        if not all(numbered) or [int(m[1]) for m in numbered if m] != list(range(1, len(numbered) + 1)):
+            self.violations.append(f"a {tag} line is not `[n] (time) text`, numbered from 1: {inner[:200]}")
         if any(LINE.match(line) or line.startswith("(") for line in system.splitlines()):
             self.violations.append("quoted data in the system message")
         return system, inner
 
     def _answer(self, system: str, inner: str) -> str:
         lines = inner.splitlines()
+        texts = [match[3] if (match := LINE.match(line)) else line for line in lines]
         if "TL;DR" in system:
-            return f"A fake TL;DR of {len(lines)} points."
+            asked = re.search(r"Answer with (\d+) sentences", system)
+            count = min(int(asked[1]) if asked else 3, len(lines))
+            out = ["Here is the TL;DR:", f"{len(lines) + 5} | A sentence citing a point that does not exist."]
+            spread = sorted({1 + round(k * (len(lines) - 1) / max(count - 1, 1)) for k in range(count)})
+            said = [n for n, text in enumerate(texts, 1) if "in this video" in text.lower()][:1]
+            cited = [*said, *(n for n in spread if n not in said)][:count]
+            out += [f"{n} | TL;DR: {texts[n - 1][:80]}" for n in cited]
+            out.append(f"topics | fake topics; {len(lines)} points; {count} sentences")
+            return "\n".join(out) + "\n"
         count = int(re.search(r"at most (\d+) key points", system)[1])  # type: ignore[index]
-        out = [f"{len(lines) + 5} | A point citing a line that does not exist."]
+        time = lines[0].split("(", 1)[1].split(")", 1)[0]
+        out = [f"title | Part at {time}", f"{len(lines) + 5} | A point citing a line that does not exist."]
         if any("ignore previous instructions" in line.lower() for line in lines):
             out.insert(0, "HACKED")
         for n in sorted({1, (len(lines) + 1) // 2, len(lines)})[:count]:
-            text = LINE.match(lines[n - 1])[3]  # type: ignore[index]
-            out.append(f"{n} | Point: {text[:80]}")
+            out.append(f"{n} | Point: {texts[n - 1][:80]}")
         return "\n".join(out) + "\n"
 
     async def _events(self, answer: str, usage: dict[str, int]) -> AsyncIterator[bytes]:
         lines = answer.splitlines(keepends=True)
+        first_point = next((n for n, line in enumerate(lines) if POINT.match(line)), -1)
         for number, line in enumerate(lines):
             for piece in (line[: len(line) // 2], line[len(line) // 2 :]):  # points arrive in pieces
                 yield (
@@ -137,7 +161,7 @@ class FakeLLM:
                     + orjson.dumps({"choices": [{"index": 0, "delta": {"content": piece}}]})
                     + b"\n\n"
                 )
-            if self.pause is not None and number == 1 + answer.startswith("HACKED"):
+            if self.pause is not None and number == first_point:
                 self.paused += 1  # the first real point is out
                 await self.pause.wait()
         yield b"data: " + orjson.dumps({"choices": [], "usage": usage}) + b"\n\n"
