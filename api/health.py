@@ -15,9 +15,10 @@ async def checks(services: Services, settings: Settings) -> dict[str, bool]:
     engine, monitor = services.engine, services.monitor
     await engine.cache.check()
     queue = await engine.queue_state()
+    circuits = {f"{name}_circuit_open": b.open for name, b in engine.transcripts.breakers.items()}
     return {
         "queue_full": queue["waiting"] >= queue["max"],
-        "youtube_circuit_open": engine.youtube.open,
+        **circuits,  # youtube_circuit_open, supadata_circuit_open: a provider not asked for a while
         "redis": engine.cache.degraded,
         "event_loop_lag": monitor.lag > settings.readyz_max_loop_lag,
         "cpu_throttled": monitor.throttled > settings.readyz_max_throttled,

@@ -101,7 +101,18 @@ class JobOut(BaseModel):
     id: str
     video_id: str
     status: str = Field(description="queued | running | done | failed")
-    title: str | None
+    title: str | None = Field(
+        description="The video's title, when its transcript provider or oEmbed gave it."
+    )
+    channel: str | None = Field(default=None, description="The video's channel, likewise.")
+    provider: str | None = Field(
+        default=None,
+        description='Which transcript provider served it: "youtube", "supadata", "folder"; null before.',
+    )
+    translated_from: str | None = Field(
+        default=None,
+        description="The captions' own language when YouTube translated them into the one asked for.",
+    )
     language_code: str | None
     progress: ProgressOut
     chunks: list[ChunkOut]

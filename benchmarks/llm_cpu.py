@@ -47,7 +47,7 @@ async def measure(url: str, video_id: str, summarizer: str) -> tuple[float, floa
     engine = Engine.from_settings(settings, InlineRunner())
     await engine.start()
     try:
-        transcript = await engine._transcript(video_id, ("en", "fr"))  # read once, outside the timing
+        transcript = await engine._transcript(video_id, ("en", "fr"), None)  # read once, outside the timing
         began = time.process_time()
         job, _ = await engine.submit(video_id, transcript=transcript, summarizer=summarizer)
         async for _ in job.changes():

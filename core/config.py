@@ -19,7 +19,8 @@ CommaList = Annotated[list[str], NoDecode]
 class Settings(BaseSettings):
     """Every setting the service reads; docs/configuration.md lists them with their effect."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # env_ignore_empty: a variable set to "" (a Render dashboard prompt left blank) means "unset", the default.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     # Where to listen (used by `python -m api`; uvicorn's own flags win when it is started directly).
     host: str = "127.0.0.1"
@@ -29,6 +30,15 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     transcript_dir: str | None = None
     languages: CommaList = Field(default_factory=lambda: ["en"])
+
+    # Transcript providers, tried in order (docs/free-tier.md: YouTube blocks most cloud IPs): `youtube`
+    # (direct or through the proxy below) and `supadata` (a managed API, SUPADATA_API_KEY).
+    transcript_providers: CommaList = Field(default_factory=lambda: ["youtube"])
+    supadata_api_key: str | None = None
+    supadata_base_url: str = "https://api.supadata.ai/v1"
+    supadata_timeout: float = 60.0  # one request, and the wait for an asynchronous transcript job
+    # Titles and channels for transcripts whose provider gives none (Supadata).
+    youtube_oembed_url: str = "https://www.youtube.com/oembed"
 
     # YouTube access: timeouts and the library's proxy configs (YouTube blocks most cloud IPs).
     youtube_timeout: float = 15.0
@@ -142,9 +152,12 @@ class Settings(BaseSettings):
             self.metrics_token,
             self.webshare_proxy_password,
             self.llm_api_key,
+            self.supadata_api_key,
         ]
 
-    @field_validator("languages", "webshare_proxy_locations", "callback_allow_hosts", mode="before")
+    @field_validator(
+        "languages", "webshare_proxy_locations", "callback_allow_hosts", "transcript_providers", mode="before"
+    )
     @classmethod
     def split_commas(cls, value: object) -> object:
         if isinstance(value, str):
@@ -168,6 +181,17 @@ class Settings(BaseSettings):
     def llm_needs_endpoint(self) -> Settings:
         if self.summarizer == "llm" and not self.llm_configured:
             raise ValueError("SUMMARIZER=llm needs LLM_BASE_URL and LLM_MODEL (see docs/llm.md)")
+        return self
+
+    @model_validator(mode="after")
+    def providers_are_usable(self) -> Settings:
+        """A typo or a missing key stops the start-up, not the first job."""
+        if not self.transcript_providers:  # set but empty (a dashboard prompt left blank): the default
+            self.transcript_providers = ["youtube"]
+        if unknown := [p for p in self.transcript_providers if p not in ("youtube", "supadata")]:
+            raise ValueError(f"TRANSCRIPT_PROVIDERS: unknown {', '.join(unknown)} (known: youtube, supadata)")
+        if "supadata" in self.transcript_providers and not self.supadata_api_key:
+            raise ValueError("TRANSCRIPT_PROVIDERS lists supadata: set SUPADATA_API_KEY (docs/free-tier.md)")
         return self
 
 

@@ -86,7 +86,7 @@ ACK_SECONDS = Histogram(
 )
 OUTBOUND = Counter(
     "ytsum_outbound_requests",
-    "HTTP requests made to other services, by platform (telegram, discord, youtube, callback, llm).",
+    "HTTP requests made to other services, by platform (telegram, discord, youtube, supadata, callback, llm).",
     ["platform"],
     registry=REGISTRY,
 )
@@ -120,6 +120,13 @@ YOUTUBE_ERRORS = Counter(
     ["code"],
     registry=REGISTRY,
 )
+TRANSCRIPT_FETCHES = Counter(
+    "ytsum_transcript_fetches",
+    "Transcript requests to each provider (youtube, supadata, folder) by outcome: ok, skipped (its circuit "
+    "is open) or the error code (blocked, provider_unavailable, no_transcript, ...).",
+    ["provider", "outcome"],
+    registry=REGISTRY,
+)
 DISCORD_TOKENS_EXPIRED = Counter(
     "ytsum_discord_tokens_expired",
     "Discord jobs that outlived their 15-minute interaction token: edits stopped, the result stays in REST.",
@@ -139,7 +146,7 @@ DEGRADED = Gauge(
     registry=REGISTRY,
 )
 PLATFORMS = ("rest", "telegram", "discord")
-OUTBOUND_PLATFORMS = ("telegram", "discord", "youtube", "callback", "llm")
+OUTBOUND_PLATFORMS = ("telegram", "discord", "youtube", "supadata", "callback", "llm")
 CACHE_KINDS = ("summary", "transcript", "failure")
 
 # Label values known ahead are exported from the start (as 0), so rates and alerts work from the first scrape.

@@ -227,13 +227,23 @@ class Cache:
         key = self._summary_key(video_id, languages, variant)
         await self.backend.set(key, summary, ttl=self._summary_ttl)
 
-    async def get_transcript(self, video_id: str, languages: tuple[str, ...]) -> Transcript | None:
-        data = await self.backend.get(self._key("transcript", video_id, languages))
+    @classmethod
+    def _transcript_key(cls, video_id: str, languages: tuple[str, ...], translate_to: str | None) -> str:
+        """A translated transcript (`>de`: translated into German when needed) is another transcript."""
+        kind = "transcript" if translate_to is None else f"transcript>{translate_to}"
+        return cls._key(kind, video_id, languages)
+
+    async def get_transcript(
+        self, video_id: str, languages: tuple[str, ...], translate_to: str | None = None
+    ) -> Transcript | None:
+        data = await self.backend.get(self._transcript_key(video_id, languages, translate_to))
         cache_lookup("transcript", data)
         return None if data is None else Transcript.from_dict(data)
 
-    async def set_transcript(self, languages: tuple[str, ...], transcript: Transcript) -> None:
-        key = self._key("transcript", transcript.video_id, languages)
+    async def set_transcript(
+        self, languages: tuple[str, ...], transcript: Transcript, translate_to: str | None = None
+    ) -> None:
+        key = self._transcript_key(transcript.video_id, languages, translate_to)
         if isinstance(self.backend, RedisLayers):
             # Packed in a thread: a 3.5 h transcript takes 11 ms of CPU to compress, >110 ms of the event
             # loop at 0.1 CPU. Busy-ack p99 with Redis (benchmarks/run.py --redis), Telegram / Discord:

@@ -1,4 +1,4 @@
-"""A circuit breaker for YouTube: after repeated blocks, stop asking for a while and answer at once."""
+"""A circuit breaker for a transcript provider: after repeated refusals, stop asking it for a while."""
 
 from __future__ import annotations
 
@@ -7,20 +7,29 @@ from collections.abc import Callable
 
 from summarizer.errors import SummaryError
 
-# Failures that say "YouTube refuses this server" rather than "this video has a problem".
-TRIPPING_CODES = frozenset({"blocked"})
+# Failures that say "the provider refuses this server" (blocked, out of quota, refusing the key) rather than
+# "this video has a problem".
+TRIPPING_CODES = frozenset({"blocked", "provider_unavailable"})
 
 
 class CircuitBreaker:
-    """Closed: calls go through. After `threshold` blocks in a row it opens for `cooldown` seconds, during
-    which `check()` fails fast with `blocked`; then one probe call is let through: success closes it,
-    another block opens it again.
+    """Closed: calls go through. After `threshold` refusals in a row it opens for `cooldown` seconds, during
+    which `check()` fails fast with the last refusal's code; then one probe call is let through: success
+    closes it, another refusal opens it again. `name` is the provider as users read it ("YouTube").
     """
 
-    def __init__(self, threshold: int, cooldown: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        threshold: int,
+        cooldown: float,
+        clock: Callable[[], float] = time.monotonic,
+        name: str = "YouTube",
+    ) -> None:
         self.threshold = threshold
         self.cooldown = cooldown
+        self.name = name
         self._clock = clock
+        self._code = "blocked"
         self._failures = 0
         self._opened_at: float | None = None
         self._probing = False
@@ -33,13 +42,13 @@ class CircuitBreaker:
         return self._probing or self._clock() - self._opened_at < self.cooldown
 
     def check(self) -> None:
-        """Raise `blocked` while open; after the cool-down, let exactly one probe through."""
+        """Raise the last refusal's code while open; after the cool-down, let exactly one probe through."""
         if self.open:
             retry = max(1, round(self.cooldown - (self._clock() - (self._opened_at or 0.0))))
             raise SummaryError(
-                "blocked",
-                "YouTube has been refusing this server's requests, so it is not asked again for a while. "
-                f"Please try again in ~{max(1, retry // 60)} min. {SummaryError('blocked').message}",
+                self._code,
+                f"{self.name} has been refusing this server's requests, so it is not asked again for a "
+                f"while. Please try again in ~{max(1, retry // 60)} min. {SummaryError(self._code).message}",
                 retry_after=retry,
             )
         if self._opened_at is not None:
@@ -53,5 +62,6 @@ class CircuitBreaker:
                 self._failures, self._opened_at = 0, None
             return
         self._failures += 1
+        self._code = error.code
         if self._failures >= self.threshold or self._opened_at is not None:
             self._opened_at = self._clock()

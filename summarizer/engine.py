@@ -22,7 +22,6 @@ from summarizer.backends.base import JobBackend, QueueState, Run, ShowIn
 from summarizer.backends.local import LocalBackend
 from summarizer.cache import Cache, memory_cache, redis_cache
 from summarizer.chats import ChatState
-from summarizer.circuit import CircuitBreaker
 from summarizer.cpu_process import CpuProcess, Runner
 from summarizer.errors import SummaryError
 from summarizer.extractive import make_tldr, summarize_chunk
@@ -32,7 +31,7 @@ from summarizer.models import Transcript
 from summarizer.outline import outline
 from summarizer.rate_limit import RateLimiter
 from summarizer.sinks import CallbackSink, Displays, Sink
-from summarizer.transcripts import FolderSource, TranscriptSource, YouTubeSource
+from summarizer.transcripts.chain import ProviderChain
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +49,7 @@ class Engine:
     def __init__(
         self,
         settings: Settings,
-        source: TranscriptSource,
+        transcripts: ProviderChain,
         cache: Cache,
         runner: Runner,
         backend: BackendFactory,
@@ -58,7 +57,7 @@ class Engine:
         overloaded: Overloaded = lambda: None,
     ) -> None:
         self.settings = settings
-        self.source = source
+        self.transcripts = transcripts
         self.cache = cache
         self.runner = runner
         self.jobs = backend(self._run, self._show)
@@ -67,7 +66,6 @@ class Engine:
         self._overloaded = overloaded
         self._shown = BackgroundTasks()  # the tasks that show jobs in their sinks
         self.rate_limiter = RateLimiter(settings.rate_limit, settings.redis_url)
-        self.youtube = CircuitBreaker(settings.youtube_breaker_failures, settings.youtube_breaker_cooldown)
         self.llm = _llm_summarizer(settings, runner)
 
     @classmethod
@@ -83,11 +81,7 @@ class Engine:
     ) -> Engine:
         """The engine the settings describe. `durable=False` (the CLI): its jobs stay in this process even
         with Redis. `serves=False` (`python -m summarizer worker`): it only runs jobs, it shows none."""
-        source: TranscriptSource = (
-            FolderSource(settings.transcript_dir)
-            if settings.transcript_dir
-            else YouTubeSource.from_settings(settings)
-        )
+        transcripts = ProviderChain.from_settings(settings)
         ttls = {
             "summary_ttl": settings.summary_ttl,
             "transcript_ttl": settings.transcript_ttl,
@@ -107,7 +101,7 @@ class Engine:
 
             backend = partial(RedisBackend, settings, cache=cache, serves=serves)
         runner = runner or CpuProcess(settings.summarizer_cpu_share, settings.cpu_process_idle_seconds)
-        return cls(settings, source, cache, runner, backend, displays, overloaded)
+        return cls(settings, transcripts, cache, runner, backend, displays, overloaded)
 
     async def start(self) -> None:
         """Start the backend (with Redis: take over what processes that are gone left, showing their
@@ -198,16 +192,17 @@ class Engine:
     def _summarizer_for(
         self, requested: str | None, languages: Sequence[str] | None
     ) -> tuple[str, str | None]:
-        """The job's summarizer name and the language an LLM writes in (None: the transcript's)."""
+        """The job's summarizer name and the language the reader asked for (None: the transcript's)."""
+        asked = languages[0] if languages else None
         if (requested or self.settings.summarizer) == "extractive":
-            return "extractive", None
+            return "extractive", asked
         if self.llm is None:
             raise SummaryError(
                 "invalid_request",
                 "LLM summaries are not configured on this service (LLM_BASE_URL, LLM_MODEL); "
                 'leave "summarizer" out or ask for "extractive".',
             )
-        return self.llm.name, languages[0] if languages else None
+        return self.llm.name, asked
 
     async def _run(self, job: Job) -> None:
         """Run `job` to its end (the backend calls this): a failure ends it `failed`, with a stable code."""
@@ -234,7 +229,9 @@ class Engine:
         await self.cache.set_failure(job.video_id, job.languages, error)
 
     async def _summarize(self, job: Job) -> None:
-        transcript = job.transcript or await self._transcript(job.video_id, job.languages)
+        transcript = job.transcript or await self._transcript(
+            job.video_id, job.languages, job.output_language
+        )
         settings = self.settings
         if transcript.duration > settings.max_video_seconds:
             raise SummaryError(
@@ -253,7 +250,15 @@ class Engine:
         if not plan.chunks:
             raise SummaryError("no_transcript", "The captions of this video are empty.")
         lang = transcript.language_code
-        job.begin(len(plan.chunks), lang, transcript.title, plan.topics)
+        job.begin(
+            len(plan.chunks),
+            lang,
+            transcript.title,
+            plan.topics,
+            channel=transcript.channel,
+            provider=transcript.provider or "request",  # a REST client's inline transcript
+            translated_from=transcript.translated_from,
+        )
         # Chunks are deterministic (same transcript and settings): a resumed job skips those already done.
         todo = plan.chunks[len(job.chunks) :]
         # TLDR_SENTENCES items for a video under an hour, one more for each further hour, at most 5.
@@ -281,18 +286,14 @@ class Engine:
             return  # a fallback is not kept: the next request asks the model again
         await self.cache.set_summary(job.video_id, job.languages, job.summary(), job.variant)
 
-    async def _transcript(self, video_id: str, languages: tuple[str, ...]) -> Transcript:
-        if (cached := await self.cache.get_transcript(video_id, languages)) is not None:
+    async def _transcript(
+        self, video_id: str, languages: tuple[str, ...], translate_to: str | None
+    ) -> Transcript:
+        if (cached := await self.cache.get_transcript(video_id, languages, translate_to)) is not None:
             return cached
-        # The YouTube client is synchronous (requests): a thread keeps the event loop free.
-        self.youtube.check()
-        try:
-            transcript = await asyncio.to_thread(self.source.fetch, video_id, languages)
-        except SummaryError as error:
-            self.youtube.record(error)
-            raise
-        self.youtube.record(None)
-        await self.cache.set_transcript(languages, transcript)
+        # The providers are synchronous (requests): a thread keeps the event loop free.
+        transcript = await asyncio.to_thread(self.transcripts.fetch, video_id, languages, translate_to)
+        await self.cache.set_transcript(languages, transcript, translate_to)
         return transcript
 
 

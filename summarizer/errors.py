@@ -17,6 +17,9 @@ MESSAGES: dict[str, str] = {
         "rotating residential proxy (WEBSHARE_PROXY_USERNAME/PASSWORD) or a proxy (YOUTUBE_PROXY_HTTP_URL/"
         "YOUTUBE_PROXY_HTTPS_URL); please try again later."
     ),
+    "provider_unavailable": (
+        "The transcript service this server uses is unavailable or refused the request; please try again later."
+    ),
     "po_token_required": "YouTube requires a proof-of-origin token for this video's captions; it cannot be fetched.",
     "youtube_error": "YouTube answered in a way we did not expect; please try again later.",
     "too_long": "This video is longer than this service accepts.",

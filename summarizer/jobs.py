@@ -50,6 +50,9 @@ class Job:
     id: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     status: JobStatus = JobStatus.QUEUED
     title: str | None = None
+    channel: str | None = None  # the video's channel, when the transcript's provider (or oEmbed) said
+    provider: str | None = None  # which transcript provider served it (youtube, supadata, folder)
+    translated_from: str | None = None  # the captions' own language when YouTube translated them
     language_code: str | None = None
     total: int | None = None
     chunks: list[ChunkSummary] = field(default_factory=list)
@@ -60,7 +63,9 @@ class Job:
     error: SummaryError | None = None
     callbacks: list[Delivery] = field(default_factory=list)
     summarizer: str = "extractive"  # or "llm:<model>"
-    output_language: str | None = None  # the LLM writes in this language (None: the transcript's)
+    # The language the reader asked for (None: the transcript's): the LLM writes in it, YouTube translates
+    # captions into it when the video has no track in it.
+    output_language: str | None = None
     partial: ChunkSummary | None = None  # the next chunk's points while the model writes them
     created_at: float = field(default_factory=time.time)
     version: int = 0
@@ -78,16 +83,27 @@ class Job:
     @property
     def variant(self) -> str:
         """What besides video and languages tells cached summaries apart: summarizer, model, language asked."""
-        if self.summarizer == "extractive":
-            return "extractive"
+        if self.summarizer == "extractive":  # (keys of summaries cached before languages were asked stay)
+            return "extractive" if self.output_language is None else f"extractive|{self.output_language}"
         return f"{self.summarizer}|{self.output_language or 'auto'}"
 
     @property
     def points(self) -> list[Point]:
         return [point for chunk in self.chunks for point in chunk.points]
 
-    def begin(self, total: int, language_code: str, title: str | None, topics: Sequence[str] = ()) -> None:
-        """Running, with `total` chunks to summarize; `topics` are the video's key phrases."""
+    def begin(
+        self,
+        total: int,
+        language_code: str,
+        title: str | None,
+        topics: Sequence[str] = (),
+        *,
+        channel: str | None = None,
+        provider: str | None = None,
+        translated_from: str | None = None,
+    ) -> None:
+        """Running, with `total` chunks to summarize; `topics` are the video's key phrases; the rest says
+        where the transcript came from."""
         self.status, self.total, self.language_code, self.title = (
             JobStatus.RUNNING,
             total,
@@ -95,6 +111,7 @@ class Job:
             title,
         )
         self.topics = list(topics)
+        self.channel, self.provider, self.translated_from = channel, provider, translated_from
         self._notify()
 
     def mark_running(self) -> None:
@@ -131,6 +148,9 @@ class Job:
         """The finished job's summary as the cache keeps it (shared by every job with the same key)."""
         return {
             "title": self.title,
+            "channel": self.channel,
+            "provider": self.provider,
+            "translated_from": self.translated_from,
             "language_code": self.language_code,
             "chunks": [chunk_to_dict(c) for c in self.chunks],
             "topics": self.topics,
@@ -149,6 +169,8 @@ class Job:
             summary["tldr"],
         )
         self.topics = list(summary.get("topics", []))
+        self.channel, self.provider = summary.get("channel"), summary.get("provider")
+        self.translated_from = summary.get("translated_from")
         self.tldr_points = [point_from_dict(p) for p in summary.get("tldr_points", [])]
         # Entries cached before `tldr_source` existed: taken as written by their summarizer.
         self.tldr_source = summary.get("tldr_source") or (
@@ -168,6 +190,11 @@ class Job:
         self.status, self.title, self.language_code = saved.status, saved.title, saved.language_code
         self.total, self.chunks, self.tldr = saved.total, saved.chunks, saved.tldr
         self.topics, self.tldr_points = saved.topics, saved.tldr_points
+        self.channel, self.provider, self.translated_from = (
+            saved.channel,
+            saved.provider,
+            saved.translated_from,
+        )
         self.tldr_source, self.error = saved.tldr_source, saved.error
         self.transcript = saved.transcript or (None if self.finished else self.transcript)
         self._notify()
@@ -204,6 +231,9 @@ class Job:
             "video_id": self.video_id,
             "status": self.status.value,
             "title": self.title,
+            "channel": self.channel,
+            "provider": self.provider,
+            "translated_from": self.translated_from,
             "language_code": self.language_code,
             "progress": {"done": len(self.chunks), "total": self.total},
             "chunks": [chunk_to_dict(c) for c in self.chunks],

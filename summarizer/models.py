@@ -24,6 +24,9 @@ class Transcript:
     is_generated: bool
     snippets: list[Snippet]
     title: str | None = None
+    channel: str | None = None  # who published the video (its YouTube channel's name)
+    provider: str = ""  # which transcript provider served it: youtube, supadata, folder ("": the request)
+    translated_from: str | None = None  # the track's own language, when YouTube translated it for us
 
     @property
     def duration(self) -> float:

@@ -16,7 +16,7 @@ from summarizer.abstractive import WORDS_PER_TOKEN
 from summarizer.cpu_process import InlineRunner
 from summarizer.jobs import Job
 from summarizer.outline import Outline, outline
-from summarizer.transcripts import FolderSource
+from summarizer.transcripts.folder import FolderSource
 from tests.support.data import SHORT, TRANSCRIPTS
 from tests.support.fake_llm import FakeLLM
 from tests.support.rest import read_events, wait_for

@@ -43,3 +43,39 @@ def test_renamed_settings_are_read_under_their_old_names_too(monkeypatch: pytest
     monkeypatch.setenv("CPU_PROCESS_IDLE_SECONDS", "60")
     new = Settings(_env_file=None)
     assert (new.concurrent_jobs, new.cpu_process_idle_seconds) == (3, 60.0)
+
+
+@pytest.mark.parametrize(
+    ("providers", "key", "says"),
+    [
+        ("youtube,supadta", "k", "unknown supadta"),
+        ("youtube,supadata", None, "set SUPADATA_API_KEY"),
+    ],
+)
+def test_transcript_providers_are_checked_at_start_up(
+    monkeypatch: pytest.MonkeyPatch, providers: str, key: str | None, says: str
+) -> None:
+    monkeypatch.setenv("TRANSCRIPT_PROVIDERS", providers)
+    monkeypatch.delenv("SUPADATA_API_KEY", raising=False)
+    if key:
+        monkeypatch.setenv("SUPADATA_API_KEY", key)
+    with pytest.raises(ValueError, match=says):
+        Settings(_env_file=None)
+    monkeypatch.setenv("TRANSCRIPT_PROVIDERS", "supadata, youtube")
+    monkeypatch.setenv("SUPADATA_API_KEY", "k")
+    assert Settings(_env_file=None).transcript_providers == ["supadata", "youtube"]
+    monkeypatch.setenv("TRANSCRIPT_PROVIDERS", " ")  # a dashboard prompt left blank: the default
+    assert Settings(_env_file=None).transcript_providers == ["youtube"]
+
+
+def test_a_variable_set_empty_means_its_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Render sets a `sync: false` variable whose prompt was left blank: it must not break the start-up."""
+    for name in ("QUEUE_MAX", "LANGUAGES", "SUPADATA_TIMEOUT", "API_KEY"):
+        monkeypatch.setenv(name, "")
+    settings = Settings(_env_file=None)
+    assert (settings.queue_max, settings.languages, settings.supadata_timeout, settings.api_key) == (
+        20,
+        ["en"],
+        60.0,
+        None,
+    )

@@ -21,7 +21,7 @@ from core.config import Settings
 from summarizer.cache import REDIS_NAMESPACE, SUMMARIZER_VERSION, Cache, redis_cache
 from summarizer.cpu_process import InlineRunner
 from summarizer.errors import SummaryError
-from summarizer.transcripts import FolderSource
+from summarizer.transcripts.folder import FolderSource
 from tests.support.data import LONG, SHORT, TRANSCRIPTS
 from tests.support.servers import RedisServer, serve
 

@@ -81,6 +81,6 @@ async def test_engine_stops_asking_youtube_while_open(yt: responses.RequestsMock
         replace_player(yt, asset("youtube.innertube.json"))
         await asyncio.sleep(0.3)
         assert await run_job(engine) is None  # the probe succeeded
-        assert not engine.youtube.open and len(yt.calls) > calls
+        assert not engine.transcripts.breakers["youtube"].open and len(yt.calls) > calls
     finally:
         await engine.stop()

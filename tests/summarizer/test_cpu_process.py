@@ -19,7 +19,7 @@ from summarizer import cpu_process
 from summarizer.cpu_process import CpuProcess
 from summarizer.extractive import summarize_chunk
 from summarizer.outline import outline
-from summarizer.transcripts import transcript_from_dict
+from summarizer.transcripts.folder import transcript_from_dict
 from tests.support.data import ROOT, TRANSCRIPTS
 
 

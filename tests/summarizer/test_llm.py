@@ -33,7 +33,7 @@ from summarizer.jobs import Job, JobStatus
 from summarizer.llm import ChatClient, LLMError, retry_after
 from summarizer.models import Chunk, Point, Sentence, Transcript
 from summarizer.outline import Outline, outline
-from summarizer.transcripts import FolderSource
+from summarizer.transcripts.folder import FolderSource
 from tests.support.data import MEDIUM, SHORT, TRANSCRIPTS
 from tests.support.fake_llm import QUOTA, FakeLLM
 

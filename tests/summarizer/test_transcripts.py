@@ -23,13 +23,9 @@ import youtube_transcript_api as yta
 
 from summarizer.errors import MESSAGES, SummaryError
 from summarizer.models import Snippet
-from summarizer.transcripts import (
-    FolderSource,
-    YouTubeSource,
-    timeout_session,
-    to_summary_error,
-    transcript_from_dict,
-)
+from summarizer.transcripts.folder import FolderSource, transcript_from_dict
+from summarizer.transcripts.session import timeout_session
+from summarizer.transcripts.youtube import YouTubeSource, to_summary_error
 from tests.support.data import TRANSCRIPTS
 from tests.support.youtube import PLAYER, TIMEDTEXT, VIDEO, WATCH, asset, player_json, replace_player
 
@@ -67,7 +63,9 @@ def test_fetch_uses_first_available_preferred_language(yt: responses.RequestsMoc
     assert transcript.video_id == VIDEO
     assert transcript.language_code == "de"
     assert transcript.is_generated is False
-    assert transcript.title is None
+    # Title and channel from the player answer the library downloads anyway (no extra request).
+    assert (transcript.title, transcript.channel) == ("Surface Go Review - It\u2019s Awesome", "Dave2D")
+    assert (transcript.provider, transcript.translated_from) == ("youtube", None)
     assert transcript.snippets == EXPECTED
     query = timedtext_query(yt)
     assert query["lang"] == ["de"]
@@ -580,3 +578,35 @@ def test_from_dict_video_id_must_match() -> None:
         transcript_from_dict(good(), "aaaaaaaaaaa")
     assert info.value.message == "video_id 'dQw4w9WgXcQ' does not match the requested video 'aaaaaaaaaaa'"
     assert transcript_from_dict(good(), "dQw4w9WgXcQ").video_id == "dQw4w9WgXcQ"
+
+
+# --- YouTubeSource: YouTube's own translations -------------------------------------------------
+
+
+def test_a_language_without_a_track_gets_youtube_s_translation(yt: responses.RequestsMock) -> None:
+    """No French track, but every track is translatable: the English one (first of the preferred) is
+    translated by YouTube (`tlang=fr`), and the transcript says from what."""
+    transcript = YouTubeSource(10.0).fetch(VIDEO, ["fr", "en"], translate_to="fr")
+    query = timedtext_query(yt)
+    assert query["tlang"] == ["fr"] and query["lang"] == ["en"]
+    assert (transcript.language_code, transcript.translated_from) == ("fr", "en")
+
+
+def test_a_track_in_the_language_asked_for_is_not_translated(yt: responses.RequestsMock) -> None:
+    transcript = YouTubeSource(10.0).fetch(VIDEO, ["de", "en"], translate_to="de")
+    assert "tlang" not in timedtext_query(yt)
+    assert (transcript.language_code, transcript.translated_from) == ("de", None)
+
+
+def test_without_a_language_asked_for_nothing_is_translated(yt: responses.RequestsMock) -> None:
+    transcript = YouTubeSource(10.0).fetch(VIDEO, ["fr"])
+    assert "tlang" not in timedtext_query(yt)
+    assert transcript.translated_from is None and transcript.language_code != "fr"
+
+
+def test_a_language_no_track_translates_into_falls_back_to_the_preferred_ones(
+    yt: responses.RequestsMock,
+) -> None:
+    transcript = YouTubeSource(10.0).fetch(VIDEO, ["xx", "de"], translate_to="xx")
+    assert "tlang" not in timedtext_query(yt)
+    assert (transcript.language_code, transcript.translated_from) == ("de", None)
