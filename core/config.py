@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     # tier's 0.1 CPU at 1 s.
     run_worker: bool = True
     queue_poll_seconds: float = 1.0
+    # With Redis: the residential lane (docs/scaling.md). A worker started with `--lane residential` (or
+    # WORKER_LANE) takes only the jobs that YouTube refused elsewhere; such a job waits this long for one.
+    worker_lane: Literal["residential"] | None = None
+    residential_wait_seconds: float = 300.0
 
     # Summaries. The CPU process (summarizer/cpu_process.py) may use this share of the cgroup's CPU quota
     # (0 or 1 = no pacing); it starts with the first job and ends after CPU_PROCESS_IDLE_SECONDS without

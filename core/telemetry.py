@@ -52,6 +52,13 @@ QUEUE_CAPACITY = Gauge("ytsum_queue_capacity", "Most jobs that may wait (QUEUE_M
 JOBS = Counter(
     "ytsum_jobs", "Jobs run to their end, by outcome: done or the error code.", ["outcome"], registry=REGISTRY
 )
+JOBS_HANDED_OFF = Counter(
+    "ytsum_jobs_handed_off",
+    "Jobs YouTube refused here, handed to the workers of a lane (residential), by outcome: handed, taken "
+    "(a worker of the lane took one), expired (none did in time).",
+    ["lane", "outcome"],
+    registry=REGISTRY,
+)
 JOBS_REFUSED = Counter(
     "ytsum_jobs_refused",
     "Summary requests refused before queuing (busy: queue full; rate_limited).",

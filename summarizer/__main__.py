@@ -1,7 +1,7 @@
 """Command line: `python -m summarizer <link or id> [--transcript-dir DIR] [--language CODE] [--json]`.
 
-Prints the video's topics, then each chunk's title and key points as they are made, then the TL;DR points. `python -m summarizer worker` runs
-jobs of the shared queue instead (summarizer/queue_worker.py).
+Prints the video's topics, then each chunk's title and key points as they are made, then the TL;DR points. `python -m summarizer worker [--lane residential]`
+runs jobs of the shared queue instead (summarizer/queue_worker.py).
 """
 
 from __future__ import annotations
@@ -65,10 +65,11 @@ def _print_points(points: list[Point]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    if (sys.argv[1:] if argv is None else argv) == ["worker"]:
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] == ["worker"]:
         from summarizer import queue_worker
 
-        return queue_worker.main()
+        return queue_worker.main(arguments[1:])
     args = parse_args(argv)
     try:
         job = asyncio.run(summarize(args))

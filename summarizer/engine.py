@@ -205,14 +205,16 @@ class Engine:
         return self.llm.name, asked
 
     async def _run(self, job: Job) -> None:
-        """Run `job` to its end (the backend calls this): a failure ends it `failed`, with a stable code."""
+        """Run `job` to its end (the backend calls this): a failure ends it `failed`, with a stable code,
+        unless the backend hands the job to a process that may succeed (the residential lane)."""
         job.mark_running()
         began = time.monotonic()
         try:
             async with asyncio.timeout(self.settings.job_timeout):
                 await self._summarize(job)
         except SummaryError as error:
-            await self._fail(job, error)
+            if not await self.jobs.hand_off(job, error):
+                await self._fail(job, error)
         except TimeoutError:
             await self._fail(job, SummaryError("timeout"))
         except Exception:

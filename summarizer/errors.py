@@ -13,9 +13,9 @@ MESSAGES: dict[str, str] = {
     "video_unavailable": "This video is private, deleted or otherwise unavailable.",
     "age_restricted": "This video is age-restricted; YouTube does not share its captions without a login.",
     "blocked": (
-        "YouTube refused this server's requests (it blocks most cloud IPs). The operator can set a "
-        "rotating residential proxy (WEBSHARE_PROXY_USERNAME/PASSWORD) or a proxy (YOUTUBE_PROXY_HTTP_URL/"
-        "YOUTUBE_PROXY_HTTPS_URL); please try again later."
+        "YouTube refused this server's requests (it blocks most cloud IPs). The operator can add a "
+        "transcript provider (TRANSCRIPT_PROVIDERS), a worker at home (--lane residential) or a rotating "
+        "residential proxy (WEBSHARE_PROXY_USERNAME/PASSWORD); see docs/free-tier.md. Please try again later."
     ),
     "provider_unavailable": (
         "The transcript service this server uses is unavailable or refused the request; please try again later."

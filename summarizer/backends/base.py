@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypedDict
 
 from core.config import Settings
+from summarizer.errors import SummaryError
 from summarizer.jobs import Job, JobKey
 from summarizer.sinks import Sink
 
@@ -71,3 +72,8 @@ class JobBackend(ABC):
     @abstractmethod
     async def queue_state(self) -> QueueState:
         """How full the queue is now (/readyz, /metrics)."""
+
+    async def hand_off(self, job: Job, error: SummaryError) -> bool:
+        """Pass `job`, which failed here with `error`, to a process that may succeed instead (with Redis: a
+        job YouTube refused goes to the residential lane); whether it was. By default it never is."""
+        return False

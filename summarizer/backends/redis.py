@@ -10,6 +10,8 @@ takeover of what a process that is gone left behind.
   `jobs:changed`, so SSE and chat edits work whichever process runs the job.
 - Takeover: at start and every `JOB_LEASE_SECONDS`, a live job that is neither leased nor waiting in arq is
   queued again, and the sinks of a process that is gone are shown by this one (web processes only).
+- The residential lane (redis_lane.py): a job YouTube refused here goes to the lane's workers when one was
+  seen lately; the same rounds fail the handed-over jobs none took within `RESIDENTIAL_WAIT_SECONDS`.
 - Degradation: while the cache finds Redis unreachable, new jobs run in this process's own `LocalBackend`
   without waiting for Redis timeouts (a request never waits for one).
 """
@@ -25,8 +27,10 @@ from typing import Any
 
 from core.config import Settings
 from core.tasks import cancel
+from core.telemetry import JOBS, JOBS_HANDED_OFF
 from summarizer.backends.base import JobBackend, QueueState, Run, ShowIn
 from summarizer.backends.local import LocalBackend
+from summarizer.backends.redis_lane import RESIDENTIAL, Lane
 from summarizer.backends.redis_queue import SharedQueue
 from summarizer.backends.redis_store import RedisJobStore
 from summarizer.cache import Cache
@@ -40,7 +44,8 @@ log = logging.getLogger(__name__)
 class RedisBackend(JobBackend):
     """The jobs of every process on one Redis. `cache` is the engine's: it tells whether Redis is down now
     (it retries with backoff) and whether a twin of a queued job has finished. `serves=False` (a
-    worker-only process): it runs jobs and shows none, so it neither follows nor takes over sinks."""
+    worker-only process): it runs jobs and shows none, so it neither follows nor takes over sinks. With
+    `WORKER_LANE`, its worker takes the jobs handed to that lane only."""
 
     def __init__(
         self,
@@ -63,11 +68,14 @@ class RedisBackend(JobBackend):
             settings.job_timeout,
             settings.queue_poll_seconds,
             self.local.queue.retry_after,
+            settings.worker_lane,
         )
+        self.lane = Lane(self.store.redis, RESIDENTIAL, settings.residential_wait_seconds)
         self._serves = serves
         self._cache = cache
         self._mirrors: dict[str, Job] = {}  # unfinished jobs shown here that run elsewhere
         self._running: set[str] = set()  # ids of the jobs this process runs
+        self._from_queue: set[str] = set()  # of those, the ones it took from the shared queue (not local)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -77,6 +85,8 @@ class RedisBackend(JobBackend):
         self._spawn(self._claim_orphans(), "claim-orphans")
         if self._serves:
             self._spawn(self._follow_changes(), "follow-changes")
+        if self._settings.worker_lane:
+            self._spawn(self._announce(), "announce-lane")
         if self._settings.run_worker or not self._serves:
             self.queue.start_worker(self._run_queued)
         await self.local.start()
@@ -153,6 +163,34 @@ class RedisBackend(JobBackend):
         state["running"] = len(self._running)
         return state
 
+    async def hand_off(self, job: Job, error: SummaryError) -> bool:
+        """A job of the shared queue that YouTube refused goes to the residential lane, when a worker of it
+        was seen within the wait (not from a lane worker: that one was refused at home too)."""
+        if error.code != "blocked" or self._settings.worker_lane or job.id not in self._from_queue:
+            return False
+        try:
+            if not await self.lane.served():
+                return False
+            await self.store.let_go(job)  # its lease too: the lane's worker takes it
+            try:
+                entry = await self.queue.enqueue(job.id, lane=self.lane)
+            except OSError:
+                self.store.checkpoint(job)  # it fails here after all: saved (and leased) again
+                raise
+            await self.lane.waits(job.id)
+        except OSError as unreachable:
+            log.warning("job %s could not be handed to the %s lane: %s", job.id, self.lane.name, unreachable)
+            return False
+        await self.store.queued_as(job.id, entry)
+        JOBS_HANDED_OFF.labels(self.lane.name, "handed").inc()
+        log.info(
+            "job %s for video %s: YouTube refused it here, handed to the %s lane",
+            job.id,
+            job.video_id,
+            self.lane.name,
+        )
+        return True
+
     def _adopt(self, job: Job) -> Job:
         """The one object for `job` in this process (updated from `job` when there is one already),
         kept up to date from Redis while it is unfinished."""
@@ -171,7 +209,9 @@ class RedisBackend(JobBackend):
             await self._run(job)
         finally:
             self._running.discard(job.id)
-            self._mirrors.pop(job.id, None)
+            self._from_queue.discard(job.id)
+            if job.finished or not self._serves:
+                self._mirrors.pop(job.id, None)  # (a job handed to a lane is followed on: it runs elsewhere)
 
     async def _run_queued(self, job_id: str) -> None:
         """Run a job of the shared queue, unless another process runs it (each attempt is an arq job)."""
@@ -181,6 +221,10 @@ class RedisBackend(JobBackend):
         saved = await self.store.load(job_id)
         if (job := self._adopt(saved) if saved else self.local.recent.get(job_id)) is None:
             return
+        if self._settings.worker_lane:
+            with contextlib.suppress(OSError):
+                await self.lane.taken(job_id)
+            JOBS_HANDED_OFF.labels(self.lane.name, "taken").inc()
         # Twins (the same video, from two processes that died) run once: the second finds the summary.
         if (cached := await self._cache.get_summary(job.video_id, job.languages, job.variant)) is not None:
             job.finish_from_summary(cached)
@@ -191,6 +235,7 @@ class RedisBackend(JobBackend):
                 await self.queue.started(job)
             self.store.checkpoint(job)
             began = time.monotonic()
+            self._from_queue.add(job.id)
             await self._run_here(job)
             self.local.queue.record(time.monotonic() - began)  # for Retry-After
         if job.finished:  # not when shutdown cancelled it
@@ -213,11 +258,38 @@ class RedisBackend(JobBackend):
                 self._show(job, sink)
 
     async def _claim_orphans(self) -> None:
-        """Look for the jobs of processes that died, once per lease (a lease outlives three heartbeats)."""
+        """Look for the jobs of processes that died, and for handed-over jobs no lane worker took in time,
+        once per lease (a lease outlives three heartbeats)."""
         while True:
             await asyncio.sleep(self.store.lease)
             with contextlib.suppress(OSError):  # the next round tries again
                 await self._claim()
+                await self._expire_hand_offs()
+
+    async def _expire_hand_offs(self) -> None:
+        """Fail the jobs whose wait for a lane worker has ended (one process each: the lease decides)."""
+        for job_id in await self.lane.overdue():
+            if not await self.store.take(job_id):
+                continue  # a worker of the lane took it just now
+            job = await self.store.load(job_id)
+            if job is not None and not job.finished:
+                job = self._adopt(job)
+                job.fail(self.lane.gave_up())
+                await self.store.save(job)
+                await self.queue.release(job)
+                JOBS.labels("blocked").inc()
+                JOBS_HANDED_OFF.labels(self.lane.name, "expired").inc()
+                log.info(
+                    "job %s for video %s: no %s worker took it in time", job_id, job.video_id, self.lane.name
+                )
+            await self.lane.forget(job_id, f"{job_id}:{self.lane.name}")
+
+    async def _announce(self) -> None:
+        """Tell the other processes that this worker serves its lane, three times per lease."""
+        while True:
+            with contextlib.suppress(OSError):
+                await self.lane.announce(self.store.owner)
+            await asyncio.sleep(self.store.lease / 3)
 
     async def _follow_changes(self) -> None:
         """Keep the jobs shown here that run elsewhere up to date, as their runner checkpoints them."""

@@ -7,6 +7,7 @@ library's, and arq keeps its own (`arq:*`) for the shared queue's entries.
 from __future__ import annotations
 
 import orjson
+from arq.constants import default_queue_name
 
 from summarizer.jobs import JobKey
 
@@ -14,6 +15,8 @@ LIVE = "jobs:live"  # set: ids of the jobs not finished (or finished and not yet
 WAITING = "jobs:waiting"  # set: ids of admitted jobs no worker has taken yet
 CHANGED = "jobs:changed"  # pub/sub channel: the id of each job checkpointed
 SUMMARIZE = "summarize"  # the arq function that runs one job by id
+QUEUE = default_queue_name  # "arq:queue": arq's sorted set of the entries waiting for any worker
+LANES = ("residential",)  # the lanes a worker can serve (redis_lane.py)
 
 
 def job_key(job_id: str) -> str:
@@ -49,3 +52,18 @@ def flight_key(key: JobKey) -> str:
 def requester_key(requester: str) -> str:
     """Set: ids of the requester's jobs in flight (MAX_JOBS_PER_REQUESTER across processes)."""
     return f"requester:{requester}"
+
+
+def lane_queue(lane: str) -> str:
+    """arq's sorted set of the entries waiting for a worker of `lane`."""
+    return f"arq:queue:{lane}"
+
+
+def lane_workers_key(lane: str) -> str:
+    """Sorted set: the lane's workers (process tokens), scored by when each was last seen (Unix time)."""
+    return f"lane:{lane}:workers"
+
+
+def lane_deadlines_key(lane: str) -> str:
+    """Sorted set: ids of the jobs waiting for a worker of the lane, scored by when the wait ends."""
+    return f"lane:{lane}:deadlines"

@@ -3,7 +3,8 @@
 Admission is one Lua script, so it holds across any number of web processes: a job whose key is already in
 flight is joined (single-flight), a requester may have `max_per_requester` jobs in flight, and at most
 `maxsize` jobs wait. The admitted job's id then goes to arq; every process that runs a worker (the web
-process by default, or `python -m summarizer worker` on any machine) takes jobs from there.
+process by default, or `python -m summarizer worker` on any machine) takes jobs from there. A worker of a
+lane (`--lane residential`, redis_lane.py) takes only the entries handed to that lane, from its own arq queue.
 
 Keys (redis_keys.py, docs/redis.md): `flight:<job key>` → the id of the job in flight for it; `requester:<who>`, the ids of
 their jobs in flight; `jobs:waiting`, the ids of admitted jobs no worker has started; arq's own `arq:*`.
@@ -28,7 +29,16 @@ from redis.exceptions import RedisError
 
 from core.tasks import cancel
 from core.telemetry import JOBS_REFUSED
-from summarizer.backends.redis_keys import SUMMARIZE, WAITING, flight_key, requester_key
+from summarizer.backends.redis_keys import (
+    LANES,
+    QUEUE,
+    SUMMARIZE,
+    WAITING,
+    flight_key,
+    lane_queue,
+    requester_key,
+)
+from summarizer.backends.redis_lane import Lane
 from summarizer.cache import REDIS_CONNECT_TIMEOUT, REDIS_SOCKET_TIMEOUT
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job
@@ -86,11 +96,17 @@ def _keys(job: Job) -> list[str]:
     return [flight_key(job.key), requester_key(job.requester), WAITING]
 
 
+def _queue_of(entry: str) -> str:
+    """The arq queue of a queue entry: `<job id>:<lane>` waits in the lane's, `<job id>:<attempt>` in the main one."""
+    suffix = entry.rsplit(":", 1)[-1]
+    return lane_queue(suffix) if suffix in LANES else QUEUE
+
+
 class SharedQueue:
     """Admits jobs across processes, hands them to arq, and (with `start_worker`) runs some of them here.
 
     Its calls raise `QueueUnavailable` (a `ConnectionError`) when Redis is unreachable: the engine then
-    uses its in-process queue instead.
+    uses its in-process queue instead. With `lane`, its worker takes the entries of that lane only.
     """
 
     def __init__(
@@ -102,8 +118,10 @@ class SharedQueue:
         job_timeout: float,
         poll_delay: float,
         retry_after: Callable[[int], int],
+        lane: str | None = None,
     ) -> None:
         self._url = url
+        self._worker_queue = lane_queue(lane) if lane else QUEUE
         self._redis = _connect(url)
         self._admit = self._redis.register_script(_ADMIT)
         self._release = self._redis.register_script(_RELEASE)
@@ -133,11 +151,13 @@ class SharedQueue:
         return answer
 
     @_reachable
-    async def enqueue(self, job_id: str, attempt: str = "0") -> str:
-        """Hand `job_id` to the workers; each `attempt` of one job is a separate arq job, whose id this is."""
-        entry = f"{job_id}:{attempt}"
-        await self._redis.enqueue_job(SUMMARIZE, job_id, _job_id=entry)
-        if self._worker is not None:
+    async def enqueue(self, job_id: str, attempt: str = "0", lane: Lane | None = None) -> str:
+        """Hand `job_id` to the workers (of `lane`, for `wait_seconds`); each `attempt` of one job is a
+        separate arq job, whose id this is."""
+        entry = f"{job_id}:{lane.name if lane else attempt}"
+        options: dict[str, Any] = {"_queue_name": lane.queue, "_expires": lane.wait_seconds} if lane else {}
+        await self._redis.enqueue_job(SUMMARIZE, job_id, _job_id=entry, **options)
+        if self._worker is not None and _queue_of(entry) == self._worker_queue:
             # Offer it to this process's worker now rather than at its next poll (arq checks that a slot is
             # free and that no other worker took it). Request → first chunk at 0.1 CPU, median: short video
             # 0.83 → 0.29 s, medium 0.70 → 0.35 s (0.22 / 0.29 s without Redis; benchmarks/run.py --quick).
@@ -160,7 +180,8 @@ class SharedQueue:
         """Whether the arq job `entry` still waits for a worker (not taken, not lost, not evicted)."""
         if entry is None:
             return False
-        return await ArqJob(entry, self._redis).status() in (ArqStatus.queued, ArqStatus.deferred)
+        job = ArqJob(entry, self._redis, _queue_name=_queue_of(entry))
+        return await job.status() in (ArqStatus.queued, ArqStatus.deferred)
 
     @_reachable
     async def started(self, job: Job) -> None:
@@ -185,6 +206,7 @@ class SharedQueue:
         self._worker = Worker(
             functions=[func(summarize, name=SUMMARIZE, keep_result=0, timeout=self._job_timeout + 60)],
             redis_pool=_connect(self._url),
+            queue_name=self._worker_queue,
             handle_signals=False,  # the web server (or `python -m summarizer worker`) handles SIGTERM
             max_jobs=self._concurrency,
             poll_delay=self._poll_delay,

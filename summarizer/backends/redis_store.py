@@ -153,6 +153,11 @@ class RedisJobStore:
         self._down = False
         self._with_transcript: set[str] = set()  # jobs run here whose inline transcript is in Redis
 
+    @property
+    def redis(self) -> Any:  # redis.asyncio.Redis (redis-py declares `from_url` without a return type)
+        """The connection pool, shared with the lanes' bookkeeping (redis_lane.py)."""
+        return self._redis
+
     def start(self) -> None:
         self._heartbeat = asyncio.create_task(self._beat(), name="job-leases")
 
@@ -162,16 +167,17 @@ class RedisJobStore:
         if self._heartbeat is not None:
             await cancel(self._heartbeat)
         trackers, self._trackers = self._trackers, {}
-        for task in trackers.values():
-            task.cancel()  # once: each then writes its job's last state (a second cancel would stop that)
-        if trackers:
-            # A cancellation that lands as a save ends can be swallowed (see core/tasks.py): such a
-            # tracker has saved and waits again, so it is cancelled until it sticks.
-            _, late = await asyncio.wait(trackers.values(), timeout=2 * REDIS_SOCKET_TIMEOUT)
-            for task in late:
-                await cancel(task)
+        await _stop_trackers(list(trackers.values()))
         await self._safely(self._release, list(trackers))
         await self._redis.aclose()
+
+    async def let_go(self, job: Job) -> None:
+        """Stop checkpointing `job` here (its last state is saved) and give up its lease: another process
+        runs it next (a job handed to a lane)."""
+        if (tracker := self._trackers.pop(job.id, None)) is not None:
+            await _stop_trackers([tracker])
+        self._with_transcript.discard(job.id)
+        await self._safely(self._give_up_lease, job.id)
 
     def checkpoint(self, job: Job) -> None:
         """Save `job`, which this process runs, now and after each change until it is finished; its lease is
@@ -348,8 +354,11 @@ class RedisJobStore:
     async def _release(self, job_ids: list[str]) -> None:
         await self._redis.delete(process_key(self.owner))
         for job_id in job_ids:
-            if await self._redis.get(lease_key(job_id)) == self.owner.encode():
-                await self._redis.delete(lease_key(job_id))
+            await self._give_up_lease(job_id)
+
+    async def _give_up_lease(self, job_id: str) -> None:
+        if await self._redis.get(lease_key(job_id)) == self.owner.encode():
+            await self._redis.delete(lease_key(job_id))
 
     async def _safely(self, call: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs) -> R | None:
         try:
@@ -363,3 +372,15 @@ class RedisJobStore:
             log.warning("Redis is reachable again: job state is saved again")
             self._down = False
         return result
+
+
+async def _stop_trackers(trackers: list[asyncio.Task[None]]) -> None:
+    """Cancel checkpoint trackers once (each then writes its job's last state; a second cancel would stop
+    that), then, after a while, until it sticks: a cancellation that lands as a save ends can be swallowed
+    (core/tasks.py), leaving a tracker that has saved and waits again."""
+    for task in trackers:
+        task.cancel()
+    if trackers:
+        _, late = await asyncio.wait(trackers, timeout=2 * REDIS_SOCKET_TIMEOUT)
+        for task in late:
+            await cancel(task)
