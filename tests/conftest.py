@@ -1,4 +1,5 @@
-"""Fixtures shared by the suite: the service's own log output, a real Redis, Telegram's pacing shortened.
+"""Fixtures shared by the suite: the service's own log output, a real Redis, YouTube's recorded answers,
+Telegram's pacing shortened.
 
 Helpers (servers, data, fakes, service builders) are in tests/support/; fixtures only one directory uses
 are in that directory's conftest.py.
@@ -12,10 +13,12 @@ from pathlib import Path
 
 import pytest
 import redis
+import responses
 
 from core import logs
 from core.config import get_settings
 from tests.support.servers import RedisServer, redis_binary
+from tests.support.youtube import recorded_youtube
 
 
 @pytest.fixture
@@ -31,6 +34,14 @@ def service_logs() -> Iterator[Callable[[str], io.StringIO]]:
     yield capture
     settings = get_settings()
     logs.configure(settings.log_level, settings.log_format)
+
+
+@pytest.fixture
+def yt() -> Iterator[responses.RequestsMock]:
+    """YouTube answering like in its recorded youtube.html / youtube.innertube.json / transcript.xml, to
+    the real youtube-transcript-api (only the network is replaced)."""
+    with recorded_youtube() as rsps:
+        yield rsps
 
 
 @pytest.fixture(scope="session")
