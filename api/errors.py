@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 STATUS = {
     "invalid_url": 422,
     "invalid_transcript": 422,
+    "invalid_subtitles": 422,
     "invalid_callback_url": 422,
     "invalid_request": 422,
     "transcript_too_large": 413,

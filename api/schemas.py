@@ -35,8 +35,11 @@ class TranscriptIn(BaseModel):
 
 
 class SummaryRequest(BaseModel):
-    url: str = Field(
-        max_length=2048, description="A YouTube video link in any common form, or the 11-char id."
+    url: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="A YouTube video link in any common form, or the 11-char id. Required unless `subtitles` "
+        "is given; with `subtitles`, the points link into this video.",
     )
     languages: list[LanguageCode] | None = Field(
         default=None,
@@ -44,6 +47,15 @@ class SummaryRequest(BaseModel):
         description="Preferred transcript languages, best first; the service's defaults follow.",
     )
     transcript: TranscriptIn | None = None
+    subtitles: str | None = Field(
+        default=None,
+        description="The captions as the text of a subtitle file, instead of fetching them: SRT, WebVTT "
+        "(YouTube's rolling auto-captions too) or lines with timestamps (`1:23 text`), at most "
+        "SUBTITLES_MAX_BYTES (2 MiB) as UTF-8. Its language: WebVTT's `Language:` header, else `languages[0]`, "
+        "else the service's first LANGUAGES. Without `url` the job's `video_id` is `file-<20 characters>` and "
+        "its points' `url` are null. A file that cannot be read: 422 `invalid_subtitles`, saying why.",
+        examples=["1\n00:00:01,000 --> 00:00:04,000\nIn the last chapter, you and I started to step\n"],
+    )
     callback_url: str | None = Field(
         default=None,
         max_length=2048,
@@ -59,7 +71,9 @@ class SummaryRequest(BaseModel):
 class PointOut(BaseModel):
     text: str
     start: float
-    url: str
+    url: str | None = Field(
+        description="A link to this moment of the video; null for subtitles sent without a video link."
+    )
 
 
 class ChunkOut(BaseModel):
@@ -99,7 +113,9 @@ class CallbackOut(BaseModel):
 
 class JobOut(BaseModel):
     id: str
-    video_id: str
+    video_id: str = Field(
+        description="The YouTube video id, or `file-<20 characters>` for subtitles sent without a video link."
+    )
     status: str = Field(description="queued | running | done | failed")
     title: str | None = Field(
         description="The video's title, when its transcript provider or oEmbed gave it."
@@ -113,7 +129,11 @@ class JobOut(BaseModel):
         default=None,
         description="The captions' own language when YouTube translated them into the one asked for.",
     )
-    language_code: str | None
+    language_code: str | None = Field(
+        description="The captions' language, once known. For subtitles sent with a video link it carries a "
+        "private-use subtag naming the file (`en-x-abcdefgh-ijklmnop`), which keeps that summary apart from "
+        "the video's own."
+    )
     progress: ProgressOut
     chunks: list[ChunkOut]
     partial: ChunkOut | None = Field(

@@ -20,6 +20,14 @@ from summarizer.jobs import Job, JobStatus, chunk_to_dict
 from summarizer.links import parse_video_id
 from summarizer.models import ChunkSummary, Snippet, Transcript
 from summarizer.sinks import CallbackSink
+from summarizer.subtitles import (
+    Limits,
+    is_file_video,
+    job_resource,
+    read_subtitles,
+    spoken_language,
+    unlinked,
+)
 
 SSE_HEARTBEAT_SECONDS = 15.0
 
@@ -74,10 +82,12 @@ def transcript_of(video_id: str, body: TranscriptIn, settings: Settings) -> Tran
         413: error_doc("`payload_too_large` / `transcript_too_large`."),
         422: error_doc(
             "`invalid_url`, `invalid_callback_url` (not https, or an internal address), "
-            '`invalid_request` (body does not match the schema, or `"summarizer": "llm"` without a model).'
+            "`invalid_request` (body does not match the schema, neither `url` nor `subtitles`, `transcript` "
+            'and `subtitles` together, or `"summarizer": "llm"` without a model), `invalid_subtitles` (the '
+            "message says what is wrong: size, encoding, no cues, too many, longer than MAX_VIDEO_SECONDS)."
         ),
         429: error_doc("`rate_limited`: too many of your jobs in flight; see `Retry-After`."),
-        503: error_doc("`busy`: the queue is full; see `Retry-After`."),
+        503: error_doc("`busy`: the queue is full, or subtitle files are being read; see `Retry-After`."),
     },
 )
 async def create_summary(
@@ -86,17 +96,36 @@ async def create_summary(
     engine: EngineDep,
     settings: SettingsDep,
 ) -> Response:
-    """Summarize a YouTube video: answers at once; the summary fills in as chunks finish."""
-    video_id = parse_video_id(body.url)
+    """Summarize a YouTube video (or the subtitles sent): answers at once; the summary fills in as chunks
+    finish."""
+    if body.subtitles is not None and body.transcript is not None:
+        raise SummaryError("invalid_request", "Send either `transcript` or `subtitles`, not both.")
+    video_id = parse_video_id(body.url) if body.url is not None else None
     if body.callback_url:
         check_url(body.callback_url, settings.callback_allow_hosts, settings.callback_allow_http)
-    transcript = transcript_of(video_id, body.transcript, settings) if body.transcript else None
+    languages = body.languages
+    transcript: Transcript | None = None
+    if body.subtitles is not None:
+        transcript = await read_subtitles(
+            engine.runner,
+            body.subtitles,
+            Limits.from_settings(settings),
+            video_id=video_id,
+            language=languages[0] if languages else None,
+            default_language=(settings.languages or ["en"])[0],
+        )
+        # The job's id (`file-…` without a url) and the language an LLM writes in, unless one was asked.
+        video_id, languages = transcript.video_id, languages or [spoken_language(transcript.language_code)]
+    elif video_id is None:
+        raise SummaryError("invalid_request", "url: Field required (or send `subtitles` without it)")
+    elif body.transcript:
+        transcript = transcript_of(video_id, body.transcript, settings)
     job, finished = await engine.submit(
-        video_id, body.languages, requester_of(request), transcript, body.summarizer
+        video_id, languages, requester_of(request), transcript, body.summarizer
     )
     if body.callback_url:
         await engine.report(job, CallbackSink(body.callback_url))
-    return json_response(job.to_dict(), 200 if finished else 202)
+    return json_response(job_resource(job), 200 if finished else 202)
 
 
 async def _job_or_404(engine: Engine, job_id: str) -> Job:
@@ -112,7 +141,7 @@ async def _job_or_404(engine: Engine, job_id: str) -> Job:
 )
 async def read_summary(job_id: str, engine: EngineDep) -> Response:
     """The job: status, progress, the chunks finished so far, the TL;DR once done."""
-    return json_response((await _job_or_404(engine, job_id)).to_dict())
+    return json_response(job_resource(await _job_or_404(engine, job_id)))
 
 
 def _event(name: str, data: object) -> bytes:
@@ -124,18 +153,24 @@ async def job_events(job: Job) -> AsyncIterator[bytes]:
     points of the chunk a model is writing change, then `done`/`failed`."""
     sent = 0
     partial: ChunkSummary | None = None
+    file = is_file_video(job.video_id)
     async for current in job.changes(heartbeat=SSE_HEARTBEAT_SECONDS):
         if current is None:
             yield b": keep-alive\n\n"
             continue
         for chunk in current.chunks[sent:]:
-            yield _event("chunk", chunk_to_dict(chunk))
+            yield _event("chunk", _chunk(chunk, file))
         sent = len(current.chunks)
         if current.partial is not None and current.partial is not partial:
             partial = current.partial
-            yield _event("partial", chunk_to_dict(partial))
+            yield _event("partial", _chunk(partial, file))
         if current.finished:
-            yield _event("done" if current.status is JobStatus.DONE else "failed", current.to_dict())
+            yield _event("done" if current.status is JobStatus.DONE else "failed", job_resource(current))
+
+
+def _chunk(chunk: ChunkSummary, file: bool) -> dict[str, object]:
+    data = chunk_to_dict(chunk)
+    return unlinked(data) if file else data
 
 
 @router.get(

@@ -25,6 +25,7 @@ from core.telemetry import OUTBOUND, OUTBOUND_ERRORS, OUTBOUND_RATE_LIMITED
 from summarizer.errors import SummaryError
 from summarizer.jobs import Delivery, Job
 from summarizer.sinks import CallbackSink
+from summarizer.subtitles import job_resource
 
 if TYPE_CHECKING:
     import httpx
@@ -119,7 +120,7 @@ class CallbackSender:
         """
         async for _ in job.changes():
             pass
-        body = orjson.dumps(job.to_dict())
+        body = orjson.dumps(job_resource(job))  # the job resource, as GET /v1/summaries/{id} shows it
         began, delay = time.monotonic(), self.first_retry
         while True:
             delivery.attempts += 1

@@ -17,7 +17,7 @@ from bot.discord import DiscordClient, DiscordError
 from core.config import Settings
 from summarizer.links import MAX_INPUT_CHARS
 
-STRING = 3  # application command option type
+STRING, ATTACHMENT = 3, 11  # application command option types
 GUILD, BOT_DM = 0, 1  # interaction contexts where the command can be used
 
 SUMMARIZE: dict[str, Any] = {
@@ -26,11 +26,12 @@ SUMMARIZE: dict[str, Any] = {
     "description": "Summarize a YouTube video with timestamped key points",
     "contexts": [GUILD, BOT_DM],
     "options": [
+        # Not required: `file` alone works too (the handler asks for one of the two).
         {
             "type": STRING,
             "name": "url",
             "description": "A YouTube video link (or its 11-character id)",
-            "required": True,
+            "required": False,
             "max_length": MAX_INPUT_CHARS,
         },
         {
@@ -39,6 +40,12 @@ SUMMARIZE: dict[str, Any] = {
             "description": "Preferred caption language, e.g. en, de or pt-BR",
             "required": False,
             "max_length": 35,
+        },
+        {
+            "type": ATTACHMENT,
+            "name": "file",
+            "description": "The video's subtitle file (.srt, .vtt or .txt): when YouTube won't give me its captions",
+            "required": False,
         },
     ],
 }

@@ -19,11 +19,13 @@ from summarizer.errors import SummaryError
 from summarizer.jobs import Job, JobStatus
 from summarizer.links import watch_url
 from summarizer.models import ChunkSummary, Point, moment_url
+from summarizer.subtitles import is_file_video, links_nowhere
 
 # Discord's limits (docs: resources/message "Embed Limits", webhook "Execute Webhook"). Counted here in
 # UTF-16 units (`size`), never fewer than the characters Discord counts.
 CONTENT_MAX = 2000
 TITLE_MAX = 256
+AUTHOR_MAX = 256  # an embed's author name: the video's channel
 DESCRIPTION_MAX = 4096
 FIELD_NAME_MAX = 256
 FIELD_VALUE_MAX = 1024
@@ -89,12 +91,20 @@ def inert(text: str, room: int) -> str:
 
 def point_line(point: Point, room: int = FIELD_VALUE_MAX) -> str:
     """One key point: a link to its moment, then its text; at most `room` long."""
-    link = f"[{clock(point.start)}]({point.url}) "
+    link = f"{clock(point.start)} " if links_nowhere(point.url) else f"[{clock(point.start)}]({point.url}) "
     return link + inert(point.text, room - size(link))
 
 
 def video_name(job: Job) -> str:
-    return job.title or job.video_id
+    """The title, or the one the inline transcript (a subtitle file's name) brings before the job starts,
+    or the video id."""
+    return job.title or (job.transcript.title if job.transcript else None) or job.video_id
+
+
+def video_line(job: Job) -> str:
+    """`Title — Channel` (the channel when known), inert, for a line of text."""
+    channel = f" \u2014 {shorten(job.channel, NAME_MAX // 2)}" if job.channel else ""
+    return escape(shorten(video_name(job), NAME_MAX) + channel)
 
 
 def topics_line(job: Job) -> list[str]:
@@ -121,16 +131,17 @@ def chapter_name(chunk: ChunkSummary, continued: bool = False) -> str:
 
 def chapter_line(job: Job, chunk: ChunkSummary) -> str:
     """A chapter in the progress message: its time range linked to its start, then its title."""
-    span = f"[{time_range(chunk)}]({moment_url(job.video_id, chunk.start)}) "
+    url = moment_url(job.video_id, chunk.start)
+    span = f"{time_range(chunk)} " if links_nowhere(url) else f"[{time_range(chunk)}]({url}) "
     return span + inert(chapter_title(chunk), CHAPTER_LINE_MAX)
 
 
 def _embed(job: Job, description: str | None = None) -> dict[str, Any]:
-    embed: dict[str, Any] = {
-        "title": shorten(video_name(job), TITLE_MAX),
-        "url": watch_url(job.video_id),
-        "color": YOUTUBE_RED,
-    }
+    embed: dict[str, Any] = {"title": shorten(video_name(job), TITLE_MAX), "color": YOUTUBE_RED}
+    if not is_file_video(job.video_id):  # a subtitle file sent without a video links nowhere
+        embed["url"] = watch_url(job.video_id)
+    if job.channel:  # shown above the title
+        embed["author"] = {"name": shorten(job.channel, AUTHOR_MAX)}
     if description:
         embed["description"] = description
     return embed
@@ -153,6 +164,13 @@ def retry_hint(retry_after: int | None, now: float | None = None) -> str:
     return f"<t:{int((now or time.time()) + retry_after)}:R>"
 
 
+# What a user can do when YouTube will not hand the captions to this server.
+SEND_FILE = (
+    "You can run `/summarize` again with the video's subtitle file (.srt or .vtt, e.g. from "
+    "`yt-dlp --write-subs --write-auto-subs`) in `file` and its link in `url`, and I'll summarize that."
+)
+
+
 def failure_text(error: SummaryError, now: float | None = None) -> str:
     """What a user reads when a summary cannot be made, per error code."""
     texts = {
@@ -161,8 +179,13 @@ def failure_text(error: SummaryError, now: float | None = None) -> str:
         "no_transcript": "This video has no captions I can use, so I can't summarize it.",
         "transcripts_disabled": "Captions are turned off for this video, so I can't summarize it.",
         "video_unavailable": "This video is private, deleted or otherwise unavailable.",
-        "age_restricted": "This video is age-restricted; YouTube doesn't share its captions without a login.",
-        "blocked": "YouTube is refusing this server's requests right now. Please try again later.",
+        "age_restricted": "This video is age-restricted; YouTube doesn't share its captions without a login. "
+        + SEND_FILE,
+        "blocked": "YouTube is refusing this server's requests right now. Please try again later. "
+        + SEND_FILE,
+        "po_token_required": "YouTube doesn't hand out this video's captions to bots. " + SEND_FILE,
+        "provider_unavailable": "The service I get captions from isn't answering right now. Please try again "
+        "later. " + SEND_FILE,
         "timeout": "Summarizing this video took too long. Please try again in a few minutes.",
         "busy": f"I'm busy with other summaries right now. Please try again {retry_hint(error.retry_after, now)}.",
         "rate_limited": "You already have several summaries in progress. Try again when they are done "
@@ -174,6 +197,8 @@ def failure_text(error: SummaryError, now: float | None = None) -> str:
 
 def failure_message(job: Job) -> Message:
     error = job.error or SummaryError("internal_error")
+    if is_file_video(job.video_id):  # a subtitle file sent without a video
+        return message(f"Couldn't summarize {video_line(job)}: {failure_text(error)}")
     return message(f"Couldn't summarize <{watch_url(job.video_id)}>: {failure_text(error)}")
 
 
@@ -191,7 +216,7 @@ def _fit_lines(lines: list[str], room: int) -> int:
 def progress_message(job: Job) -> Message:
     """The message while the job runs: a status line (and the fallback note), then the topics once known
     and a line per chapter done so far (and the one a model is writing) in an embed."""
-    name = escape(shorten(video_name(job), NAME_MAX))
+    name = video_line(job)
     if job.status is JobStatus.QUEUED:
         content = f"Queued: {name}… waiting for the summaries ahead of it."
     elif job.total is None:
@@ -269,6 +294,7 @@ class _Pages:
     def new(self, first: dict[str, Any]) -> None:
         self.messages.append([first])
         self.used = size(first["title"]) + size(first.get("description", "")) + FOOTER_ROOM
+        self.used += size(first.get("author", {}).get("name", ""))
         self.fields = 0
 
     def room(self) -> tuple[int, int]:
@@ -287,10 +313,12 @@ class _Pages:
         self.fields += 1
 
 
-def summary_messages(job: Job) -> list[Message]:
+def summary_messages(job: Job, page: str | None = None) -> list[Message]:
     """A finished job as messages: the first for the original response, the rest as follow-ups.
 
-    Chapters are never split between messages unless one alone is more than a message holds."""
+    Chapters are never split between messages unless one alone is more than a message holds. A summary
+    that takes more than one message links to `page`, the summary's page (`PUBLIC_URL/s/<id>`), when there
+    is one."""
     if job.status is not JobStatus.DONE:
         return [failure_message(job)]
     pages = _Pages(job)
@@ -305,4 +333,5 @@ def summary_messages(job: Job) -> list[Message]:
         total = len(pages.messages)
         for n, embeds in enumerate(pages.messages, 1):
             embeds[-1]["footer"] = {"text": f"Part {n} of {total}"}
-    return [message(embeds=embeds) for embeds in pages.messages]
+    link = f"The whole summary on one page: <{page}>" if page and len(pages.messages) > 1 else ""
+    return [message(link if n == 0 else "", embeds) for n, embeds in enumerate(pages.messages)]

@@ -70,6 +70,10 @@ def _is(error: TelegramError, *phrases: str) -> bool:
     return any(phrase in error.message.lower() for phrase in phrases)
 
 
+class FileUnavailable(Exception):
+    """A file a user sent could not be downloaded; the message says why, for the user."""
+
+
 class TelegramClient:
     """Sends and edits messages within Telegram's limits; never raises for Telegram's answers."""
 
@@ -119,6 +123,29 @@ class TelegramClient:
                 OUTBOUND_ERRORS.labels("telegram").inc()
                 log.warning("telegram getMe failed: %s", error.message)
         return self._username
+
+    async def download(self, file_id: str, max_bytes: int) -> bytes:
+        """A file a user sent: `getFile`, then its bytes from `{TELEGRAM_API_BASE_URL}/file/bot<token>/<file_path>`
+        (the bot's `base_file_url`). Raises `FileUnavailable`, saying why, when it is over `max_bytes` or
+        Telegram does not hand it out (bots may download files up to 20 MB)."""
+        OUTBOUND.labels("telegram").inc()
+        try:
+            file = await self.bot.get_file(file_id)
+            if file.file_size is not None and file.file_size > max_bytes:
+                raise FileUnavailable(f"it is {file.file_size} bytes, over the {max_bytes} I take")
+            OUTBOUND.labels("telegram").inc()
+            data = bytes(await file.download_as_bytearray())
+        except TelegramError as error:
+            OUTBOUND_ERRORS.labels("telegram").inc()
+            log.warning("telegram: download of a file failed: %s", error.message)
+            if _is(error, "file is too big"):
+                raise FileUnavailable("Telegram lets bots download files up to 20 MB") from None
+            raise FileUnavailable("Telegram did not hand it to me; please send it again") from None
+        except RuntimeError as error:  # PTB: the file has no file_path
+            raise FileUnavailable("Telegram did not hand it to me; please send it again") from error
+        if len(data) > max_bytes:
+            raise FileUnavailable(f"it is {len(data)} bytes, over the {max_bytes} I take")
+        return data
 
     async def _call(self, chat_id: int, make: Callable[[], Awaitable[T]]) -> T:
         """One paced call; waits out 429s (`retry_after`) up to `RETRIES` times."""

@@ -18,6 +18,7 @@ from summarizer.errors import SummaryError
 from summarizer.jobs import Job, JobStatus
 from summarizer.links import watch_url
 from summarizer.models import ChunkSummary, Point, moment_url
+from summarizer.subtitles import is_file_video, links_nowhere
 
 # Telegram's limit for a message text (`MessageLimit.MAX_TEXT_LENGTH`), counted after entity parsing: the
 # text without its tags, `&lt;` as one character, in UTF-16 code units (see `parsed_len`).
@@ -29,11 +30,17 @@ MAX_LENGTH = 4096
 MAX_ENTITIES = 100
 
 TITLE_MAX = 256  # the video's title (YouTube allows 100 characters)
+CHANNEL_MAX = 100  # the channel's name after it (YouTube allows 50 characters)
 CHAPTER_TITLE_MAX = 200  # a chunk's title (a few key phrases)
 TOPICS_MAX = 400  # the topics line
 TLDR_POINT_MAX = 600  # one TL;DR point: five of them (2-5, the contract) keep the head inside one message
 POINT_MAX = 3000  # one key point: with its chapter's heading it always fits a message on its own
 
+# What a user can do when YouTube will not hand the captions to this server.
+SEND_FILE = (
+    "You can send me the video's subtitle file (.srt or .vtt, e.g. from yt-dlp --write-subs "
+    "--write-auto-subs) with its link in the caption, and I summarize that."
+)
 # What a user can do about each failure, by the engine's error code.
 HELP: dict[str, str] = {
     "invalid_url": "That is not a YouTube video link. Send one like https://youtu.be/LPZh9BOjkQs",
@@ -41,9 +48,12 @@ HELP: dict[str, str] = {
     "Videos with subtitles or auto-generated captions work.",
     "transcripts_disabled": "The uploader turned captions off for this video, so I cannot summarize it.",
     "video_unavailable": "This video is private, deleted or not available here. Check the link.",
-    "age_restricted": "This video is age-restricted: YouTube does not share its captions without a login.",
-    "blocked": "YouTube is refusing this server's requests right now. Please try again later.",
-    "po_token_required": "YouTube does not hand out this video's captions to bots. Sorry!",
+    "age_restricted": "This video is age-restricted: YouTube does not share its captions without a login. "
+    + SEND_FILE,
+    "blocked": "YouTube is refusing this server's requests right now. Please try again later. " + SEND_FILE,
+    "po_token_required": "YouTube does not hand out this video's captions to bots. " + SEND_FILE,
+    "provider_unavailable": "The service I get captions from is not answering right now. Please try again "
+    "later. " + SEND_FILE,
     "youtube_error": "YouTube answered in an unexpected way. Please try again later.",
     "timeout": "This one took too long. Please try again later; shorter videos go faster.",
     "busy": "I am busy with other videos right now.",
@@ -96,6 +106,8 @@ def _clip(text: str, room: int) -> str:
 
 
 def _link(url: str, label: str) -> str:
+    if links_nowhere(url):  # a subtitle file sent without a video: nothing to link to
+        return label
     return f'<a href="{html.escape(url)}">{label}</a>'
 
 
@@ -105,8 +117,19 @@ def point_line(point: Point, room: int = POINT_MAX) -> str:
 
 
 def video_label(job: Job) -> str:
-    """The title (or the id) linked to the video."""
-    return _link(watch_url(job.video_id), _clip(job.title or job.video_id, TITLE_MAX))
+    """The title (or the id) linked to the video, then its channel."""
+    return _link(watch_url(job.video_id), _clip(video_name(job), TITLE_MAX)) + byline(job)
+
+
+def byline(job: Job) -> str:
+    """` — Channel` when the video's channel is known, else nothing."""
+    return f" — {_clip(job.channel, CHANNEL_MAX)}" if job.channel else ""
+
+
+def video_name(job: Job) -> str:
+    """The title, or the one the inline transcript (a subtitle file's name) brings before the job starts,
+    or the video id."""
+    return job.title or (job.transcript.title if job.transcript else None) or job.video_id
 
 
 def topics_line(job: Job) -> list[str]:
@@ -132,7 +155,7 @@ def chapter_heading(job: Job, chunk: ChunkSummary, continued: bool = False) -> s
 
 
 def _progress_line(job: Job) -> str:
-    name = f"<b>{_clip(job.title or job.video_id, TITLE_MAX)}</b>"
+    name = f"<b>{_clip(video_name(job), TITLE_MAX)}</b>{byline(job)}"
     if job.status is JobStatus.QUEUED:
         return f"⏳ Working on {name}… waiting for my turn"
     if job.total is None:
@@ -170,13 +193,14 @@ def render_error(error: SummaryError, video_id: str | None = None) -> str:
     text = error.message if error.code == "too_long" else HELP.get(error.code, error.message)
     if error.code in ("busy", "rate_limited") and error.retry_after:
         text += f" Please try again in ~{math.ceil(error.retry_after / 60)} min."
-    subject = f" ({_link(watch_url(video_id), video_id)})" if video_id else ""
+    subject = f" ({_link(watch_url(video_id), video_id)})" if video_id and not is_file_video(video_id) else ""
     return f"⚠️ Could not summarize this video{subject}.\n{escape(text)}"
 
 
-def _head(job: Job) -> str:
-    """The title, the topics, the TL;DR and the fallback note: always the start of the first message."""
-    head = [f"📝 {video_label(job)}", *topics_line(job)]
+def _head(job: Job, page: str | None = None) -> str:
+    """The title, the link to the summary's page, the topics, the TL;DR and the fallback note: always the
+    start of the first message."""
+    head = [f"📝 {video_label(job)}", *page_line(page), *topics_line(job)]
     if job.tldr_points:
         head += ["", "<b>TL;DR</b>", *(point_line(point, TLDR_POINT_MAX) for point in job.tldr_points)]
     elif job.tldr:  # summaries cached before the TL;DR had points
@@ -214,12 +238,19 @@ def chapter_blocks(job: Job, chunk: ChunkSummary) -> list[str]:
     return blocks
 
 
-def render_final(job: Job) -> list[str]:
-    """The finished job as few messages, each within Telegram's limits: the head, then whole chapters."""
+def page_line(page: str | None) -> list[str]:
+    """A link to the summary's page (`PUBLIC_URL/s/<id>`), or nothing."""
+    return [_link(page, "🔗 The whole summary on one page")] if page else []
+
+
+def render_final(job: Job, page: str | None = None) -> list[str]:
+    """The finished job as few messages, each within Telegram's limits: the head, then whole chapters.
+    A summary that takes more than one message links to `page`, the summary's page, when there is one."""
     if job.status is JobStatus.FAILED:
         return [render_error(job.error or SummaryError("internal_error"), job.video_id)]
     chapters = [block for chunk in job.chunks for block in chapter_blocks(job, chunk)]
-    return pack([_head(job), *chapters])
+    messages = pack([_head(job), *chapters])
+    return pack([_head(job, page), *chapters]) if page and len(messages) > 1 else messages
 
 
 def pack(blocks: list[str], limit: int = MAX_LENGTH, entities: int = MAX_ENTITIES) -> list[str]:

@@ -116,6 +116,11 @@ class Settings(BaseSettings):
     discord_application_id: str | None = None
     discord_bot_token: str | None = None
     discord_api_base_url: str = "https://discord.com/api/v10"
+    # Where `/summarize file:` attachments may be downloaded from (scheme://host[:port], exactly): Discord's
+    # CDN. Nothing else is fetched, and redirects are not followed, so an attachment URL cannot reach inside.
+    discord_attachment_origins: CommaList = Field(
+        default_factory=lambda: ["https://cdn.discordapp.com", "https://media.discordapp.net"]
+    )
 
     # The service's public https root, for webhook registration (Render sets RENDER_EXTERNAL_URL).
     public_url: str | None = Field(
@@ -134,6 +139,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 4 * 1024 * 1024
     max_transcript_snippets: int = 30_000
     max_transcript_chars: int = 2_000_000
+    # Subtitle files users send (REST `subtitles`, Telegram documents, Discord attachments): at most this many
+    # bytes; their cues and text are held to the two limits above and their length to max_video_seconds.
+    subtitles_max_bytes: int = 2 * 1024 * 1024
 
     # Monitoring (docs/operations.md). When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`.
     metrics_token: str | None = None
@@ -160,7 +168,12 @@ class Settings(BaseSettings):
         ]
 
     @field_validator(
-        "languages", "webshare_proxy_locations", "callback_allow_hosts", "transcript_providers", mode="before"
+        "languages",
+        "webshare_proxy_locations",
+        "callback_allow_hosts",
+        "transcript_providers",
+        "discord_attachment_origins",
+        mode="before",
     )
     @classmethod
     def split_commas(cls, value: object) -> object:

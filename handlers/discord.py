@@ -4,6 +4,10 @@
 a deferred response ("thinking…") that a background task edits as chunks finish. The interaction token
 that allows the edits lives 15 minutes; after `TOKEN_EDIT_WINDOW` the task stops editing (the summary
 stays available at `GET /v1/summaries/{id}` and in the cache).
+
+`/summarize file:<subtitle file> [url:<link>]` always defers: downloading and reading the file (seconds of
+the CPU process at 0.1 CPU) happen in the background, and a file that cannot be read edits the response to
+say why. Only its name and size are checked inside the 3 seconds.
 """
 
 from __future__ import annotations
@@ -11,20 +15,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
+from bot import discord_render as render
 from bot.discord import DiscordClient, DiscordError
-from bot.discord_render import Message, ephemeral, failure_text, progress_message, summary_messages
+from bot.discord_render import (
+    Message,
+    ephemeral,
+    escape,
+    failure_text,
+    progress_message,
+    summary_messages,
+)
 from bot.progress import follow
 from core.formats import is_language_code
-from core.telemetry import DISCORD_TOKENS_EXPIRED
+from core.telemetry import DISCORD_TOKENS_EXPIRED, OUTBOUND, OUTBOUND_ERRORS
 from summarizer.engine import Engine
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job, JobStatus
-from summarizer.links import parse_video_id
+from summarizer.links import page_url, parse_video_id
 from summarizer.sinks import DiscordSink
+from summarizer.subtitles import EXTENSIONS, Limits, submit_file, too_large
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +53,7 @@ TOKEN_EDIT_WINDOW = 14.5 * 60  # the token lives 15 min; keep a margin for the l
 FIRST_EDIT_DELAY = 1.0
 
 Spawn = Callable[[Coroutine[Any, Any, None]], object]
+ASK = "Give me a YouTube link in `url`, or the video's subtitle file (.srt, .vtt or .txt) in `file`."
 
 
 def requester_of(interaction: dict[str, Any]) -> str:
@@ -61,6 +76,7 @@ class Reply:
     application_id: str
     token: str
     deadline: float  # time.monotonic() after which the token may have expired
+    public_url: str | None = None  # a long summary links to its page there (PUBLIC_URL)
 
     async def show(self, job: Job) -> None:
         """Edit the response to the job's state; a finished summary that overflows adds follow-ups."""
@@ -68,7 +84,7 @@ class Reply:
             if not job.finished:
                 await self.discord.edit_original(self.application_id, self.token, progress_message(job))
                 return
-            first, *rest = summary_messages(job)
+            first, *rest = summary_messages(job, page_url(self.public_url, job.id))
             await self.discord.edit_original(self.application_id, self.token, first)
             await self.followups(rest)
         except DiscordError as error:
@@ -100,10 +116,10 @@ async def deliver(job: Job, reply: Reply) -> None:
         log.warning("discord: stopped showing job %s: %s", job.id, error)
 
 
-async def show(job: Job, sink: DiscordSink, discord: DiscordClient) -> None:
+async def show(job: Job, sink: DiscordSink, discord: DiscordClient, public_url: str | None = None) -> None:
     """Show `job` in the sink's interaction response while its token lives."""
     deadline = time.monotonic() + sink.expires_at - time.time()
-    await deliver(job, Reply(discord, sink.application_id, sink.token, deadline))
+    await deliver(job, Reply(discord, sink.application_id, sink.token, deadline, public_url))
 
 
 async def send_followups(reply: Reply, messages: list[Message]) -> None:
@@ -136,13 +152,18 @@ async def summarize(
         str(interaction.get("application_id", "")),
         str(interaction.get("token", "")),
         deadline=time.monotonic() + TOKEN_EDIT_WINDOW,
+        public_url=engine.settings.public_url,
     )
     options = options_of(interaction)
     language = options.get("language")
     if language is not None and not is_language_code(language):
         return ephemeral("`language` should be a language code such as `en`, `de` or `pt-BR`.")
+    if options.get("file") is not None:
+        return summarize_attachment(interaction, options, engine, reply, spawn)
+    if options.get("url") is None:
+        return ephemeral(ASK)
     try:
-        video_id = parse_video_id(options.get("url", ""))
+        video_id = parse_video_id(options["url"])
         job, finished = await engine.submit(
             video_id, [language] if language else None, requester_of(interaction)
         )
@@ -154,7 +175,145 @@ async def summarize(
         return DEFERRED
     if job.status is JobStatus.FAILED:
         return ephemeral(failure_text(job.error or SummaryError("internal_error")))
-    first, *rest = summary_messages(job)
+    first, *rest = summary_messages(job, page_url(reply.public_url, job.id))
     if rest:
         spawn(send_followups(reply, rest))
     return {"type": 4, "data": first}
+
+
+class AttachmentUnavailable(Exception):
+    """An attachment could not be downloaded; the message says why, for the user."""
+
+
+def attachment_of(interaction: dict[str, Any], attachment_id: object) -> dict[str, Any] | None:
+    """The attachment an ATTACHMENT option names (`data.resolved.attachments[id]`: url, size, filename)."""
+    resolved = ((interaction.get("data") or {}).get("resolved") or {}).get("attachments") or {}
+    found = resolved.get(str(attachment_id)) if isinstance(resolved, dict) else None
+    return found if isinstance(found, dict) and isinstance(found.get("url"), str) else None
+
+
+def summarize_attachment(
+    interaction: dict[str, Any], options: dict[str, Any], engine: Engine, reply: Reply, spawn: Spawn
+) -> Message:
+    """`/summarize file:…`: name and size checked now (a message only the user sees), the rest deferred."""
+    attachment = attachment_of(interaction, options["file"])
+    if attachment is None:
+        return ephemeral("I could not find the attached file. Please attach it again.")
+    name = str(attachment.get("filename") or "subtitles")
+    if not name.lower().endswith(EXTENSIONS):
+        return ephemeral(
+            f"`file` should be a subtitle file (.srt, .vtt or .txt, UTF-8); {escape(name)} is not."
+        )
+    limits = Limits.from_settings(engine.settings)
+    if isinstance(size := attachment.get("size"), int) and size > limits.max_bytes:
+        return ephemeral(f"{escape(name)}: {too_large(size, limits)}")
+    video_id = None
+    if options.get("url"):
+        try:
+            video_id = parse_video_id(options["url"])
+        except SummaryError as error:
+            return ephemeral(failure_text(error))
+    spawn(
+        read_attachment(
+            reply,
+            engine,
+            attachment["url"],
+            name,
+            video_id,
+            options.get("language"),
+            requester_of(interaction),
+        )
+    )
+    return DEFERRED
+
+
+async def read_attachment(
+    reply: Reply,
+    engine: Engine,
+    url: str,
+    name: str,
+    video_id: str | None,
+    language: str | None,
+    requester: str,
+) -> None:
+    """Download and read the file, submit its transcript, and show the job in the deferred response (or
+    what is wrong with the file)."""
+    settings = engine.settings
+    try:
+        data = await download(
+            reply.discord, url, settings.discord_attachment_origins, settings.subtitles_max_bytes
+        )
+        job, finished = await submit_file(engine, data, name, requester, video_id=video_id, language=language)
+    except (SummaryError, AttachmentUnavailable) as error:
+        if isinstance(error, SummaryError) and error.code != "invalid_subtitles":
+            await answer(reply, failure_text(error))  # busy, rate_limited: when to come back
+        else:
+            problem = error.message if isinstance(error, SummaryError) else str(error)
+            await answer(reply, f"Couldn't read {escape(name)}: {escape(problem)}")
+        return
+    # Anything else (the CPU process crashed, say): the user still gets an answer, never "thinking…" forever.
+    except Exception:
+        log.exception("discord: reading the attachment %s failed", name)
+        await answer(reply, failure_text(SummaryError("internal_error")))
+        return
+    if finished:
+        await deliver(job, reply)
+    else:
+        expires_at = time.time() + reply.deadline - time.monotonic()
+        await engine.report(job, DiscordSink(reply.application_id, reply.token, expires_at))
+
+
+async def answer(reply: Reply, text: str) -> None:
+    """Edit the deferred response to `text`."""
+    await asyncio.sleep(FIRST_EDIT_DELAY)  # our deferred answer must reach Discord first
+    try:
+        await reply.discord.edit_original(reply.application_id, reply.token, render.message(text))
+    except DiscordError as failed:
+        log.warning("discord: could not answer about an attachment: %s", failed)
+
+
+def origin(url: str) -> str:
+    """`scheme://host[:port]` of `url`, lowercase, the default port left out (`ValueError` if unreadable)."""
+    parts = urlsplit(url)
+    port = parts.port  # raises ValueError for a port that is not a number
+    default = {"https": 443, "http": 80}.get(parts.scheme.lower())
+    host = (parts.hostname or "").rstrip(".")
+    return f"{parts.scheme}://{host}{'' if port in (None, default) else f':{port}'}".lower()
+
+
+def is_attachment_url(url: str, origins: Collection[str]) -> bool:
+    """Whether `url` is on one of `origins` (DISCORD_ATTACHMENT_ORIGINS: Discord's CDN): the only places an
+    attachment is fetched from, so a forged interaction's URL cannot make this server fetch anything else."""
+    try:
+        return origin(url) in {origin(allowed) for allowed in origins}
+    except ValueError:
+        return False
+
+
+async def download(discord: DiscordClient, url: str, origins: Collection[str], max_bytes: int) -> bytes:
+    """An attachment's bytes, at most `max_bytes`, over the Discord client's HTTP client (no credentials:
+    attachment URLs are signed; no redirects), only from `origins`."""
+    import httpx
+
+    if not is_attachment_url(url, origins):
+        raise AttachmentUnavailable("the attachment is not on Discord's servers.")
+    OUTBOUND.labels("discord").inc()
+    try:
+        async with discord.http.stream("GET", url) as response:
+            if response.status_code != 200:
+                raise AttachmentUnavailable(
+                    f"Discord answered {response.status_code}; please attach it again."
+                )
+            received = bytearray()
+            async for chunk in response.aiter_bytes():
+                received += chunk
+                if len(received) > max_bytes:
+                    raise AttachmentUnavailable(f"it is over the {max_bytes} bytes I take.")
+    except httpx.HTTPError as error:
+        OUTBOUND_ERRORS.labels("discord").inc()
+        log.warning("discord: download of an attachment failed: %r", error)
+        raise AttachmentUnavailable("Discord did not hand it to me; please attach it again.") from None
+    except AttachmentUnavailable:
+        OUTBOUND_ERRORS.labels("discord").inc()
+        raise
+    return bytes(received)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -18,11 +19,14 @@ from summarizer.chats import ChatState
 from summarizer.engine import Engine
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job
-from summarizer.links import find_video_ids, parse_video_id
+from summarizer.links import find_video_ids, page_url, parse_video_id
 from summarizer.sinks import TelegramSink
+from summarizer.subtitles import EXTENSIONS, Limits, submit_file, too_large
 
 if TYPE_CHECKING:
     from bot.telegram import TelegramClient
+
+log = logging.getLogger(__name__)
 
 # Links summarized from one message; more are mentioned, not done (the engine allows 3 jobs per chat too).
 MAX_LINKS = 3
@@ -42,10 +46,17 @@ HELP = (
     "/lang &lt;code&gt; preferred caption language for this chat, e.g. /lang de (/lang shows it, "
     "/lang auto resets it)\n"
     "/help this text\n\n"
+    "YouTube will not give me a video's captions? Send me its subtitle file (.srt, .vtt or .txt, UTF-8, "
+    "up to 2 MB; e.g. from <code>yt-dlp --write-subs --write-auto-subs --skip-download &lt;link&gt;</code>) "
+    "with the video's link in the caption, so the points link into the video.\n\n"
     f"Up to {MAX_LINKS} links per message. In groups I only answer links, commands, and replies or "
     "mentions of me."
 )
 HINT = "Send me a YouTube link and I will summarize the video. /help tells more."
+FILE_HINT = (
+    "I can summarize from subtitle files: .srt, .vtt or .txt (UTF-8), with the video's link in the "
+    "caption. Or send me a YouTube link. /help tells more."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,10 +148,14 @@ async def handle_update(
         return
 
     ids = links_in(message)
-    if ids:
+    if (document := subtitle_document(message)) is not None:
+        # In a group, a file is someone's business unless it comes with a link or is meant for the bot.
+        if not group or ids or addressed_to_bot(message, client.bot_id, username):
+            await summarize_document(document, ids, chat, engine, chats)
+    elif ids:
         await summarize_links(ids, chat, engine, chats)
     elif not group or addressed_to_bot(message, client.bot_id, username):
-        await chat.send(HINT)
+        await chat.send(FILE_HINT if isinstance(message.get("document"), dict) else HINT)
 
 
 async def handle_command(
@@ -157,6 +172,8 @@ async def handle_command(
         await chat.send(HELP)
     elif name == "lang":
         await chat.send(await language_command(args, chat.id, chats))
+    elif name == "summary" and (document := subtitle_document(message)) is not None:
+        await summarize_document(document, links_in(message, args), chat, engine, chats)
     elif name == "summary":
         ids = links_in(message, args) or links_in(message.get("reply_to_message") or {})
         if not ids and args.split():
@@ -208,7 +225,7 @@ async def summarize_video(video_id: str, languages: list[str] | None, chat: Chat
         await chat.send(render_error(error, video_id))
         return
     if job.finished:  # from the cache
-        first, *rest = render_final(job)
+        first, *rest = render_final(job, page_url(engine.settings.public_url, job.id))
         if (message_id := await chat.send(first)) is not None:
             await send_rest(chat.client, chat.id, message_id, rest)
         return
@@ -217,9 +234,69 @@ async def summarize_video(video_id: str, languages: list[str] | None, chat: Chat
         await engine.report(job, TelegramSink(chat.id, message_id, text))
 
 
-async def show(job: Job, sink: TelegramSink, client: TelegramClient) -> None:
-    """Edit the sink's message as `job` changes, until it shows the summary."""
-    live = LiveMessage(client, sink.chat_id, sink.message_id, sink.text)
+def subtitle_document(message: dict[str, Any]) -> dict[str, Any] | None:
+    """The message's document when it is named like a subtitle file (.srt, .vtt, .txt)."""
+    document = message.get("document")
+    if not isinstance(document, dict) or not isinstance(document.get("file_id"), str):
+        return None
+    name = str(document.get("file_name") or "").lower()
+    return document if name.endswith(EXTENSIONS) else None
+
+
+async def summarize_document(
+    document: dict[str, Any], ids: list[str], chat: Chat, engine: Engine, chats: ChatState
+) -> None:
+    """Summarize a subtitle file the user sent: its points link into the video of the first link in the
+    caption (or of the `[id]` in a yt-dlp file name), else nowhere. The reply says "Reading…" at once and
+    becomes the summary, or says what is wrong with the file."""
+    name = str(document.get("file_name") or "subtitles")
+    limits = Limits.from_settings(engine.settings)
+    if isinstance(size := document.get("file_size"), int) and size > limits.max_bytes:
+        await chat.send(file_error(name, too_large(size, limits)))  # not downloaded at all
+        return
+    reading = f"⏳ Reading <b>{escape(name)}</b>…"
+    if (message_id := await chat.send(reading)) is None:
+        return
+    live = LiveMessage(chat.client, chat.id, message_id, reading)
+    from bot.telegram import FileUnavailable
+
+    try:
+        data = await chat.client.download(str(document["file_id"]), limits.max_bytes)
+        job, finished = await submit_file(
+            engine,
+            data,
+            name,
+            f"{PLATFORM}:{chat.id}",
+            video_id=ids[0] if ids else None,
+            language=await chats.language(PLATFORM, chat.id),
+        )
+    except FileUnavailable as error:
+        await live.say(file_error(name, f"I could not download it: {error}."))
+        return
+    except SummaryError as error:  # a bad file says what is wrong; busy, rate_limited say when to come back
+        await live.say(
+            file_error(name, error.message) if error.code == "invalid_subtitles" else render_error(error)
+        )
+        return
+    # Anything else (the CPU process crashed, say): the user still gets an answer, never "Reading…" forever.
+    except Exception:
+        log.exception("telegram: reading the document %s failed", name)
+        await live.say(render_error(SummaryError("internal_error")))
+        return
+    if finished:  # from the cache: "Reading…" becomes the summary at once
+        await live.show(job)
+    else:  # the display edits "Reading…" to the job's progress (and its end, however soon that comes)
+        await engine.report(job, TelegramSink(chat.id, message_id, live.text))
+
+
+def file_error(name: str, problem: str) -> str:
+    return f"⚠️ Could not read <b>{escape(name)}</b>.\n{escape(problem)}"
+
+
+async def show(job: Job, sink: TelegramSink, client: TelegramClient, public_url: str | None = None) -> None:
+    """Edit the sink's message as `job` changes, until it shows the summary (linking to its page under
+    `public_url` when it is long)."""
+    live = LiveMessage(client, sink.chat_id, sink.message_id, sink.text, page_url(public_url, job.id))
     await follow(job, live.show, min_interval=EDIT_INTERVAL)
 
 
@@ -232,8 +309,11 @@ async def send_rest(client: TelegramClient, chat_id: int, message_id: int, rest:
 class LiveMessage:
     """The reply that shows a job: edited to each new state, silent once the user deleted it."""
 
-    def __init__(self, client: TelegramClient, chat_id: int, message_id: int, text: str) -> None:
+    def __init__(
+        self, client: TelegramClient, chat_id: int, message_id: int, text: str, page: str | None = None
+    ) -> None:
         self.client, self.chat_id, self.message_id, self.text = client, chat_id, message_id, text
+        self.page = page
         self.gone = False
 
     async def show(self, job: Job) -> None:
@@ -242,9 +322,13 @@ class LiveMessage:
         if not job.finished:
             await self._edit(render_progress(job))
             return
-        first, *rest = render_final(job)
+        first, *rest = render_final(job, self.page)
         if await self._edit(first):
             await send_rest(self.client, self.chat_id, self.message_id, rest)
+
+    async def say(self, text: str) -> None:
+        """Replace the message with `text` (an error, say)."""
+        await self._edit(text)
 
     async def _edit(self, text: str) -> bool:
         if text != self.text:  # the same text again would only earn "message is not modified"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 # Stable error codes (the contract's list plus ours) and the text users see.
 MESSAGES: dict[str, str] = {
     "invalid_url": (
@@ -27,6 +29,7 @@ MESSAGES: dict[str, str] = {
     "busy": "The service is busy; please try again in a little while.",
     "rate_limited": "You already have several summaries in progress; wait for them to finish.",
     "invalid_transcript": "The transcript in the request is not valid.",
+    "invalid_subtitles": "The subtitle file cannot be read: send an .srt, .vtt or .txt file in UTF-8.",
     "invalid_callback_url": "callback_url must be a public https URL.",
     "internal_error": "Something went wrong on our side while summarizing; please try again.",
 }
@@ -43,6 +46,12 @@ class SummaryError(Exception):
         self.message = message or MESSAGES[code]
         self.retry_after = retry_after
         super().__init__(f"{code}: {self.message}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled whole: an error raised in the CPU process (a subtitle file's problem) comes back as it
+        was. Exception's own pickling rebuilds from `args`, the joined text, which `__init__` cannot take:
+        unpickling raised KeyError and broke the process pool."""
+        return type(self), (self.code, self.message), self.__dict__
 
     def to_dict(self) -> dict[str, str]:
         return {"code": self.code, "message": self.message}

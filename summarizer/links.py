@@ -75,3 +75,9 @@ def find_video_ids(text: str, limit: int | None = None) -> list[str]:
 def watch_url(video_id: str) -> str:
     """Return the canonical watch link for `video_id`."""
     return f"https://www.youtube.com/watch?v={video_id}"
+
+
+def page_url(public_url: str | None, job_id: str) -> str | None:
+    """The address of a summary's own page (`/s/<id>`, api/pages.py), when the service has a public one
+    (`PUBLIC_URL`); chat messages of a long summary link to it."""
+    return f"{public_url.rstrip('/')}/s/{job_id}" if public_url else None

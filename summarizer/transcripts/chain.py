@@ -93,8 +93,13 @@ class ProviderChain:
 
     def _titled(self, transcript: Transcript) -> Transcript:
         if transcript.title is None and self._oembed_url:
-            transcript.title, transcript.channel = title_and_channel(transcript.video_id, self._oembed_url)
+            transcript.title, transcript.channel = self.details(transcript.video_id)
         return transcript
+
+    def details(self, video_id: str) -> tuple[str | None, str | None]:
+        """`(title, channel)` of a YouTube video from oEmbed; `(None, None)` when the lookup fails or the
+        chain is offline (`TRANSCRIPT_DIR`). Blocking (one GET, at most 5 s): call it in a thread."""
+        return title_and_channel(video_id, self._oembed_url) if self._oembed_url else (None, None)
 
 
 def _provider(name: str, settings: Settings) -> TranscriptSource:

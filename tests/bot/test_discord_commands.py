@@ -53,14 +53,18 @@ async def test_registers_summarize_globally_or_in_one_guild(args: tuple[str, ...
     assert call.headers["authorization"] == "Bot bot-token"
     [summarize] = call.body
     assert summarize["name"] == "summarize" and summarize["description"]
-    url_option, language_option = summarize["options"]
-    assert (url_option["name"], url_option["type"], url_option["required"]) == ("url", 3, True)
+    url_option, language_option, file_option = summarize["options"]
+    # `url` is optional since a subtitle file in `file` can stand alone (the handler asks for one of them).
+    assert (url_option["name"], url_option["type"], url_option["required"]) == ("url", 3, False)
     assert url_option["description"] and url_option["max_length"] == 2048
     assert (language_option["name"], language_option["type"], language_option["required"]) == (
         "language",
         3,
         False,
     )
+    assert (file_option["name"], file_option["type"], file_option["required"]) == ("file", 11, False)
+    # Discord refuses option descriptions over 100 characters.
+    assert all(0 < len(option["description"]) <= 100 for option in summarize["options"])
 
     assert out.startswith("registered 1 command(s) ")
     stored = json.loads(out.split("\n", 1)[1])

@@ -1,6 +1,6 @@
 """Properties of splitting a summary into platform messages, over generated jobs (hypothesis).
 
-Whatever the titles, topics, TL;DR, chapter titles and point texts (HTML, markdown, emoji, very long, or
+Whatever the titles, channels, topics, TL;DR, chapter titles and point texts (HTML, markdown, emoji, very long, or
 none at all), every message fits its platform's limits, every chapter is shown in order, and every key
 point appears exactly once, in order, in its chapter.
 """
@@ -33,7 +33,13 @@ SECONDS = re.compile(r"\?t=(\d+)")
 def finished_jobs(draw: st.DrawFn) -> Job:
     chapters = draw(st.lists(st.lists(TEXT, max_size=40), min_size=1, max_size=12))
     job = Job(VIDEO, ("en",))
-    job.begin(len(chapters), "en", draw(st.none() | TEXT), draw(st.lists(TEXT, max_size=8)))
+    job.begin(
+        len(chapters),
+        "en",
+        draw(st.none() | TEXT),
+        draw(st.lists(TEXT, max_size=8)),
+        channel=draw(st.none() | TEXT),
+    )
     moment = 0
     for index, texts in enumerate(chapters):
         start = moment

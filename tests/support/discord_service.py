@@ -49,7 +49,7 @@ class Service:
         body = orjson.dumps(interaction)
         return await self.http.post("/discord/interactions", content=body, headers=signed(self.key, body))
 
-    async def summarize(self, url: str, token: str = "tok-1", **extra: Any) -> dict[str, Any]:
+    async def summarize(self, url: str | None, token: str = "tok-1", **extra: Any) -> dict[str, Any]:
         response = await self.send(command(url, token=token, **extra))
         assert response.status_code == 200
         answer: dict[str, Any] = response.json()
@@ -82,10 +82,15 @@ def command(
     language: str | None = None,
     user: str = "42",
     in_guild: bool = True,
+    file: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """A slash command as Discord posts it; `file` is an attachment (`FakeDiscord.attach`) for the `file`
+    option, which Discord sends as its id with the attachment in `data.resolved`."""
     options = [{"name": "url", "type": 3, "value": url}] if url is not None else []
     if language is not None:
         options.append({"name": "language", "type": 3, "value": language})
+    if file is not None:
+        options.append({"name": "file", "type": 11, "value": file["id"]})
     interaction: dict[str, Any] = {
         "type": 2,
         "id": "900",
@@ -94,6 +99,8 @@ def command(
         "channel_id": "800",
         "data": {"id": "700", "name": name, "type": 1, "options": options},
     }
+    if file is not None:
+        interaction["data"]["resolved"] = {"attachments": {file["id"]: file}}
     if in_guild:
         interaction |= {"guild_id": "600", "member": {"user": {"id": user, "username": "someone"}}}
     else:
@@ -107,12 +114,14 @@ async def discord_service(runner: Runner | None = None, **overrides: Any) -> Asy
     key = SigningKey.generate()
     fake = FakeDiscord()
     async with serve(fake.app) as fake_url:
-        settings = Settings(
-            transcript_dir=str(TRANSCRIPTS),
-            discord_public_key=key.verify_key.encode().hex(),
-            discord_api_base_url=f"{fake_url}/api/v10",
-            **overrides,
-        )
+        fake.url = fake_url  # where its attachments are
+        values: dict[str, Any] = {
+            "transcript_dir": str(TRANSCRIPTS),
+            "discord_public_key": key.verify_key.encode().hex(),
+            "discord_api_base_url": f"{fake_url}/api/v10",
+            "discord_attachment_origins": [fake_url],
+        }
+        settings = Settings(**(values | overrides))
         async with (
             serve(create_app(settings, runner or InlineRunner())) as url,
             httpx.AsyncClient(base_url=url, timeout=10) as http,

@@ -2,7 +2,9 @@
 
 Serve `FakeDiscord().app` with `tests.support.servers.serve`; point `DISCORD_API_BASE_URL` at `<url>/api/v10`.
 `fail_next(status, body)` makes the next call(s) answer with that status instead (a 429 with
-`retry_after`, a 503, a 404...), then calls succeed again.
+`retry_after`, a 503, a 404...), then calls succeed again. `attach(name, content)` keeps a file users
+"attached" and returns it as an interaction's `data.resolved.attachments[id]` (its `url` on this server,
+as Discord's CDN serves attachments; `GET /attachments/...` answers it).
 """
 
 from __future__ import annotations
@@ -34,8 +36,32 @@ class FakeDiscord:
         self.failures: list[tuple[int, Any, dict[str, str]]] = []
         self.changed = asyncio.Event()
         self._ids = itertools.count(1000)
+        self.files: dict[str, bytes] = {}  # attachment path → content
+        self.downloads: list[str] = []
+        self.url = ""  # where this app is served (set by the test), for attachment URLs
         self.app = FastAPI()
         self.app.add_api_route("/api/v10/{path:path}", self._handle, methods=["PATCH", "POST", "PUT"])
+        self.app.add_api_route("/attachments/{path:path}", self._attachment, methods=["GET"])
+
+    def attach(self, name: str, content: bytes, size: int | None = None) -> dict[str, Any]:
+        """A file as Discord resolves an ATTACHMENT option (`size` as Discord reports it, else the real one)."""
+        attachment_id = str(next(self._ids))
+        path = f"{attachment_id}/{name}"
+        self.files[path] = content
+        return {
+            "id": attachment_id,
+            "filename": name,
+            "size": len(content) if size is None else size,
+            "url": f"{self.url}/attachments/{path}?ex=6790a3b1&is=678f5231&hm=0f1e2d",
+            "proxy_url": f"{self.url}/attachments/{path}",
+            "content_type": "application/x-subrip" if name.endswith(".srt") else "text/plain; charset=utf-8",
+        }
+
+    async def _attachment(self, path: str) -> Response:
+        self.downloads.append(path)
+        if (content := self.files.get(path)) is None:
+            return Response(b"Not Found", 404)
+        return Response(content, media_type="application/octet-stream")
 
     def fail_next(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
         self.failures.append((status, body, headers or {}))

@@ -4,6 +4,7 @@ async with FakeTelegram().running() as fake:   # fake.url is the TELEGRAM_API_BA
     ...
     fake.fail("editMessageText", "not_modified")
     fake.delay["sendMessage"] = 2.0
+    document = fake.add_file("talk.srt", b"1\n00:00:01,000 --> ...")   # getFile + GET /file/bot<token>/<path>
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.support.servers import serve
@@ -29,7 +30,7 @@ from tests.support.waiting import until
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 BOT: dict[str, Any] = {"id": 123456789, "is_bot": True, "first_name": "Summary", "username": "SummaryTestBot"}
 # Parameters PTB sends as plain strings; every other value arrives JSON-encoded.
-_STRINGS = {"text", "url", "secret_token", "parse_mode", "ip_address"}
+_STRINGS = {"text", "url", "secret_token", "parse_mode", "ip_address", "file_id"}
 
 FAILURES = {
     "not_modified": (
@@ -40,6 +41,7 @@ FAILURES = {
     "not_found": (400, "Bad Request: message to edit not found"),
     "cant_edit": (400, "Bad Request: message can't be edited"),
     "forbidden": (403, "Forbidden: bot was blocked by the user"),
+    "too_big": (400, "Bad Request: file is too big"),
 }
 
 
@@ -62,7 +64,14 @@ class FakeTelegram:
         self.webhook: dict[str, Any] = {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
         self._failures: dict[str, list[tuple[str, int]]] = {}
         self._ids = itertools.count(1000)
-        self.app = Starlette(routes=[Route("/bot{token}/{method}", self._endpoint, methods=["POST"])])
+        self.files: dict[str, tuple[str, bytes]] = {}  # file_id → (file_path, content)
+        self.downloads: list[str] = []  # file paths fetched from /file/bot<token>/
+        self.app = Starlette(
+            routes=[
+                Route("/bot{token}/{method}", self._endpoint, methods=["POST"]),
+                Route("/file/bot{token}/{path:path}", self._file, methods=["GET"]),
+            ]
+        )
         self.url = ""
 
     @asynccontextmanager
@@ -74,6 +83,20 @@ class FakeTelegram:
     def fail(self, method: str, kind: str, times: int = 1, retry_after: int = 1) -> None:
         """Answer the next `times` calls of `method` with an error: `429` (with `retry_after`) or `FAILURES`."""
         self._failures.setdefault(method, []).extend([(kind, retry_after)] * times)
+
+    def add_file(self, name: str, content: bytes, size: int | None = None) -> dict[str, Any]:
+        """Keep a file users "uploaded"; returns the message's `document` (its `file_size` is `size`, else
+        the real one, as Telegram reports it)."""
+        file_id = f"BQACAgIAAxkBAAI{next(self._ids)}"
+        # A relative path that exists nowhere on disk: PTB reads existing local paths instead of downloading.
+        self.files[file_id] = (f"documents/{file_id}/{name}", content)
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": name,
+            "mime_type": "application/x-subrip" if name.endswith(".srt") else "text/plain",
+            "file_size": len(content) if size is None else size,
+        }
 
     def called(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
@@ -141,6 +164,23 @@ class FakeTelegram:
         self.messages[key] = call.params["text"]
         call.message_id = key[1]
         return _ok(self._message(*key, call.params["text"]))
+
+    def _getFile(self, call: Call) -> JSONResponse:
+        if (found := self.files.get(call.params["file_id"])) is None:
+            return _error(400, "Bad Request: invalid file_id")
+        path, content = found
+        file = {"file_id": call.params["file_id"], "file_unique_id": "u", "file_size": len(content)}
+        return _ok({**file, "file_path": path})
+
+    async def _file(self, request: Request) -> Response:
+        if request.path_params["token"] != self.token:
+            return _error(401, "Unauthorized")
+        path = request.path_params["path"]
+        self.downloads.append(path)
+        content = next((c for p, c in self.files.values() if p == path), None)
+        if content is None:
+            return _error(404, "Not Found")
+        return Response(content, media_type="application/octet-stream")
 
     def _getWebhookInfo(self, call: Call) -> JSONResponse:
         return _ok(self.webhook)

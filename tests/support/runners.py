@@ -60,3 +60,17 @@ class HangingRunner(InlineRunner):
                 await asyncio.Event().wait()
             self.allowed -= 1
         return await super().run(fn, *args)
+
+
+class CrashingRunner(InlineRunner):
+    """Runs the real steps, but the child process "dies" (BrokenProcessPool) whenever `crash` is called."""
+
+    def __init__(self, crash: Callable[..., Any]) -> None:
+        self.crash = crash
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        if fn is self.crash:
+            from concurrent.futures.process import BrokenProcessPool
+
+            raise BrokenProcessPool("the child process died")
+        return await super().run(fn, *args)
