@@ -7,11 +7,14 @@ The lifespan builds the platform clients, then the engine with how each kind of 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
+from importlib import import_module
 
 from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
 
 import handlers.discord
 import handlers.telegram
@@ -20,6 +23,7 @@ from api.body_limit import BodyLimitMiddleware
 from api.deps import Services
 from api.errors import install_error_handlers
 from api.monitor import Monitor
+from api.schemas import error_doc
 from bot.callbacks import CallbackSender
 from core import logs
 from core.config import Settings, get_settings
@@ -28,6 +32,24 @@ from core.telemetry import own_cgroup
 from summarizer.cpu_process import Runner
 from summarizer.engine import Engine
 from summarizer.sinks import CallbackSink, DiscordSink, Displays, TelegramSink
+
+# The pages for people (api/pages.py) and the service's state (api/state.py) are imported on their first
+# request, not with the app: 1.0 ms of CPU off every cold start (`benchmarks/imports.py api.pages
+# api.state`); registering their routes costs 0.4 ms (`time.process_time()` around `create_app()`, median
+# of 60). The page routes are plain Starlette routes, left out of the OpenAPI schema (docs/api.md has the
+# JSON ones): FastAPI analyses each of its routes and resolves parameters on every request.
+PAGES = {
+    "/": "home",
+    "/status": "status_page",
+    "/static/{name}": "static",
+    "/s/{job_id}": "summary_page",
+    "/s/{job_id}/job": "summary_job",
+    "/s/{job_id}/events": "summary_events",
+}
+STATE_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"description": "What is set up, what is wrong, the queue and this process (docs/api.md)."},
+    401: error_doc("`unauthorized`: `METRICS_TOKEN` is set and the bearer token is missing or wrong."),
+}
 
 
 def create_app(settings: Settings | None = None, runner: Runner | None = None) -> FastAPI:
@@ -50,9 +72,15 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
         telegram_client = telegram.start(settings, background)
         displays = Displays().add(CallbackSink, callbacks.show)
         if telegram_client is not None:
-            displays.add(TelegramSink, partial(handlers.telegram.show, client=telegram_client))
+            displays.add(
+                TelegramSink,
+                partial(handlers.telegram.show, client=telegram_client, public_url=settings.public_url),
+            )
         if discord_client is not None:
-            displays.add(DiscordSink, partial(handlers.discord.show, discord=discord_client))
+            displays.add(
+                DiscordSink,
+                partial(handlers.discord.show, discord=discord_client, public_url=settings.public_url),
+            )
         engine = Engine.from_settings(
             settings,
             runner,
@@ -90,7 +118,31 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
     app.include_router(metrics.router)
     app.include_router(discord.router)
     app.include_router(telegram.router)
+    for path, name in PAGES.items():
+        app.add_route(path, _deferred("api.pages", name), methods=["GET"], include_in_schema=False)
+    app.add_api_route(
+        "/v1/state",
+        _deferred("api.state", "state"),
+        methods=["GET"],
+        tags=["health"],
+        summary="State",
+        description="The service's state for the status page and for people: surfaces, Redis, the LLM, "
+        "transcript providers, the queue, this process, and the problems found, in plain words. Nothing "
+        "secret. `Authorization: Bearer <METRICS_TOKEN>` when that is set.",
+        responses=STATE_RESPONSES,
+    )
     return app
+
+
+def _deferred(module: str, name: str) -> Callable[[Request], Awaitable[Response]]:
+    """An endpoint that runs `module`'s `name`, importing `module` on its first request."""
+
+    async def endpoint(request: Request) -> Response:
+        handler: Callable[[Request], Awaitable[Response]] = getattr(import_module(module), name)
+        return await handler(request)
+
+    endpoint.__name__ = name
+    return endpoint
 
 
 async def _settings(settings: Settings) -> Settings:

@@ -37,7 +37,8 @@ from core.cpu_budget import limiting_cgroup, throttling
 # No `*_created` series: half the exposition, nothing an alert needs (the function has no annotations).
 disable_created_metrics()  # type: ignore[no-untyped-call]
 REGISTRY = CollectorRegistry()
-ProcessCollector(registry=REGISTRY)  # process_cpu_seconds_total, process_resident_memory_bytes, ... (Linux)
+# process_cpu_seconds_total, process_resident_memory_bytes, process_start_time_seconds, ... (Linux)
+PROCESS = ProcessCollector(registry=REGISTRY)
 
 # Buckets in seconds. Acks: Discord gives up after 3 s. Chunks and jobs at 0.1 CPU: seconds to minutes.
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
