@@ -7,9 +7,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from core.formats import LANGUAGE_CODE
+from core.formats import LANGUAGE_CODE, MAX_LANGUAGE_CODE_CHARS
 
-LanguageCode = Annotated[str, Field(pattern=f"^{LANGUAGE_CODE.pattern}$", examples=["en", "pt-BR"])]
+LanguageCode = Annotated[
+    str,
+    Field(max_length=MAX_LANGUAGE_CODE_CHARS, pattern=f"^{LANGUAGE_CODE.pattern}$", examples=["en", "pt-BR"]),
+]
 
 
 class SnippetIn(BaseModel):

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import re
 
-# BCP 47-ish codes as YouTube names caption tracks: `en`, `pt-BR`, `zh-Hans`, `es-419`.
-LANGUAGE_CODE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+# BCP 47-ish codes as YouTube names caption tracks: `en`, `pt-BR`, `zh-Hans`, `es-419`, `sr-Latn-RS`.
+# At most three subtags, so a code is at most `MAX_LANGUAGE_CODE_CHARS` long: unbounded, ten 408 KB codes
+# a request kept ~8 MiB each (job + negative-cache key) and 55 such requests OOM-killed the service.
+LANGUAGE_CODE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}")
+MAX_LANGUAGE_CODE_CHARS = 3 + 3 * 9
 
 
 def is_language_code(value: object) -> bool:
     """Whether `value` is a string written like a caption language code."""
-    return isinstance(value, str) and LANGUAGE_CODE.fullmatch(value) is not None
+    return (
+        isinstance(value, str)
+        and len(value) <= MAX_LANGUAGE_CODE_CHARS
+        and LANGUAGE_CODE.fullmatch(value) is not None
+    )
 
 
 def clock(seconds: float) -> str:

@@ -181,6 +181,9 @@ async def test_too_long_video_fails_with_too_long() -> None:
         ({}, 422, "invalid_request"),
         ({"url": 5}, 422, "invalid_request"),
         ({"url": SHORT, "languages": ["english!"]}, 422, "invalid_request"),
+        ({"url": SHORT, "languages": ["en-" + "abcdefgh-" * 45_000 + "x"]}, 422, "invalid_request"),
+        ({"url": SHORT, "languages": ["en-abcdefgh-abcdefgh-abcdefgh-abcdefgh"]}, 422, "invalid_request"),
+        ({"url": SHORT, "languages": ["en"] * 11}, 422, "invalid_request"),
         ({"url": SHORT, "transcript": {"language_code": "en", "snippets": []}}, 422, "invalid_request"),
         (
             {

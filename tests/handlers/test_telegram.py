@@ -222,9 +222,11 @@ async def test_lang_sets_the_transcript_language_of_the_chat() -> None:
         english = await svc.client.post("/v1/summaries", json={"url": GERMAN, "languages": ["en"]})
         assert (german.status_code, english.status_code) == (200, 202)
 
-        bad = message("/lang english!")
-        await svc.send(bad)
-        assert "not a language code" in (await svc.replies_to(bad))[0].params["text"]
+        for code in ("english!", "en-" + "abcdefgh-" * 400 + "x"):
+            bad = message(f"/lang {code}")
+            await svc.send(bad)
+            refusal = (await svc.replies_to(bad))[0].params["text"]
+            assert "not a language code" in refusal and "abcdefgh" not in refusal
 
 
 async def test_busy_and_rate_limited_read_as_help_with_when_to_retry() -> None:

@@ -1,0 +1,28 @@
+"""Language codes as requests, /lang and Discord's `language` option check them: bounded in length."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core.formats import MAX_LANGUAGE_CODE_CHARS, is_language_code
+
+SUBTAG = st.from_regex(r"[A-Za-z0-9]{1,8}", fullmatch=True)
+
+
+@given(st.lists(SUBTAG, max_size=40))
+def test_a_code_of_at_most_three_subtags_is_taken(subtags: list[str]) -> None:
+    code = "-".join(["pt", *subtags])
+    assert is_language_code(code) == (len(subtags) <= 3)
+
+
+@given(st.text() | st.from_regex(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", fullmatch=True))
+def test_no_code_taken_is_longer_than_the_bound(text: str) -> None:
+    if is_language_code(text):
+        assert len(text) <= MAX_LANGUAGE_CODE_CHARS
+
+
+def test_codes_youtube_names_tracks_with_are_taken() -> None:
+    for code in ("en", "pt-BR", "zh-Hans", "es-419", "sr-Latn-RS", "fil"):
+        assert is_language_code(code)
+    assert not is_language_code("en-" + "abcdefgh-" * 45_000 + "x")  # the 408 KB code of issue 17
