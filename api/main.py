@@ -110,6 +110,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
     app.dependency_overrides[get_settings] = partial(
         _settings, settings
     )  # async: no thread hop (api/deps.py)
+    app.state.settings = settings  # for what runs before dependencies (api/guard.py)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(metrics.AckTimer)  # added last = outermost: the ack time includes every layer

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
 from api.deps import EngineDep, SettingsDep
+from api.guard import GuardedRoute
 from api.schemas import JobOut, SummaryRequest, TranscriptIn, error_doc
 from bot.callbacks import check_url
 from core.config import Settings
@@ -32,16 +32,20 @@ from summarizer.subtitles import (
 SSE_HEARTBEAT_SECONDS = 15.0
 
 
-async def require_api_key(settings: SettingsDep, x_api_key: Annotated[str | None, Header()] = None) -> None:
-    """With `API_KEY` set, `/v1/*` needs a matching `X-API-Key` (compared in constant time)."""
-    if settings.api_key and not hmac.compare_digest((x_api_key or "").encode(), settings.api_key.encode()):
-        raise SummaryError("unauthorized", "A valid X-API-Key header is required.")
+class SummariesRoute(GuardedRoute):
+    """`/v1/*` needs `X-API-Key` when `API_KEY` is set; an inline transcript is counted before validation."""
+
+    def bound(self, data: Any, settings: Settings) -> None:
+        transcript = data.get("transcript") if isinstance(data, dict) else None
+        snippets = transcript.get("snippets") if isinstance(transcript, dict) else None
+        if isinstance(snippets, list) and len(snippets) > settings.max_transcript_snippets:
+            raise too_large(settings)
 
 
 router = APIRouter(
     prefix="/v1/summaries",
     tags=["summaries"],
-    dependencies=[Depends(require_api_key)],
+    route_class=SummariesRoute,
     responses={401: error_doc("`unauthorized`: `API_KEY` is set and `X-API-Key` is missing or wrong.")},
 )
 
@@ -59,14 +63,18 @@ def requester_of(request: Request) -> str:
     return "ip:" + (request.client.host if request.client else "-")
 
 
+def too_large(settings: Settings) -> SummaryError:
+    return SummaryError(
+        "transcript_too_large",
+        f"Transcripts are limited to {settings.max_transcript_snippets} snippets and "
+        f"{settings.max_transcript_chars} characters of text.",
+    )
+
+
 def transcript_of(video_id: str, body: TranscriptIn, settings: Settings) -> Transcript:
     text_chars = sum(len(s.text) for s in body.snippets)
     if len(body.snippets) > settings.max_transcript_snippets or text_chars > settings.max_transcript_chars:
-        raise SummaryError(
-            "transcript_too_large",
-            f"Transcripts are limited to {settings.max_transcript_snippets} snippets and "
-            f"{settings.max_transcript_chars} characters of text.",
-        )
+        raise too_large(settings)
     snippets = [Snippet(s.text, s.start, s.duration) for s in body.snippets]
     return Transcript(video_id, body.language_code, body.is_generated, snippets, body.title)
 

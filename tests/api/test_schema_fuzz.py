@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -16,7 +14,7 @@ from api.main import create_app
 from core.config import Settings
 from summarizer.cpu_process import InlineRunner
 from tests.support.data import TRANSCRIPTS
-from tests.support.servers import serve
+from tests.support.servers import serve_in_thread
 
 if TYPE_CHECKING:
     from schemathesis.specs.openapi.schemas import OpenApiCase  # defined for type checkers only
@@ -31,24 +29,8 @@ schema = schemathesis.openapi.from_dict(APP.openapi())
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
     """The app under uvicorn in a thread of its own (schemathesis calls it synchronously)."""
-    started, stop = threading.Event(), None
-    url: list[str] = []
-
-    async def run() -> None:
-        nonlocal stop
-        stop = asyncio.Event()
-        async with serve(APP) as address:
-            url.append(address)
-            started.set()
-            await stop.wait()
-
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_until_complete, args=(run(),), daemon=True)
-    thread.start()
-    assert started.wait(30)
-    yield url[0]
-    loop.call_soon_threadsafe(stop.set)  # type: ignore[union-attr]
-    thread.join(30)
+    with serve_in_thread(APP) as url:
+        yield url
 
 
 @schema.parametrize()

@@ -7,9 +7,10 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,31 @@ async def serve(app: ASGIApp) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+@contextmanager
+def serve_in_thread(app: ASGIApp) -> Iterator[str]:
+    """`serve` in a thread of its own, for synchronous callers (hypothesis, schemathesis)."""
+    started, stop = threading.Event(), None
+    url: list[str] = []
+
+    async def run() -> None:
+        nonlocal stop
+        stop = asyncio.Event()
+        async with serve(app) as address:
+            url.append(address)
+            started.set()
+            await stop.wait()
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_until_complete, args=(run(),), daemon=True)
+    thread.start()
+    assert started.wait(30)
+    try:
+        yield url[0]
+    finally:
+        loop.call_soon_threadsafe(stop.set)  # type: ignore[union-attr]
+        thread.join(30)
 
 
 class RedisServer:
