@@ -146,7 +146,10 @@ class Engine:
         kind, writing = self._summarizer_for(summarizer, languages)
         await self.rate_limiter.hit(requester)
         langs = (transcript.language_code,) if transcript else self.languages_for(languages)
-        job = Job(video_id, langs, requester, transcript, summarizer=kind, output_language=writing)
+        inline = transcript.digest() if transcript else None
+        job = Job(
+            video_id, langs, requester, transcript, summarizer=kind, output_language=writing, inline=inline
+        )
         if (in_flight := self.jobs.in_flight(job.key)) is not None:
             return in_flight, False
         if (cached := await self.cache.get_summary(video_id, langs, job.variant)) is not None:
@@ -228,7 +231,8 @@ class Engine:
     async def _fail(self, job: Job, error: SummaryError) -> None:
         log.info("job %s for video %s failed: %s", job.id, job.video_id, error.code)
         job.fail(error)
-        await self.cache.set_failure(job.video_id, job.languages, error)
+        if job.inline is None:  # how a client's own captions failed says nothing about the video's
+            await self.cache.set_failure(job.video_id, job.languages, error)
 
     async def _summarize(self, job: Job) -> None:
         transcript = job.transcript or await self._transcript(

@@ -22,7 +22,7 @@ class JobStatus(StrEnum):
 
 
 # video id, languages, summarizer ("extractive" or "llm:<model>"), the language asked to write in
-JobKey = tuple[str, tuple[str, ...], str, str | None]
+JobKey = tuple[str, tuple[str, ...], str, str | None, str | None]
 
 
 @dataclass(slots=True)
@@ -47,6 +47,9 @@ class Job:
     languages: tuple[str, ...]
     requester: str = ""
     transcript: Transcript | None = field(default=None, repr=False)  # supplied inline by a REST client
+    # The digest of that inline transcript (None: the service fetches the captions). Its summary is kept
+    # apart: a client's own captions and title never reach someone who asked for the video (issue 17).
+    inline: str | None = None
     id: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     status: JobStatus = JobStatus.QUEUED
     title: str | None = None
@@ -74,7 +77,7 @@ class Job:
     @property
     def key(self) -> JobKey:
         """Jobs with the same key produce the same summary (single-flight joins them)."""
-        return (self.video_id, self.languages, self.summarizer, self.output_language)
+        return (self.video_id, self.languages, self.summarizer, self.output_language, self.inline)
 
     @property
     def finished(self) -> bool:
@@ -82,10 +85,13 @@ class Job:
 
     @property
     def variant(self) -> str:
-        """What besides video and languages tells cached summaries apart: summarizer, model, language asked."""
+        """What besides video and languages tells cached summaries apart: summarizer, model, language asked,
+        inline transcript."""
         if self.summarizer == "extractive":  # (keys of summaries cached before languages were asked stay)
-            return "extractive" if self.output_language is None else f"extractive|{self.output_language}"
-        return f"{self.summarizer}|{self.output_language or 'auto'}"
+            variant = "extractive" if self.output_language is None else f"extractive|{self.output_language}"
+        else:
+            variant = f"{self.summarizer}|{self.output_language or 'auto'}"
+        return variant if self.inline is None else f"{variant}|inline:{self.inline}"
 
     @property
     def points(self) -> list[Point]:

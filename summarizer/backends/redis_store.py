@@ -66,6 +66,7 @@ def job_state(job: Job) -> dict[str, Any]:
         "requester": job.requester,
         "summarizer": job.summarizer,
         "output_language": job.output_language,
+        "inline": job.inline,
         "status": job.status.value,
         "title": job.title,
         "channel": job.channel,
@@ -109,6 +110,7 @@ def job_from_state(
         callbacks=[Delivery(**d) for d in callbacks],
         summarizer=state["summarizer"],
         output_language=state["output_language"],
+        inline=state.get("inline"),  # (states saved before it existed have none)
         created_at=state["created_at"],
     )
 

@@ -56,7 +56,9 @@ def base_url() -> Iterator[str]:
 
 
 GOOD = {"text": "words", "start": 1.0, "duration": 2.0}
-BAD_SNIPPET = st.one_of(st.just({}), st.integers(), st.just({"text": 5, "start": -1, "duration": "x"}))
+BAD_SNIPPET: st.SearchStrategy[Any] = st.one_of(
+    st.just({}), st.integers(), st.just({"text": 5, "start": -1, "duration": "x"})
+)
 
 
 @given(st.lists(st.just(GOOD) | BAD_SNIPPET, min_size=1, max_size=3 * MAX_SNIPPETS))
