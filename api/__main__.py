@@ -8,4 +8,5 @@ from core.config import get_settings
 
 settings = get_settings()
 host = "0.0.0.0" if os.environ.get("RENDER") and "HOST" not in os.environ else settings.host
-uvicorn.run("api.main:app", host=host, port=settings.port, workers=1)
+# The app reads X-Forwarded-For itself (api/client_address.py).
+uvicorn.run("api.main:app", host=host, port=settings.port, workers=1, proxy_headers=False)

@@ -20,6 +20,7 @@ import handlers.discord
 import handlers.telegram
 from api import discord, health, metrics, summaries, telegram
 from api.body_limit import BodyLimitMiddleware
+from api.client_address import ClientAddressMiddleware
 from api.deps import Services
 from api.errors import install_error_handlers
 from api.monitor import Monitor
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
     app.state.settings = settings  # for what runs before dependencies (api/guard.py)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ClientAddressMiddleware, trusted=settings.forwarded_allow_ips)
     app.add_middleware(metrics.AckTimer)  # added last = outermost: the ack time includes every layer
     app.include_router(summaries.router)
     app.include_router(health.router)

@@ -134,6 +134,10 @@ class Settings(BaseSettings):
     callback_timeout: float = 10.0
     callback_give_up_after: float = 600.0
 
+    # Addresses (or networks) of the proxies in front whose X-Forwarded-For is read; "*": any peer
+    # (api/client_address.py).
+    forwarded_allow_ips: CommaList = Field(default_factory=lambda: ["*"])
+
     # REST.
     api_key: str | None = None
     max_body_bytes: int = 4 * 1024 * 1024

@@ -171,7 +171,7 @@ BROKEN = [
     (check_same_server_as_render, _replace("--workers 1", "--workers 2")),
     (check_same_server_as_render, _replace("--no-access-log ", "")),
     (check_same_server_as_render, _replace("api.main:app --host", "api.main:create_app --host")),
-    (check_same_server_as_render, _replace('--forwarded-allow-ips \\"${FORWARDED_ALLOW_IPS:-*}\\" ', "")),
+    (check_same_server_as_render, _replace("--no-proxy-headers", "--proxy-headers")),
     (check_healthcheck, _replace("/healthz", "/")),
 ]
 

@@ -46,5 +46,6 @@ def assert_runs_the_app_in_one_process(params: dict[str, object]) -> None:
     assert params["host"] == "0.0.0.0", "must listen on every interface (0.0.0.0), not loopback"
     assert params["workers"] in (None, 1), "one process: the queue and the jobs live in it"
     assert params["reload"] is False, "--reload is for development"
-    assert params["proxy_headers"] is True, "--proxy-headers: per-client limits need the client IP"
-    assert params["forwarded_allow_ips"], "--forwarded-allow-ips: trust the proxy's X-Forwarded-For"
+    assert params["proxy_headers"] is False, (
+        "--no-proxy-headers: the app takes the client IP the proxy appended (uvicorn's would be the client's)"
+    )

@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -27,9 +28,12 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serve(app: ASGIApp) -> AsyncIterator[str]:
-    """Run `app` (lifespan included) under uvicorn on a free loopback port; yield its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+async def serve(app: ASGIApp, **options: Any) -> AsyncIterator[str]:
+    """Run `app` (lifespan included) under uvicorn on a free loopback port; yield its base URL.
+
+    `options` go to `uvicorn.Config` (e.g. the deployment's `proxy_headers`)."""
+    config = {"log_level": "warning"} | options | {"host": "127.0.0.1", "port": 0}
+    server = uvicorn.Server(uvicorn.Config(app, **config))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
