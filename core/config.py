@@ -20,7 +20,11 @@ class Settings(BaseSettings):
     """Every setting the service reads; docs/configuration.md lists them with their effect."""
 
     # env_ignore_empty: a variable set to "" (a Render dashboard prompt left blank) means "unset", the default.
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
+    # hide_input_in_errors: a failed start's error showed every setting's value, cut short (the first
+    # characters of REDIS_URL's password, of tokens); the error still names the setting and what is wrong.
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", env_ignore_empty=True, hide_input_in_errors=True
+    )
 
     # Where to listen (used by `python -m api`; uvicorn's own flags win when it is started directly).
     host: str = "127.0.0.1"
@@ -162,6 +166,7 @@ class Settings(BaseSettings):
         return [
             self.telegram_bot_token,
             self.telegram_webhook_secret,
+            self.telegram_secret_token,  # what is sent to Telegram (python-telegram-bot logs it at DEBUG)
             self.discord_bot_token,
             self.api_key,
             self.callback_secret,

@@ -60,6 +60,17 @@ def redact(text: str) -> str:
     return text
 
 
+def error_text(error: BaseException) -> str:
+    """`error` for a log line: its type and message, without the arguments of the command a Redis pipeline
+    failed on (redis-py puts them into the message: a job's compressed bytes, a user's text)."""
+    message = str(error)
+    head, sep, cause = message.rpartition(" of pipeline caused error: ")
+    if sep and head.startswith("Command # "):
+        command = head.partition("(")[2].partition(" ")[0]
+        message = f"{command} in a pipeline: {cause}"
+    return f"{type(error).__name__}: {message}"
+
+
 class RedactFilter(logging.Filter):
     """Redacts a record's message in place, so every handler of the logger gets the clean text."""
 

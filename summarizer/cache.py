@@ -25,6 +25,7 @@ from aiocache.serializers import BaseSerializer, NullSerializer
 from redis.asyncio.connection import parse_url
 from redis.exceptions import RedisError
 
+from core.logs import error_text
 from core.telemetry import cache_lookup
 from summarizer.errors import SummaryError
 from summarizer.models import Transcript
@@ -131,7 +132,9 @@ class RedisLayers:
     def _failed(self, error: Exception) -> None:
         now = time.monotonic()
         if not self.degraded:
-            log.warning("Redis unreachable (%s): serving from memory, retrying with backoff", error)
+            log.warning(
+                "Redis unreachable (%s): serving from memory, retrying with backoff", error_text(error)
+            )
             self.degraded = True
             self._delay = self._backoff
         elif now >= self._retry_at:  # a retry failed (not one of the calls already in flight)

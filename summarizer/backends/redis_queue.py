@@ -27,6 +27,7 @@ from arq.jobs import JobStatus as ArqStatus
 from arq.worker import func
 from redis.exceptions import RedisError
 
+from core.logs import error_text
 from core.tasks import cancel
 from core.telemetry import JOBS_REFUSED
 from summarizer.backends.redis_keys import (
@@ -80,7 +81,7 @@ def _reachable(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         try:
             return await method(*args, **kwargs)
         except RedisError as error:
-            raise QueueUnavailable(str(error)) from error
+            raise QueueUnavailable(error_text(error)) from error
 
     return call
 
@@ -225,7 +226,9 @@ class SharedQueue:
             except (RedisError, OSError) as error:
                 if time.monotonic() - began > 60:  # it ran a while: a new outage starts the backoff again
                     delay = 1.0
-                log.warning("job queue in Redis unavailable (%s): polling again in %.0f s", error, delay)
+                log.warning(
+                    "job queue in Redis unavailable (%s): polling again in %.0f s", error_text(error), delay
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
 

@@ -27,6 +27,7 @@ from typing import Any, ParamSpec, TypeVar
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
+from core.logs import error_text
 from core.tasks import cancel
 from summarizer.backends.redis_keys import (
     CHANGED,
@@ -367,7 +368,9 @@ class RedisJobStore:
             result = await call(*args, **kwargs)
         except (RedisError, OSError) as error:
             if not self._down:
-                log.warning("job state in Redis unavailable (%s): jobs go on in memory, unsaved", error)
+                log.warning(
+                    "job state in Redis unavailable (%s): jobs go on in memory, unsaved", error_text(error)
+                )
                 self._down = True
             return None
         if self._down:
