@@ -1,8 +1,11 @@
 """REST callbacks: POST the finished job to the client's `callback_url`, signed, retried, never inward.
 
 A callback URL is checked twice: as written when the job is submitted (`check_url`), and by the addresses
-its host resolves to right before each delivery attempt, so a public name cannot point at this network.
-Redirects are not followed (a 3xx could lead to a private address).
+its host resolves to right before each delivery attempt (`check_resolved`), so a public name cannot point
+at this network; the attempt then connects to the address that was checked (TLS still verifies the name),
+so a second answer of the name's DNS cannot point it elsewhere (DNS rebinding). An IPv6 address that
+carries an IPv4 one (mapped, compatible, NAT64, 6to4, Teredo) is judged by that one too. Redirects are not
+followed (a 3xx could lead to a private address).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import logging
 import random
 import socket
 import time
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -40,11 +43,29 @@ def _refuse(url: str, why: str) -> SummaryError:
     return SummaryError("invalid_callback_url", f"callback_url {url!r} is not allowed: {why}.")
 
 
+# IPv6 prefixes whose last 32 bits are an IPv4 address: IPv4-compatible (deprecated), NAT64 (RFC 6052 and
+# the local-use one of RFC 8215). Python's `is_global` is true for them whatever the IPv4 address is.
+_EMBEDDING = tuple(ipaddress.ip_network(n) for n in ("::/96", "64:ff9b::/96", "64:ff9b:1::/48"))
+
+Resolve = Callable[[str, int], Awaitable[list[str]]]
+
+
+def _embedded(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses `ip` carries (a packet to it may reach them)."""
+    found = [v4 for v4 in (ip.ipv4_mapped, ip.sixtofour) if v4 is not None]
+    if ip.teredo is not None:
+        found.extend(ip.teredo)  # (server, client)
+    if any(ip in network for network in _EMBEDDING):
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
 def is_public_address(address: str) -> bool:
-    """False for private, loopback, link-local (cloud metadata), multicast, reserved and unspecified addresses."""
+    """False for private, loopback, link-local (cloud metadata), multicast, reserved and unspecified addresses,
+    and for IPv6 addresses carrying such an IPv4 address."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address) and (embedded := _embedded(ip)):
+        return all(v4.is_global and not v4.is_multicast for v4 in embedded)
     return ip.is_global and not ip.is_multicast
 
 
@@ -69,17 +90,27 @@ def check_url(url: str, allow_hosts: Collection[str], allow_http: bool) -> None:
         raise _refuse(url, "it is a private, loopback, link-local, multicast or reserved address")
 
 
-async def check_resolved(url: str, allow_hosts: Collection[str]) -> None:
-    """Refuse a URL whose host resolves to any non-public address (DNS names pointing inward)."""
+async def resolve(host: str, port: int) -> list[str]:
+    """The addresses `host` resolves to (the system resolver, off the event loop)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(sockaddr[0]) for *_, sockaddr in infos]
+
+
+async def check_resolved(url: str, allow_hosts: Collection[str], resolver: Resolve = resolve) -> str | None:
+    """Refuse a URL whose host resolves to any non-public address (DNS names pointing inward); return the
+    checked address to connect to (None for an allowed host: connect by name)."""
     parts = urlsplit(url)
     host = (parts.hostname or "").rstrip(".").lower()
     if host in allow_hosts:
-        return
+        return None
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    for *_, sockaddr in infos:
-        if not is_public_address(str(sockaddr[0])):
-            raise _refuse(url, f"{host} resolves to the non-public address {sockaddr[0]}")
+    addresses = await resolver(host, port)
+    if not addresses:
+        raise OSError(f"{host} has no address")
+    for address in addresses:
+        if not is_public_address(address):
+            raise _refuse(url, f"{host} resolves to the non-public address {address}")
+    return addresses[0]
 
 
 def signature(body: bytes, secret: str, timestamp: int) -> str:
@@ -98,12 +129,16 @@ class CallbackSender:
         timeout: float = 10.0,
         give_up_after: float = 600.0,
         first_retry: float = 1.0,
+        resolver: Resolve = resolve,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.secret = secret
         self.allow_hosts = allow_hosts
         self.timeout = timeout
         self.give_up_after = give_up_after
         self.first_retry = first_retry
+        self.resolver = resolver
+        self.transport = transport  # None: the network
         self._client: httpx.AsyncClient | None = None
 
     async def show(self, job: Job, sink: CallbackSink) -> None:
@@ -144,7 +179,7 @@ class CallbackSender:
         import httpx
 
         try:
-            await check_resolved(delivery.url, self.allow_hosts)
+            address = await check_resolved(delivery.url, self.allow_hosts, self.resolver)
         except SummaryError as refusal:
             delivery.last_error = refusal.message
             return False
@@ -155,10 +190,17 @@ class CallbackSender:
         if self.secret:
             headers["X-Signature"] = signature(body, self.secret, int(time.time()))
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+            self._client = httpx.AsyncClient(
+                timeout=self.timeout, follow_redirects=False, transport=self.transport
+            )
+        url, extensions = httpx.URL(delivery.url), {}
+        if address is not None:  # to the address checked, as the name (Host, and TLS's SNI and certificate)
+            headers["Host"] = url.netloc.decode("ascii")
+            extensions["sni_hostname"] = url.host
+            url = url.copy_with(host=address)
         OUTBOUND.labels("callback").inc()
         try:
-            response = await self._client.post(delivery.url, content=body, headers=headers)
+            response = await self._client.post(url, content=body, headers=headers, extensions=extensions)
         except httpx.HTTPError as error:
             OUTBOUND_ERRORS.labels("callback").inc()
             delivery.last_error = f"{type(error).__name__}: {error}"
