@@ -163,6 +163,12 @@ def check_no_committed_secret(blueprint: Blueprint) -> None:
             ), f"{key} looks secret: use sync: false, generateValue: true or fromService, never value"
 
 
+def check_guarded(blueprint: Blueprint) -> None:
+    """The REST API is closed from the first deploy: anyone could spend the operator's LLM or transcript quota."""
+    entry = env(blueprint).get("API_KEY", {})
+    assert entry.get("generateValue") is True, "API_KEY: generateValue: true (docs/deploy.md: opening it)"
+
+
 def check_settings(blueprint: Blueprint) -> None:
     known = setting_names()
     keys = set(env(blueprint))
@@ -214,6 +220,7 @@ CHECKS = [
     check_free,
     check_env_entries,
     check_no_committed_secret,
+    check_guarded,
     check_settings,
     check_key_value,
     check_build,
@@ -342,6 +349,8 @@ BROKEN = [
     (check_free, _set("services.1.plan", _DELETE)),
     (check_env_entries, _env_entry("QUEUE_MAX", {"value": 20})),
     (check_env_entries, _env_entry("API_KEY", {"sync": False, "value": "x"})),
+    (check_guarded, _env_entry("API_KEY", {"sync": False})),
+    (check_guarded, _env_entry("API_KEY", None)),
     (check_no_committed_secret, _env_entry("TELEGRAM_BOT_TOKEN", {"value": "123:abc"})),
     (check_no_committed_secret, _env_entry("WEBSHARE_PROXY_USERNAME", {"value": "me"})),
     (check_settings, _env_entry("NOT_A_SETTING", {"value": "1"})),
