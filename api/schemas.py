@@ -15,10 +15,14 @@ LanguageCode = Annotated[
 ]
 
 
+# Moments past this are no video's (YouTube's longest are 12 h): 1e308 made a video "inf h long".
+MAX_SECONDS = 1_000_000.0
+
+
 class SnippetIn(BaseModel):
     text: str = Field(max_length=5000)
-    start: float = Field(ge=0)
-    duration: float = Field(ge=0)
+    start: float = Field(ge=0, le=MAX_SECONDS)
+    duration: float = Field(ge=0, le=MAX_SECONDS)
 
     @field_validator("start", "duration")
     @classmethod

@@ -33,6 +33,7 @@ from bot.discord_render import (
 from bot.progress import follow
 from core.formats import is_language_code
 from core.telemetry import DISCORD_TOKENS_EXPIRED, OUTBOUND, OUTBOUND_ERRORS
+from handlers.payload import field
 from summarizer.engine import Engine
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job, JobStatus
@@ -58,14 +59,17 @@ ASK = "Give me a YouTube link in `url`, or the video's subtitle file (.srt, .vtt
 
 def requester_of(interaction: dict[str, Any]) -> str:
     """Who a job counts against: the Discord user (`member.user` in a server, `user` in a DM)."""
-    user = (interaction.get("member") or {}).get("user") or interaction.get("user") or {}
-    return f"dc:{user.get('id', '-')}"
+    user = field(interaction, "member").get("user") or interaction.get("user")
+    return f"dc:{user.get('id', '-') if isinstance(user, dict) else '-'}"
 
 
 def options_of(interaction: dict[str, Any]) -> dict[str, Any]:
     """The command's options by name."""
-    options = (interaction.get("data") or {}).get("options") or []
-    return {o["name"]: o.get("value") for o in options if isinstance(o, dict) and "name" in o}
+    options = field(interaction, "data").get("options")
+    listed = options if isinstance(options, list) else []
+    return {
+        o["name"]: o.get("value") for o in listed if isinstance(o, dict) and isinstance(o.get("name"), str)
+    }
 
 
 @dataclass
@@ -138,7 +142,7 @@ async def respond(
     kind = interaction.get("type")
     if kind == PING:
         return PONG
-    if kind == APPLICATION_COMMAND and (interaction.get("data") or {}).get("name") == COMMAND:
+    if kind == APPLICATION_COMMAND and field(interaction, "data").get("name") == COMMAND:
         return await summarize(interaction, engine, discord, spawn)
     return ephemeral("Sorry, I don't know that one. Try `/summarize url:<YouTube link>`.")
 
@@ -187,8 +191,8 @@ class AttachmentUnavailable(Exception):
 
 def attachment_of(interaction: dict[str, Any], attachment_id: object) -> dict[str, Any] | None:
     """The attachment an ATTACHMENT option names (`data.resolved.attachments[id]`: url, size, filename)."""
-    resolved = ((interaction.get("data") or {}).get("resolved") or {}).get("attachments") or {}
-    found = resolved.get(str(attachment_id)) if isinstance(resolved, dict) else None
+    resolved = field(field(field(interaction, "data"), "resolved"), "attachments")
+    found = resolved.get(str(attachment_id))
     return found if isinstance(found, dict) and isinstance(found.get("url"), str) else None
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from bot.progress import follow
 from bot.telegram_render import MAX_ENTITIES, MAX_LENGTH, escape, render_error, render_final, render_progress
 from core.formats import is_language_code
+from handlers.payload import field
 from summarizer.chats import ChatState
 from summarizer.engine import Engine
 from summarizer.errors import SummaryError
@@ -61,10 +62,10 @@ FILE_HINT = (
 
 @dataclass(frozen=True, slots=True)
 class Chat:
-    """Where an answer goes: the chat and the message it replies to."""
+    """Where an answer goes: the chat and the message it replies to (None: a message without an id)."""
 
     id: int
-    reply_to: int
+    reply_to: int | None
     client: TelegramClient
 
     async def send(self, text: str) -> int | None:
@@ -72,9 +73,12 @@ class Chat:
 
 
 def entity_text(text: str, entity: dict[str, Any]) -> str:
-    """The part of `text` an entity covers (Telegram counts offsets in UTF-16 code units)."""
+    """The part of `text` an entity covers (Telegram counts offsets in UTF-16 code units); "" for an entity
+    whose offset or length is not a count."""
+    start, length = entity.get("offset", 0), entity.get("length", 0)
+    if not isinstance(start, int) or not isinstance(length, int) or start < 0 or length < 0:
+        return ""
     units = text.encode("utf-16-le")
-    start, length = int(entity.get("offset", 0)), int(entity.get("length", 0))
     return units[2 * start : 2 * (start + length)].decode("utf-16-le", errors="ignore")
 
 
@@ -84,7 +88,8 @@ def text_of(message: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     for text, entities in (("text", "entities"), ("caption", "caption_entities")):
         if isinstance(message.get(text), str):
             listed = message.get(entities)
-            return message[text][:MAX_LENGTH], list(listed[:MAX_ENTITIES] if isinstance(listed, list) else [])
+            items = listed[:MAX_ENTITIES] if isinstance(listed, list) else []
+            return message[text][:MAX_LENGTH], [item for item in items if isinstance(item, dict)]
     return "", []
 
 
@@ -107,8 +112,7 @@ def links_in(message: dict[str, Any], text: str | None = None) -> list[str]:
 
 def addressed_to_bot(message: dict[str, Any], bot_id: int | None, username: str | None) -> bool:
     """A reply to one of the bot's messages, or a mention of the bot."""
-    replied = message.get("reply_to_message") or {}
-    if bot_id is not None and (replied.get("from") or {}).get("id") == bot_id:
+    if bot_id is not None and field(field(message, "reply_to_message"), "from").get("id") == bot_id:
         return True
     text, entities = text_of(message)
     if username:
@@ -118,7 +122,7 @@ def addressed_to_bot(message: dict[str, Any], bot_id: int | None, username: str 
                 and entity_text(text, entity).lower() == f"@{username.lower()}"
             ):
                 return True
-            if entity.get("type") == "text_mention" and (entity.get("user") or {}).get("id") == bot_id:
+            if entity.get("type") == "text_mention" and field(entity, "user").get("id") == bot_id:
                 return True
     return False
 
@@ -130,14 +134,15 @@ async def handle_update(
     update: dict[str, Any], engine: Engine, chats: ChatState, client: TelegramClient
 ) -> None:
     """Act on one update; anything not understood is ignored quietly."""
-    message = update.get("message")
-    if not isinstance(message, dict) or not isinstance(message.get("chat"), dict):
-        return
-    chat_type = message["chat"].get("type")
-    if chat_type not in ("private", *GROUPS) or (message.get("from") or {}).get("is_bot"):
+    message = field(update, "message")
+    chat_id, chat_type = field(message, "chat").get("id"), field(message, "chat").get("type")
+    if not isinstance(chat_id, int) or isinstance(chat_id, bool):
+        return  # no chat to answer in (also a malformed update: a chat id that is not a number)
+    if chat_type not in ("private", *GROUPS) or field(message, "from").get("is_bot"):
         return
     group = chat_type in GROUPS
-    chat = Chat(int(message["chat"]["id"]), int(message["message_id"]), client)
+    message_id = message.get("message_id")
+    chat = Chat(chat_id, message_id if isinstance(message_id, int) else None, client)
     text, _ = text_of(message)
     username = await client.username() if group or text.startswith("/") else None
 
@@ -178,7 +183,7 @@ async def handle_command(
     elif name == "summary" and (document := subtitle_document(message)) is not None:
         await summarize_document(document, links_in(message, args), chat, engine, chats)
     elif name == "summary":
-        ids = links_in(message, args) or links_in(message.get("reply_to_message") or {})
+        ids = links_in(message, args) or links_in(field(message, "reply_to_message"))
         if not ids and args.split():
             with contextlib.suppress(SummaryError):
                 ids = [parse_video_id(args.split()[0])]  # a bare video id

@@ -50,7 +50,15 @@ def test_a_list_of_bad_snippets_makes_one_error_not_one_each() -> None:
 
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
-    app = create_app(service_settings(max_transcript_snippets=MAX_SNIPPETS, queue_max=10_000), InlineRunner())
+    app = create_app(
+        service_settings(
+            max_transcript_snippets=MAX_SNIPPETS,
+            queue_max=10_000,
+            max_jobs_per_requester=10_000,
+            rate_limit="",
+        ),
+        InlineRunner(),
+    )
     with serve_in_thread(app) as url:
         yield url
 
@@ -73,3 +81,12 @@ def test_too_many_snippets_are_refused_before_any_is_validated(base_url: str, sn
         assert response.status_code in (200, 202)
     else:
         assert (response.status_code, error["code"]) == (422, "invalid_request")
+
+
+@given(st.floats(min_value=1_000_000.0, exclude_min=True), st.sampled_from(["start", "duration"]))
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+def test_a_moment_past_any_video_s_length_is_refused(base_url: str, seconds: float, which: str) -> None:
+    snippet = GOOD | {which: seconds}
+    body = {"url": SHORT, "transcript": {"language_code": "en", "snippets": [snippet]}}
+    response = httpx.post(f"{base_url}/v1/summaries", json=body, timeout=10)
+    assert (response.status_code, response.json()["error"]["code"]) == (422, "invalid_request")
