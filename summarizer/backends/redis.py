@@ -10,6 +10,8 @@ takeover of what a process that is gone left behind.
   `jobs:changed`, so SSE and chat edits work whichever process runs the job.
 - Takeover: at start and every `JOB_LEASE_SECONDS`, a live job that is neither leased nor waiting in arq is
   queued again, and the sinks of a process that is gone are shown by this one (web processes only).
+- Redis emptied (the free Key Value keeps nothing across its restarts): a web process queues again the jobs
+  it shows that Redis no longer knows (no state, no lease, two rounds in a row), from what it holds.
 - The residential lane (redis_lane.py): a job YouTube refused here goes to the lane's workers when one was
   seen lately; the same rounds fail the handed-over jobs none took within `RESIDENTIAL_WAIT_SECONDS`.
 - Degradation: while the cache finds Redis unreachable, new jobs run in this process's own `LocalBackend`
@@ -76,6 +78,7 @@ class RedisBackend(JobBackend):
         self._mirrors: dict[str, Job] = {}  # unfinished jobs shown here that run elsewhere
         self._running: set[str] = set()  # ids of the jobs this process runs
         self._from_queue: set[str] = set()  # of those, the ones it took from the shared queue (not local)
+        self._unknown: set[str] = set()  # mirrors Redis did not know at the last round
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -265,6 +268,24 @@ class RedisBackend(JobBackend):
             with contextlib.suppress(OSError):  # the next round tries again
                 await self._claim()
                 await self._expire_hand_offs()
+                await self._requeue_lost()
+
+    async def _requeue_lost(self) -> None:
+        """Queue again the unfinished jobs shown here that Redis lost (it restarted empty): a job neither
+        saved nor leased at two rounds in a row (a runner's heartbeat restores its lease within a third of
+        a round), from the state this process holds."""
+        unknown = set()
+        for job_id, job in list(self._mirrors.items()):
+            if job_id not in self._running and not job.finished and not await self.store.known(job_id):
+                unknown.add(job_id)
+        for job_id in unknown & self._unknown:
+            job = self._mirrors[job_id]
+            log.warning("job %s for video %s: Redis lost it (emptied?), queued again", job_id, job.video_id)
+            if job.status is JobStatus.RUNNING:
+                job.status = JobStatus.QUEUED
+            await self.store.save(job)
+            await self.store.queued_as(job_id, await self.queue.requeue(job))
+        self._unknown = unknown - self._unknown
 
     async def _expire_hand_offs(self) -> None:
         """Fail the jobs whose wait for a lane worker has ended (one process each: the lease decides)."""

@@ -196,6 +196,10 @@ class RedisJobStore:
         """Save `job` once (a queued job, before a worker can look for it); whether it was saved."""
         return await self._safely(self._save, job, False) is not None
 
+    async def known(self, job_id: str) -> bool:
+        """Whether Redis holds `job_id`'s state or lease (True when Redis cannot be asked)."""
+        return await self._safely(self._redis.exists, job_key(job_id), lease_key(job_id)) != 0
+
     async def load(self, job_id: str) -> Job | None:
         """The job as last checkpointed (by any process), or None."""
         return await self._safely(self._load, job_id)
