@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
+from typing import Any
 
 from core.config import Settings
 from core.tasks import BackgroundTasks
@@ -37,6 +38,9 @@ log = logging.getLogger(__name__)
 
 BackendFactory = Callable[[Run, ShowIn], JobBackend]  # the engine hands its pipeline and displays over
 Overloaded = Callable[[], str | None]  # why new work should be refused now (e.g. event-loop lag), or None
+# How long a stop waits for the last edits of the jobs that ended: Render sends SIGKILL 40 s after SIGTERM
+# (render.yaml maxShutdownDelaySeconds), uvicorn gives open connections 20 s of it before the app stops.
+FINAL_EDIT_SECONDS = 10.0
 
 
 class Engine:
@@ -65,6 +69,7 @@ class Engine:
         self._displays = displays or Displays()
         self._overloaded = overloaded
         self._shown = BackgroundTasks()  # the tasks that show jobs in their sinks
+        self._showing: dict[asyncio.Task[Any], Job] = {}  # each of those tasks' job
         self.rate_limiter = RateLimiter(settings.rate_limit, settings.redis_url)
         self.llm = _llm_summarizer(settings, runner)
 
@@ -112,10 +117,18 @@ class Engine:
         await self.jobs.start()
 
     async def stop(self) -> None:
-        """Stop showing, taking and running work; with Redis, unfinished jobs stay checkpointed for the
-        next process."""
-        await self._shown.close()
+        """Stop taking and running work, then showing it. With Redis, unfinished jobs stay checkpointed for
+        the next process, which shows them on; without, each one shown is ended as `interrupted` (its chat
+        is told to send the link again). Every display whose job ended gets its last edit, within
+        `FINAL_EDIT_SECONDS`, before the displays are cancelled."""
         await self.jobs.stop()
+        if not self.jobs.resumes:
+            for job in self._showing.values():
+                if not job.finished:
+                    job.fail(SummaryError("interrupted"))
+        if ending := [task for task, job in self._showing.items() if job.finished]:
+            await asyncio.wait(ending, timeout=FINAL_EDIT_SECONDS)
+        await self._shown.close()
         await self.runner.stop()
         if self.llm is not None:
             await self.llm.client.close()
@@ -181,7 +194,9 @@ class Engine:
         if not self._displays.can_show(sink):
             log.warning("job %s: cannot show it in its %s sink, not configured here", job.id, sink.kind)
             return
-        self._shown.spawn(self._display(job, sink), f"{sink.kind}-{job.id}")
+        task = self._shown.spawn(self._display(job, sink), f"{sink.kind}-{job.id}")
+        self._showing[task] = job
+        task.add_done_callback(self._showing.pop)
 
     async def _display(self, job: Job, sink: Sink) -> None:
         if isinstance(sink, CallbackSink):

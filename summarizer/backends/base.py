@@ -30,6 +30,9 @@ class JobBackend(ABC):
     (`show`; a backend that takes over another process's jobs shows them where that one did).
     """
 
+    # Whether unfinished jobs outlive this process (another one resumes them).
+    resumes = False
+
     def __init__(self, settings: Settings, run: Run, show: ShowIn) -> None:
         self._settings = settings
         self._run = run

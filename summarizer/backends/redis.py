@@ -49,6 +49,8 @@ class RedisBackend(JobBackend):
     worker-only process): it runs jobs and shows none, so it neither follows nor takes over sinks. With
     `WORKER_LANE`, its worker takes the jobs handed to that lane only."""
 
+    resumes = True
+
     def __init__(
         self,
         settings: Settings,
