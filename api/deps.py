@@ -9,7 +9,8 @@ acked at a median of 2.5-2.8 s with two such hops on the webhook, 1.6-2.1 s with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
@@ -33,6 +34,7 @@ class Services:
     background: BackgroundTasks  # work a request hands off (a chat update, Discord follow-ups)
     telegram: TelegramClient | None  # None: Telegram is not configured
     discord: DiscordClient | None  # None: Discord is not configured
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)  # set when the server begins to stop
 
 
 async def get_services(request: Request) -> Services:

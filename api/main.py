@@ -25,6 +25,7 @@ from api.deps import Services
 from api.errors import install_error_handlers
 from api.monitor import Monitor
 from api.schemas import error_doc
+from api.stopping import stop_signals
 from bot.callbacks import CallbackSender
 from core import logs
 from core.config import Settings, get_settings
@@ -88,19 +89,21 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
             displays=displays,
             overloaded=partial(monitor.overload, settings.readyz_max_loop_lag),
         )
-        app.state.services = Services(engine, monitor, background, telegram_client, discord_client)
-        await engine.start()  # shows again what a process that is gone was showing: the clients come first
-        try:
-            yield
-        finally:
-            await background.close()
-            await engine.stop()  # its displays first, then the jobs
-            await callbacks.close()
-            if telegram_client is not None:
-                await telegram_client.close()
-            if discord_client is not None:
-                await discord_client.close()
-            await monitor.stop()
+        with stop_signals() as stopping:  # ends the SSE streams when SIGTERM begins the shutdown
+            services = Services(engine, monitor, background, telegram_client, discord_client, stopping)
+            app.state.services = services
+            await engine.start()  # shows again what a process that is gone was showing: the clients first
+            try:
+                yield
+            finally:
+                await background.close()
+                await engine.stop()  # the jobs first, then the last edits of those that ended
+                await callbacks.close()
+                if telegram_client is not None:
+                    await telegram_client.close()
+                if discord_client is not None:
+                    await discord_client.close()
+                await monitor.stop()
 
     app = FastAPI(
         title="YouTube summary bot",

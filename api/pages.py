@@ -19,6 +19,7 @@ submitter's URLs). docs/page.md has what each page shows.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from functools import cache
 from pathlib import Path
@@ -169,10 +170,10 @@ async def summary_job(request: Request) -> Response:
     )
 
 
-async def public_events(job: Job) -> AsyncIterator[bytes]:
+async def public_events(job: Job, stopping: asyncio.Event) -> AsyncIterator[bytes]:
     """The stream of `GET /v1/summaries/{id}/events` (chunk..., partial, done/failed), the job in
     `done`/`failed` without `callbacks`."""
-    async for event in job_events(job):
+    async for event in job_events(job, stopping):
         if event.startswith(FINISHED_EVENTS):
             name, data = event.split(b"\ndata: ", 1)
             event = name + b"\ndata: " + orjson.dumps(public(orjson.loads(data))) + b"\n\n"
@@ -184,4 +185,6 @@ async def summary_events(request: Request) -> Response:
     if (job := await _job(request)) is None:
         return _not_found(request)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return StreamingResponse(public_events(job), media_type="text/event-stream", headers=headers)
+    services: Services = request.app.state.services
+    events = public_events(job, services.stopping)
+    return StreamingResponse(events, media_type="text/event-stream", headers=headers)

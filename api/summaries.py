@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -9,11 +10,12 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
-from api.deps import EngineDep, SettingsDep
+from api.deps import EngineDep, ServicesDep, SettingsDep
 from api.guard import GuardedRoute
 from api.schemas import JobOut, SummaryRequest, TranscriptIn, error_doc
 from bot.callbacks import check_url
 from core.config import Settings
+from core.tasks import until_set
 from summarizer.engine import Engine
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job, JobStatus, chunk_to_dict
@@ -156,13 +158,14 @@ def _event(name: str, data: object) -> bytes:
     return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 
 
-async def job_events(job: Job) -> AsyncIterator[bytes]:
+async def job_events(job: Job, stopping: asyncio.Event) -> AsyncIterator[bytes]:
     """`chunk` per finished chunk (all earlier ones first for a late listener), `partial` whenever the
-    points of the chunk a model is writing change, then `done`/`failed`."""
+    points of the chunk a model is writing change, then `done`/`failed`; or the end of the stream when the
+    server begins to stop (the job goes on: read it again)."""
     sent = 0
     partial: ChunkSummary | None = None
     file = is_file_video(job.video_id)
-    async for current in job.changes(heartbeat=SSE_HEARTBEAT_SECONDS):
+    async for current in until_set(job.changes(heartbeat=SSE_HEARTBEAT_SECONDS), stopping):
         if current is None:
             yield b": keep-alive\n\n"
             continue
@@ -194,8 +197,9 @@ def _chunk(chunk: ChunkSummary, file: bool) -> dict[str, object]:
         404: error_doc("`not_found`: unknown job id."),
     },
 )
-async def summary_events(job_id: str, engine: EngineDep) -> Response:
+async def summary_events(job_id: str, services: ServicesDep) -> Response:
     """Follow a job as server-sent events."""
-    job = await _job_or_404(engine, job_id)
+    job = await _job_or_404(services.engine, job_id)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return StreamingResponse(job_events(job), media_type="text/event-stream", headers=headers)
+    events = job_events(job, services.stopping)
+    return StreamingResponse(events, media_type="text/event-stream", headers=headers)

@@ -1,13 +1,15 @@
-"""Small asyncio helpers: stopping a task for good, and tasks started and not waited for."""
+"""Small asyncio helpers: stopping a task for good, tasks started and not waited for, iterating until an
+event."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 async def cancel(task: asyncio.Task[Any]) -> None:
@@ -47,3 +49,23 @@ class BackgroundTasks:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+async def until_set(items: AsyncIterator[T], event: asyncio.Event) -> AsyncIterator[T]:
+    """The items of `items` until `event` is set: then the iteration ends at once, also while it waits for
+    the next item (that wait is cancelled)."""
+    stop = asyncio.ensure_future(event.wait())
+    try:
+        while not event.is_set():
+            item = asyncio.ensure_future(anext(items))
+            await asyncio.wait((item, stop), return_when=asyncio.FIRST_COMPLETED)
+            if not item.done():
+                await cancel(item)
+                return
+            try:
+                value = item.result()
+            except StopAsyncIteration:
+                return
+            yield value
+    finally:
+        stop.cancel()

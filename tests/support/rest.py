@@ -57,6 +57,19 @@ async def finished(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
     return await eventually(check, f"job {job_id} done")
 
 
+async def submitted_once_up(client: httpx.AsyncClient, video_id: str) -> dict[str, Any]:
+    """POST a job for `video_id` to a service process that may still be starting; the job."""
+
+    async def posted() -> dict[str, Any] | None:
+        try:
+            job: dict[str, Any] = (await client.post("/v1/summaries", json={"url": video_id})).json()
+            return job
+        except httpx.TransportError:
+            return None  # not listening yet
+
+    return await eventually(posted, "the service answers", tries=1000)
+
+
 async def read_events(response: httpx.Response) -> AsyncIterator[tuple[str, dict[str, Any]]]:
     """The server-sent events of a job's stream as they arrive: (name, data)."""
     event = None

@@ -27,7 +27,7 @@ from summarizer.jobs import Delivery, Job
 from summarizer.models import ChunkSummary, Point, Snippet, Transcript
 from tests.support.data import MEDIUM, ROOT, TRANSCRIPTS
 from tests.support.redis_mode import checkpointed, redis_client, saved_status
-from tests.support.rest import finished
+from tests.support.rest import finished, submitted_once_up
 from tests.support.runners import CountingRunner
 from tests.support.servers import free_port, serve
 from tests.support.waiting import eventually
@@ -101,15 +101,7 @@ async def test_after_kill_9_the_next_process_resumes_the_job(redis_url: str) -> 
     crashing = await asyncio.create_subprocess_exec(sys.executable, *args, cwd=ROOT)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-
-            async def posted() -> dict[str, Any] | None:
-                try:
-                    posted: dict[str, Any] = (await client.post("/v1/summaries", json={"url": MEDIUM})).json()
-                    return posted
-                except httpx.TransportError:
-                    return None  # not listening yet
-
-            job = await eventually(posted, "the crashing service answers", tries=1000)
+            job = await submitted_once_up(client, MEDIUM)
         await checkpointed(redis_url, job["id"], 2)
     finally:
         crashing.kill()  # SIGKILL: no lifespan exit, no last checkpoint, the lease left to expire
