@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 # BCP 47-ish codes as YouTube names caption tracks: `en`, `pt-BR`, `zh-Hans`, `es-419`, `sr-Latn-RS`.
-# At most three subtags, so a code is at most `MAX_LANGUAGE_CODE_CHARS` long: unbounded, ten 408 KB codes
-# a request kept ~8 MiB each (job + negative-cache key) and 55 such requests OOM-killed the service.
-LANGUAGE_CODE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}")
-MAX_LANGUAGE_CODE_CHARS = 3 + 3 * 9
+# At most five subtags (a subtitle file's private-use ones included: `pt-BR-x-k3l5gq2a-ub7d4c1z`) and 35
+# characters (RFC 5646's advice for a buffer): unbounded, ten 408 KB codes a request kept ~8 MiB each (job
+# + negative-cache key) and 55 such requests OOM-killed the service.
+LANGUAGE_CODE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,5}")
+MAX_LANGUAGE_CODE_CHARS = 35
 
 
 def is_language_code(value: object) -> bool:

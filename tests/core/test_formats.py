@@ -11,9 +11,9 @@ SUBTAG = st.from_regex(r"[A-Za-z0-9]{1,8}", fullmatch=True)
 
 
 @given(st.lists(SUBTAG, max_size=40))
-def test_a_code_of_at_most_three_subtags_is_taken(subtags: list[str]) -> None:
+def test_a_code_of_at_most_five_subtags_and_35_characters_is_taken(subtags: list[str]) -> None:
     code = "-".join(["pt", *subtags])
-    assert is_language_code(code) == (len(subtags) <= 3)
+    assert is_language_code(code) == (len(subtags) <= 5 and len(code) <= 35)
 
 
 @given(st.text() | st.from_regex(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", fullmatch=True))
@@ -23,6 +23,6 @@ def test_no_code_taken_is_longer_than_the_bound(text: str) -> None:
 
 
 def test_codes_youtube_names_tracks_with_are_taken() -> None:
-    for code in ("en", "pt-BR", "zh-Hans", "es-419", "sr-Latn-RS", "fil"):
+    for code in ("en", "pt-BR", "zh-Hans", "es-419", "sr-Latn-RS", "fil", "pt-BR-x-k3l5gq2a-ub7d4c1z"):
         assert is_language_code(code)
     assert not is_language_code("en-" + "abcdefgh-" * 45_000 + "x")  # the 408 KB code of issue 17
