@@ -10,8 +10,11 @@ takeover of what a process that is gone left behind.
   `jobs:changed`, so SSE and chat edits work whichever process runs the job.
 - Takeover: at start and every `JOB_LEASE_SECONDS`, a live job that is neither leased nor waiting in arq is
   queued again, and the sinks of a process that is gone are shown by this one (web processes only).
-- Redis emptied (the free Key Value keeps nothing across its restarts): a web process queues again the jobs
-  it shows that Redis no longer knows (no state, no lease, two rounds in a row), from what it holds.
+- Redis emptied (the free Key Value keeps nothing across its restarts): at each takeover round a process
+  writes again what Redis lost of its jobs, from what it holds: the runner a running job's state (inline
+  transcript included) and admission; a web process the sinks it shows, and the whole of a waiting job Redis
+  no longer knows (no state, no lease, two rounds in a row): state, deliveries, admission, queue entry. The
+  job then survives the crash of that process as a freshly submitted one does.
 - The residential lane (redis_lane.py): a job YouTube refused here goes to the lane's workers when one was
   seen lately; the same rounds fail the handed-over jobs none took within `RESIDENTIAL_WAIT_SECONDS`.
 - Degradation: while the cache finds Redis unreachable, new jobs run in this process's own `LocalBackend`
@@ -81,6 +84,7 @@ class RedisBackend(JobBackend):
         self._running: set[str] = set()  # ids of the jobs this process runs
         self._from_queue: set[str] = set()  # of those, the ones it took from the shared queue (not local)
         self._unknown: set[str] = set()  # mirrors Redis did not know at the last round
+        self._sinks: dict[str, list[Sink]] = {}  # where this process shows each unfinished job
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -157,6 +161,12 @@ class RedisBackend(JobBackend):
     async def add_sink(self, job: Job, sink: Sink) -> None:
         if not self._cache.degraded:
             await self.store.add_sink(job.id, sink)
+            self._shows(job, sink)
+
+    def _shows(self, job: Job, sink: Sink) -> None:
+        """Remember that this process shows `job` in `sink` (kept in Redis, and written again if it is lost)."""
+        if not job.finished:
+            self._sinks.setdefault(job.id, []).append(sink)
 
     async def save_callbacks(self, job: Job) -> None:
         await self.store.save_callbacks(job)
@@ -260,6 +270,7 @@ class RedisBackend(JobBackend):
                     job.status = JobStatus.QUEUED
                     await self.store.save(job)
             for sink in orphan.sinks:
+                self._shows(job, sink)
                 self._show(job, sink)
 
     async def _claim_orphans(self) -> None:
@@ -270,22 +281,37 @@ class RedisBackend(JobBackend):
             with contextlib.suppress(OSError):  # the next round tries again
                 await self._claim()
                 await self._expire_hand_offs()
-                await self._requeue_lost()
+                await self._restore_lost()
 
-    async def _requeue_lost(self) -> None:
-        """Queue again the unfinished jobs shown here that Redis lost (it restarted empty): a job neither
-        saved nor leased at two rounds in a row (a runner's heartbeat restores its lease within a third of
-        a round), from the state this process holds."""
+    async def _restore_lost(self) -> None:
+        """Write again what Redis lost (it restarted empty) of the unfinished jobs this process runs or shows,
+        from what it holds: the sinks it shows them in; the state and admission of those it runs; and, for a
+        job shown here that Redis has known neither saved nor leased at two rounds in a row (a runner's
+        heartbeat restores its lease within a third of a round), everything a submission writes, queued
+        again. Each is then taken over as a freshly submitted job is if this process dies next."""
+        for job_id in self._sinks.keys() - self._mirrors.keys():
+            del self._sinks[job_id]  # finished (or no longer followed here)
         unknown = set()
         for job_id, job in list(self._mirrors.items()):
-            if job_id not in self._running and not job.finished and not await self.store.known(job_id):
+            if job.finished:
+                continue
+            sinks = self._sinks.get(job_id)
+            if sinks and await self.store.keep_sinks(job_id, sinks) and job.callbacks:
+                await self.store.save_callbacks(job)  # how they went is known here (engine.py `report`)
+            if job_id in self._running:
+                if await self.store.restore(job):
+                    log.warning(
+                        "job %s for video %s: Redis lost it (emptied?), saved again", job_id, job.video_id
+                    )
+                    await self.queue.readmit(job)
+            elif not await self.store.known(job_id):
                 unknown.add(job_id)
         for job_id in unknown & self._unknown:
             job = self._mirrors[job_id]
             log.warning("job %s for video %s: Redis lost it (emptied?), queued again", job_id, job.video_id)
             if job.status is JobStatus.RUNNING:
                 job.status = JobStatus.QUEUED
-            await self.store.save(job)
+            await self.store.save(job)  # (its sinks and deliveries were listed again above)
             await self.store.queued_as(job_id, await self.queue.requeue(job))
         self._unknown = unknown - self._unknown
 

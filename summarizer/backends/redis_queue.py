@@ -130,6 +130,7 @@ class SharedQueue:
         self._max_per_requester = max_per_requester
         self._concurrency = concurrency
         self._job_timeout = job_timeout
+        self._bookkeeping_ttl = int(job_timeout * 4)
         self._poll_delay = poll_delay
         self._retry_after = retry_after
         self._worker: Worker | None = None
@@ -142,8 +143,7 @@ class SharedQueue:
 
         Raises `SummaryError("rate_limited")` or `SummaryError("busy")` (with `retry_after`).
         """
-        bookkeeping_ttl = int(self._job_timeout * 4)
-        args: list[str | int] = [job.id, self._max_per_requester, self._maxsize, bookkeeping_ttl]
+        args: list[str | int] = [job.id, self._max_per_requester, self._maxsize, self._bookkeeping_ttl]
         answer: str = (await self._admit(keys=_keys(job), args=args)).decode()
         if answer.startswith("!"):
             code, waiting = answer[1:].split(":")
@@ -168,8 +168,21 @@ class SharedQueue:
         return entry
 
     @_reachable
+    async def readmit(self, job: Job) -> None:
+        """Count `job`, admitted once, in flight again where Redis lost that (it restarted empty): its key's
+        single-flight (unless another job holds it now) and its requester's jobs."""
+        flight, requester, _ = _keys(job)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(flight, job.id, nx=True, ex=self._bookkeeping_ttl)
+            pipe.sadd(requester, job.id)
+            pipe.expire(requester, self._bookkeeping_ttl)
+            await pipe.execute()
+
+    @_reachable
     async def requeue(self, job: Job) -> str:
-        """Queue again a job whose process died (not admitted again: it was once); its arq job id."""
+        """Queue again a job whose process died, or that Redis lost (not admitted again: it was once, but
+        its admission is restored where Redis lost it); its arq job id."""
+        await self.readmit(job)
         entry = await self.enqueue(job.id, attempt=f"{time.time():.3f}")
         # After: if the enqueue failed, the next claim tries again. (redis-py types a command for its sync and
         # async clients at once, `Awaitable[int] | int`: hence the ignores on these calls.)

@@ -197,8 +197,31 @@ class RedisJobStore:
         return await self._safely(self._save, job, False) is not None
 
     async def known(self, job_id: str) -> bool:
-        """Whether Redis holds `job_id`'s state or lease (True when Redis cannot be asked)."""
-        return await self._safely(self._redis.exists, job_key(job_id), lease_key(job_id)) != 0
+        """Whether Redis holds `job_id`'s state or lease (True when Redis cannot be asked). (Not the hash
+        alone: a delivery saved after Redis emptied makes one without a state.)"""
+        return await self._safely(self._known, job_id) is not False
+
+    async def restore(self, job: Job) -> bool:
+        """Save `job` again whole (its inline transcript too) if this process checkpoints it and Redis lost
+        its state (it restarted empty); whether it had."""
+        if job.id not in self._trackers:
+            return False  # not run here (any more: a job handed to a lane is the lane worker's to save)
+        if await self._safely(self._redis.hexists, job_key(job.id), "state") is not False:
+            return False
+        self._with_transcript.discard(job.id)
+        return await self._safely(self._save, job, True) is not None
+
+    async def keep_sinks(self, job_id: str, sinks: Sequence[Sink]) -> bool:
+        """List again those of `sinks`, where this process shows `job_id`, that Redis no longer lists (it
+        restarted empty), as `add_sink` did; whether any was."""
+        listed = await self._safely(self._redis.lrange, sinks_key(job_id), 0, -1)
+        if listed is None:
+            return False
+        kept = [{k: v for k, v in unpack(raw).items() if k != "owner"} for raw in listed]
+        lost = [sink for sink in sinks if sink.to_dict() not in kept]
+        for sink in lost:
+            await self.add_sink(job_id, sink)
+        return bool(lost)
 
     async def load(self, job_id: str) -> Job | None:
         """The job as last checkpointed (by any process), or None."""
@@ -294,6 +317,12 @@ class RedisJobStore:
         else:
             self._with_transcript.discard(job.id)
         return True
+
+    async def _known(self, job_id: str) -> bool:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hexists(job_key(job_id), "state")
+            pipe.exists(lease_key(job_id))
+            return any(await pipe.execute())
 
     async def _take(self, job_id: str) -> bool:
         return bool(await self._redis.set(lease_key(job_id), self.owner, nx=True, px=self._lease_ms))
