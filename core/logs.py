@@ -132,9 +132,14 @@ def configure(level: str = "INFO", fmt: str = "text", stream: IO[str] | None = N
     root.addHandler(handler)
     root.setLevel(level.upper())
     # uvicorn (started as `uvicorn api.main:app`) set up its own handlers before importing the app:
-    # its lines go through this handler instead, in the same format.
+    # its lines go through this handler instead, in the same format. A logger uvicorn switched off
+    # (`--no-access-log`: no handlers, no propagation) stays off: uvicorn then skips the access line
+    # altogether (its `hasHandlers()` check), which render.yaml's command is there for (issue 16: 204
+    # access lines for 200 webhooks while this turned it back on).
     for name in ("uvicorn", "uvicorn.access"):
         logger = logging.getLogger(name)
+        if not logger.handlers and not logger.propagate:
+            continue
         logger.handlers.clear()
         logger.propagate = True
     redact_url_loggers()
