@@ -17,6 +17,8 @@ from fastapi import Depends, Request
 
 from api.monitor import Monitor
 from core.config import Settings, get_settings
+from core.lazy import Lazy
+from core.pacing import Pacer
 from core.tasks import BackgroundTasks
 from summarizer.engine import Engine
 
@@ -32,8 +34,9 @@ class Services:
     engine: Engine
     monitor: Monitor  # event-loop lag and CPU throttling
     background: BackgroundTasks  # work a request hands off (a chat update, Discord follow-ups)
-    telegram: TelegramClient | None  # None: Telegram is not configured
+    telegram: Lazy[TelegramClient] | None  # built after start-up (api/warmup.py); None: not configured
     discord: DiscordClient | None  # None: Discord is not configured
+    pacer: Pacer  # messages to Telegram chats: the client's calls and the webhook's answers
     stopping: asyncio.Event = field(default_factory=asyncio.Event)  # set when the server begins to stop
 
 

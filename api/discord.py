@@ -21,6 +21,7 @@ from api.errors import error_response
 from api.schemas import error_doc
 from bot.discord import DiscordClient
 from bot.discord_render import ephemeral
+from core.acks import AckGate
 from core.config import Settings
 from handlers.discord import respond
 
@@ -45,15 +46,16 @@ def verify_key(public_key_hex: str) -> VerifyKey:
     return VerifyKey(bytes.fromhex(public_key_hex))
 
 
-def start(settings: Settings) -> DiscordClient | None:
-    """The Discord client when Discord is configured (the key is loaded now, so a bad one shows at boot)."""
+def start(settings: Settings, gate: AckGate) -> DiscordClient | None:
+    """The Discord client when Discord is configured (the key is loaded now, so a bad one shows at boot;
+    the client's httpx only after start-up, `DiscordClient.warm`)."""
     if not settings.discord_public_key:
         return None
     try:
         verify_key(settings.discord_public_key)
     except ValueError:
         log.error("DISCORD_PUBLIC_KEY is not a hex Ed25519 public key: every interaction will get 401")
-    return DiscordClient.from_settings(settings)
+    return DiscordClient.from_settings(settings, gate)
 
 
 def signature_ok(public_key_hex: str, signature: str | None, timestamp: str | None, body: bytes) -> bool:

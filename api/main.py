@@ -17,7 +17,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 import handlers.discord
-import handlers.telegram
 from api import discord, health, metrics, summaries, telegram
 from api.body_limit import BodyLimitMiddleware
 from api.client_address import ClientAddressMiddleware
@@ -26,9 +25,12 @@ from api.errors import install_error_handlers
 from api.monitor import Monitor
 from api.schemas import error_doc
 from api.stopping import stop_signals
+from api.warmup import warm_up
 from bot.callbacks import CallbackSender
 from core import logs
+from core.acks import AckGate
 from core.config import Settings, get_settings
+from core.pacing import Pacer
 from core.tasks import BackgroundTasks
 from core.telemetry import own_cgroup
 from summarizer.cpu_process import Runner
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
     """The app; `settings` and `runner` replace the environment's settings and the CPU process."""
     settings = settings or get_settings()
     logs.hide(*settings.secret_values())
+    gate = AckGate()  # platform requests in flight: outbound calls wait for them (core/acks.py)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -70,13 +73,15 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
             settings.callback_timeout,
             settings.callback_give_up_after,
         )
-        discord_client = discord.start(settings)
-        telegram_client = telegram.start(settings, background)
+        # Neither client imports its HTTP stack now: the port opens first (api/warmup.py builds them).
+        discord_client = discord.start(settings, gate)
+        pacer = Pacer()
+        telegram_client = telegram.start(settings, gate, pacer)
         displays = Displays().add(CallbackSink, callbacks.show)
         if telegram_client is not None:
             displays.add(
                 TelegramSink,
-                partial(handlers.telegram.show, client=telegram_client, public_url=settings.public_url),
+                partial(telegram.show, client=telegram_client, public_url=settings.public_url),
             )
         if discord_client is not None:
             displays.add(
@@ -90,17 +95,18 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
             overloaded=partial(monitor.overload, settings.readyz_max_loop_lag),
         )
         with stop_signals() as stopping:  # ends the SSE streams when SIGTERM begins the shutdown
-            services = Services(engine, monitor, background, telegram_client, discord_client, stopping)
+            services = Services(engine, monitor, background, telegram_client, discord_client, pacer, stopping)
             app.state.services = services
             await engine.start()  # shows again what a process that is gone was showing: the clients first
+            background.spawn(warm_up(services, settings, gate), name="warm-up")
             try:
                 yield
             finally:
                 await background.close()
                 await engine.stop()  # the jobs first, then the last edits of those that ended
                 await callbacks.close()
-                if telegram_client is not None:
-                    await telegram_client.close()
+                if telegram_client is not None and (built := telegram_client.built) is not None:
+                    await built.close()
                 if discord_client is not None:
                     await discord_client.close()
                 await monitor.stop()
@@ -118,7 +124,9 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ClientAddressMiddleware, trusted=settings.forwarded_allow_ips)
-    app.add_middleware(metrics.AckTimer)  # added last = outermost: the ack time includes every layer
+    app.add_middleware(
+        metrics.AckTimer, gate=gate
+    )  # added last = outermost: the ack time includes every layer
     app.include_router(summaries.router)
     app.include_router(health.router)
     app.include_router(metrics.router)

@@ -18,6 +18,7 @@ from api.deps import ServicesDep, SettingsDep
 from api.errors import error_response
 from api.health import checks
 from api.schemas import error_doc
+from core.acks import AckGate
 from core.config import Settings
 from core.telemetry import ACK_SECONDS, DEGRADED, QUEUE_CAPACITY, QUEUE_JOBS, REGISTRY
 
@@ -33,27 +34,42 @@ router = APIRouter(tags=["health"])
 
 class AckTimer:
     """Pure ASGI middleware: observes `ytsum_ack_seconds{platform}`, the time from a request's arrival
-    to its response headers, for the routes in `ACK_ROUTES` (other requests pass untouched)."""
+    to its response headers, for the routes in `ACK_ROUTES`, and holds them in `gate` meanwhile (outbound
+    calls wait for them, core/acks.py). Other requests pass untouched, the first one marking the port open."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, gate: AckGate) -> None:
         self.app = app
+        self.gate = gate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         platform = (
             ACK_ROUTES.get((scope.get("method", ""), scope["path"])) if scope["type"] == "http" else None
         )
         if platform is None:
+            if scope["type"] == "http" and not self.gate.answered.is_set():
+                self.gate.answered.set()
             await self.app(scope, receive, send)
             return
         began = time.perf_counter()
         histogram = ACK_SECONDS.labels(platform)
+        gate = self.gate
+        gate.enter()
+        acked = False
 
         async def timed_send(message: Message) -> None:
+            nonlocal acked
             if message["type"] == "http.response.start":
                 histogram.observe(time.perf_counter() - began)
+                acked = True
+                gate.leave()
+                gate.answered.set()
             await send(message)
 
-        await self.app(scope, receive, timed_send)
+        try:
+            await self.app(scope, receive, timed_send)
+        finally:
+            if not acked:
+                gate.leave()
 
 
 def authorized(settings: Settings, authorization: str | None) -> bool:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 
 from core.cpu_budget import Throttling, throttling
@@ -17,6 +19,10 @@ from core.telemetry import LOOP_LAG
 
 INTERVAL = 1.0  # seconds between lag samples
 THROTTLE_EVERY = 10  # lag samples between two reads of cpu.stat (the throttling window: 10 s)
+# New work is refused only when this many samples in a row lagged: one long step (the start of a 3.5-hour
+# video's job, a cold import) is one sample, and once refused a burst of REST jobs with room in the queue
+# (issue 16). At INTERVAL = 1 s, overload must last ~3 s before anything is refused.
+SUSTAINED_SAMPLES = 3
 
 
 class Monitor:
@@ -26,6 +32,7 @@ class Monitor:
         self.cgroup = cgroup  # the cgroup whose quota limits us (None: no quota, no throttling)
         self.interval = interval
         self.lag = 0.0  # seconds the last sleep overshot
+        self.recent: deque[float] = deque(maxlen=SUSTAINED_SAMPLES)  # the last samples, oldest first
         self.throttled = 0.0  # share of the last window's periods in which the cgroup was throttled
         self._task: asyncio.Task[None] | None = None
 
@@ -45,22 +52,35 @@ class Monitor:
         while True:
             began = loop.time()
             await asyncio.sleep(self.interval)
-            self.lag = max(0.0, loop.time() - began - self.interval)
-            LOOP_LAG.observe(self.lag)
+            self.record(max(0.0, loop.time() - began - self.interval))
             samples += 1
             if samples % THROTTLE_EVERY == 0 and (now := self._read()) is not None:
                 if before is not None and (periods := now.periods - before.periods) > 0:
                     self.throttled = (now.throttled_periods - before.throttled_periods) / periods
                 before = now
 
+    def record(self, lag: float) -> None:
+        """One lag sample (seconds the sleep overshot)."""
+        self.lag = lag
+        self.recent.append(lag)
+        LOOP_LAG.observe(lag)
+
     def overload(self, max_lag: float) -> str | None:
-        """Why new heavy work should be refused now, or None.
+        """Why new heavy work should be refused now, or None: see `sustained_lag`.
 
         Only event-loop lag counts: it is what makes acks late. Throttling alone does not, since the
         paced summarizer and the cold start's imports throttle the cgroup while acks stay fast
         (docs/how-it-works.md); /readyz still reports it.
         """
-        return f"event-loop lag {self.lag:.2f} s" if self.lag > max_lag else None
+        return sustained_lag(self.recent, max_lag, SUSTAINED_SAMPLES)
 
     def _read(self) -> Throttling | None:
         return throttling(self.cgroup) if self.cgroup is not None else None
+
+
+def sustained_lag(samples: Sequence[float], max_lag: float, needed: int) -> str | None:
+    """The overload, when the last `needed` lag samples all exceed `max_lag` (never one spike), or None."""
+    last = list(samples)[-needed:]
+    if len(last) < needed or min(last) <= max_lag:
+        return None
+    return f"event-loop lag over {max_lag:g} s for {needed} samples in a row (last {last[-1]:.2f} s)"

@@ -265,7 +265,7 @@ async def service_state(services: Services, settings: Settings, remote: RemoteCh
         "webhook": None,
     }
     if services.telegram is not None:
-        client = services.telegram
+        client = await services.telegram.get()  # built after start-up (api/warmup.py), or now
         webhook = await remote.telegram.get(lambda: telegram_webhook(client, settings))
         telegram["webhook"] = webhook
         problems += _telegram_problems(webhook, settings)

@@ -1,9 +1,15 @@
-"""`POST /telegram/webhook`: check the secret, drop redeliveries, answer 200 at once, work afterwards.
+"""`POST /telegram/webhook`: check the secret, drop redeliveries, answer at once, send the rest afterwards.
 
-The request path does no outbound call and imports no python-telegram-bot module (its import costs
-191 ms of CPU and 11.2 MiB of RSS on top of `import api.main`, httpx included: `benchmarks/imports.py
-bot.telegram`, median of 5); the update is handled as a plain dict in a background task started after
-the response is sent.
+The request decides what to send without calling Telegram (handlers/telegram.py `plan_update`): the first
+text that needs no answer (busy, rate-limited, help, an error, a cached summary in one message) goes back
+in the HTTP response as a `sendMessage` (Bot API "Making requests when getting updates"), so a flood
+costs no outbound call; replies that will be edited are sent by a background task started after the
+response, behind the acks in flight (core/acks.py). A flood of 200 webhooks, 20 in flight, at 0.1 CPU:
+see docs/benchmarks.md ("Flood").
+
+The request path imports no python-telegram-bot module (its import costs 191 ms of CPU and 11.2 MiB of
+RSS on top of `import api.main`, httpx included: `benchmarks/imports.py bot.telegram`, median of 5): the
+client is built after start-up, in a thread (api/warmup.py), or by the first update that needs it.
 """
 
 from __future__ import annotations
@@ -17,14 +23,33 @@ from fastapi import APIRouter, Header, Request
 from starlette.background import BackgroundTask
 from starlette.responses import Response
 
+import handlers.telegram
 from api.deps import Services, ServicesDep, SettingsDep
 from api.errors import error_response
+from bot.telegram_render import render_error
+from core import pacing
+from core.acks import AckGate
 from core.config import Settings
-from core.tasks import BackgroundTasks
-from handlers.telegram import PLATFORM, handle_update
+from core.lazy import Lazy
+from core.pacing import Pacer
+from handlers.telegram import (
+    PLATFORM,
+    Chat,
+    Step,
+    chat_of,
+    deliver,
+    handle_update,
+    needs_username,
+    plan_update,
+    webhook_answer,
+)
+from summarizer.errors import SummaryError
 
 if TYPE_CHECKING:
     from bot.telegram import TelegramClient
+    from summarizer.engine import Engine
+    from summarizer.jobs import Job
+    from summarizer.sinks import TelegramSink
 
 log = logging.getLogger(__name__)
 
@@ -38,17 +63,35 @@ def configured(settings: Settings) -> bool:
     return bool(settings.telegram_bot_token and settings.telegram_webhook_secret)
 
 
-def start(settings: Settings, background: BackgroundTasks) -> TelegramClient | None:
-    """Lifespan start: the Bot API client when Telegram is configured, and the webhook registration."""
+def start(settings: Settings, gate: AckGate, pacer: Pacer) -> Lazy[TelegramClient] | None:
+    """Lifespan start: the Bot API client, built later (`Lazy`), when Telegram is configured; its calls
+    and the webhook's answers share `pacer`."""
     if not configured(settings):
         return None
-    from bot.telegram import TelegramClient  # imports python-telegram-bot: only when it is used
-    from bot.telegram_webhook import register
 
-    client = TelegramClient.from_settings(settings)
-    if settings.public_url:  # in the background: start-up does not wait for Telegram
-        background.spawn(register(client, settings), name="telegram-webhook")
-    return client
+    def build() -> TelegramClient:
+        from bot.telegram import TelegramClient  # imports python-telegram-bot: only when it is used
+
+        return TelegramClient.from_settings(settings, gate, pacer)
+
+    return Lazy(build)
+
+
+async def warm(client: Lazy[TelegramClient], settings: Settings) -> None:
+    """After start-up: build the client, learn the bot's @username, register the webhook if it differs."""
+    built = await client.get()
+    await built.username()
+    if settings.public_url:
+        from bot.telegram_webhook import register
+
+        await register(built, settings)
+
+
+async def show(
+    job: Job, sink: TelegramSink, client: Lazy[TelegramClient], public_url: str | None = None
+) -> None:
+    """The engine's display of Telegram sinks: edit the sink's message as the job runs."""
+    await handlers.telegram.show(job, sink, await client.get(), public_url)
 
 
 def _ok() -> Response:
@@ -84,12 +127,48 @@ async def telegram_webhook(
         return error_response("invalid_request", "The body is not a Telegram update.", 400)
     if not await services.engine.chats.first_time(PLATFORM, update_id, ttl=SEEN_TTL):
         return _ok()  # a redelivery
-    # Started once the response is sent, so the 200 always goes out before any call to Telegram.
-    return Response(b"{}", media_type="application/json", background=BackgroundTask(_spawn, services, update))
+    assert services.telegram is not None  # configured: the lifespan made the client's holder
+    built = services.telegram.built
+    username = built.known_username if built is not None else None
+    if needs_username(update) and username is None:  # learnt after start-up; until then, all via the API
+        return Response(
+            b"{}", media_type="application/json", background=BackgroundTask(_handle, services, update)
+        )
+    try:
+        planned = await plan_update(
+            update, services.engine, services.engine.chats, settings.telegram_bot_id, username
+        )
+    except Exception:  # the one line for this failure; the chat is told instead of left waiting
+        log.exception("telegram: update %s failed", update_id)
+        chat = chat_of(update)
+        planned = (chat, [render_error(SummaryError("internal_error"))]) if chat is not None else None
+    if planned is None:
+        return _ok()
+    chat, steps = planned
+    body: dict[str, Any] = {}
+    if steps and isinstance(steps[0], str) and services.pacer.take(chat.id, pacing.chat_interval(chat.id)):
+        body, steps = webhook_answer(chat, steps[0]), steps[1:]  # else paced with the rest, as a call
+    # Started once the response is sent, so the ack always goes out before any call to Telegram.
+    later = BackgroundTask(_deliver, services, chat, steps) if steps else None
+    return Response(orjson.dumps(body), media_type="application/json", background=later)
 
 
-async def _spawn(services: Services, update: dict[str, Any]) -> None:
-    assert services.telegram is not None  # configured, or the webhook answered 404
+async def _handle(services: Services, update: dict[str, Any]) -> None:
+    assert services.telegram is not None
     engine = services.engine
-    coroutine = handle_update(update, engine, engine.chats, services.telegram)
+    coroutine = _full(services.telegram, engine, update)
     services.background.spawn(coroutine, name=f"telegram-update-{update['update_id']}")
+
+
+async def _full(client: Lazy[TelegramClient], engine: Engine, update: dict[str, Any]) -> None:
+    await handle_update(update, engine, engine.chats, await client.get())
+
+
+async def _deliver(services: Services, chat: Chat, steps: list[Step]) -> None:
+    assert services.telegram is not None
+    coroutine = _send(services.telegram, services.engine, chat, steps)
+    services.background.spawn(coroutine, name=f"telegram-reply-{chat.id}-{chat.reply_to}")
+
+
+async def _send(client: Lazy[TelegramClient], engine: Engine, chat: Chat, steps: list[Step]) -> None:
+    await deliver(chat, steps, engine, await client.get())

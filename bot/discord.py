@@ -8,10 +8,12 @@ token in the path is the credential. Registering commands needs `Authorization: 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import random
 from typing import TYPE_CHECKING, Any
 
+from core.acks import AckGate
 from core.logs import redact_url_loggers
 from core.telemetry import OUTBOUND, OUTBOUND_ERRORS, OUTBOUND_RATE_LIMITED
 
@@ -34,7 +36,8 @@ MAX_RETRY_AFTER = 60.0  # a longer 429 wait means something is badly wrong: give
 
 
 class DiscordError(Exception):
-    """A call Discord refused (4xx other than 429) or that kept failing."""
+    """A call Discord refused (4xx other than 429) or that kept failing; not logged here: the caller that
+    gives up logs it, once."""
 
     def __init__(self, status: int | None, detail: str) -> None:
         self.status = status
@@ -64,27 +67,48 @@ def backoff(attempt: int, base: float = BACKOFF) -> float:
 class DiscordClient:
     """Calls to `DISCORD_API_BASE_URL` over one pooled `httpx.AsyncClient`; `close()` at shutdown."""
 
-    def __init__(self, base_url: str, bot_token: str | None = None, backoff: float = BACKOFF) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        bot_token: str | None = None,
+        backoff: float = BACKOFF,
+        gate: AckGate | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
         self.bot_token = bot_token
         self.backoff = backoff
+        self._gate = gate or AckGate()  # calls wait for the acks in flight (core/acks.py)
         self._paused_until = 0.0  # loop time until which a global rate limit holds every call
+        self._http: httpx.AsyncClient | None = None
         redact_url_loggers()  # interaction tokens are in the webhook URLs httpx logs
-        # httpx is imported here, when Discord is configured: 103 ms of CPU at start-up otherwise
-        # (`benchmarks/imports.py httpx`, on top of `import api.main`), 1 s of wall time at 0.1 CPU.
-        import httpx
-
-        self.http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
-            headers={"User-Agent": USER_AGENT, "Content-Type": "application/json"},
-            timeout=httpx.Timeout(TIMEOUT, connect=CONNECT_TIMEOUT),
-        )
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> DiscordClient:
-        return cls(settings.discord_api_base_url, settings.discord_bot_token)
+    def from_settings(cls, settings: Settings, gate: AckGate | None = None) -> DiscordClient:
+        return cls(settings.discord_api_base_url, settings.discord_bot_token, gate=gate)
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The pooled client, made on first use. httpx costs 103 ms of CPU to import (`benchmarks/imports.py
+        httpx`, on top of `import api.main`), 1 s of wall time at 0.1 CPU: `warm()` does it after start-up,
+        in a thread, so neither the cold start nor an ack waits for it."""
+        if self._http is None:
+            import httpx
+
+            self._http = httpx.AsyncClient(
+                base_url=self.base_url,
+                headers={"User-Agent": USER_AGENT, "Content-Type": "application/json"},
+                timeout=httpx.Timeout(TIMEOUT, connect=CONNECT_TIMEOUT),
+            )
+        return self._http
+
+    async def warm(self) -> None:
+        """Import httpx in a worker thread and make the pool, before the first call needs them."""
+        await asyncio.to_thread(importlib.import_module, "httpx")
+        self.http  # noqa: B018 (made now, in the event loop: cheap once httpx is imported)
 
     async def close(self) -> None:
-        await self.http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
     async def edit_original(self, application_id: str, token: str, message: dict[str, Any]) -> Any:
         """Replace the interaction's original (or deferred) response with `message`."""
@@ -116,6 +140,7 @@ class DiscordClient:
         failures = rate_limits = 0
         loop = asyncio.get_running_loop()
         while True:
+            await self._gate.quiet()
             if (pause := self._paused_until - loop.time()) > 0:
                 await asyncio.sleep(pause)
             OUTBOUND.labels("discord").inc()
@@ -126,9 +151,8 @@ class DiscordClient:
                 # A POST that may have arrived is not repeated (it would post twice); one that never
                 # connected is safe to repeat.
                 retryable = method != "POST" or isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
-                if not retryable or failures >= RETRIES:
-                    log.error("discord: %s failed: %r", label, error)
-                    raise DiscordError(None, repr(error)) from error
+                if not retryable or failures >= RETRIES:  # logged once, by the caller that gives up
+                    raise DiscordError(None, f"{label}: {error!r}") from error
                 await asyncio.sleep(backoff(failures, self.backoff))
                 failures += 1
                 continue
@@ -138,8 +162,7 @@ class DiscordClient:
                 OUTBOUND_RATE_LIMITED.labels("discord").inc()
                 wait, is_global = rate_limit_of(response)
                 if rate_limits >= RATE_LIMIT_RETRIES or wait > MAX_RETRY_AFTER:
-                    log.error("discord: %s rate limited, retry_after=%.2f: giving up", label, wait)
-                    raise DiscordError(429, response.text[:300])
+                    raise DiscordError(429, f"{label}: rate limited, retry_after={wait:.2f}")
                 log.warning("discord: %s rate limited (global=%s), waiting %.2f s", label, is_global, wait)
                 if is_global:
                     self._paused_until = max(self._paused_until, loop.time() + wait)
@@ -153,5 +176,4 @@ class DiscordClient:
                 continue
             if response.is_success:
                 return response.json() if response.content else None
-            log.error("discord: %s failed with %s: %s", label, response.status_code, response.text[:300])
-            raise DiscordError(response.status_code, response.text[:300])
+            raise DiscordError(response.status_code, f"{label}: {response.text[:300]}")

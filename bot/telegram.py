@@ -11,7 +11,6 @@ import asyncio
 import datetime as dtm
 import logging
 import os
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -20,7 +19,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
+from core import pacing
+from core.acks import AckGate
 from core.logs import hide, redact_url_loggers
+from core.pacing import Pacer
 from core.telemetry import OUTBOUND, OUTBOUND_ERRORS, OUTBOUND_RATE_LIMITED
 
 if TYPE_CHECKING:
@@ -32,33 +34,11 @@ T = TypeVar("T")
 # PTB 22 warns on every `RetryAfter` until durations are opted in to be `timedelta`s (its future default).
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-# Pacing of calls to one chat (Telegram's published guidance: ~1 message/s per chat, 20/min per group).
-# Read at call time, so tests can shorten them.
-CHAT_INTERVAL = 1.0
-GROUP_INTERVAL = 3.0
-# Overall ~30 messages/s.
-GLOBAL_INTERVAL = 1 / 30
 # A 429 is retried this many times, if Telegram asks to wait at most MAX_RETRY_WAIT seconds.
 RETRIES = 3
 MAX_RETRY_WAIT = 300.0
 # Connections to the Bot API; a 0.1-CPU box never has more calls in flight than this.
 POOL_SIZE = 16
-
-
-class Pacer:
-    """Spaces calls to the same key by a minimum interval (reservations: no locks, no queue)."""
-
-    def __init__(self) -> None:
-        self._next: dict[int | None, float] = {}
-
-    async def wait(self, key: int | None, interval: float) -> None:
-        now = time.monotonic()
-        at = max(now, self._next.get(key, 0.0))
-        self._next[key] = at + interval
-        if len(self._next) > 1000:  # forget chats that are quiet again
-            self._next = {k: t for k, t in self._next.items() if t > now}
-        if at > now:
-            await asyncio.sleep(at - now)
 
 
 def _seconds(error: RetryAfter) -> float:
@@ -77,15 +57,25 @@ class FileUnavailable(Exception):
 class TelegramClient:
     """Sends and edits messages within Telegram's limits; never raises for Telegram's answers."""
 
-    def __init__(self, bot: Bot, request: HTTPXRequest, bot_id: int | None) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        request: HTTPXRequest,
+        bot_id: int | None,
+        gate: AckGate | None = None,
+        pacer: Pacer | None = None,
+    ) -> None:
         self.bot = bot
         self.bot_id = bot_id
         self._request = request
-        self._pacer = Pacer()
+        self._pacer = pacer or Pacer()  # shared with the webhook's answers (core/pacing.py)
+        self._gate = gate or AckGate()  # calls wait for the acks in flight (core/acks.py)
         self._username: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> TelegramClient:
+    def from_settings(
+        cls, settings: Settings, gate: AckGate | None = None, pacer: Pacer | None = None
+    ) -> TelegramClient:
         token = settings.telegram_bot_token
         assert token, "TELEGRAM_BOT_TOKEN is not set"
         # The token is part of every Bot API URL, which httpx and PTB log: core/logs.py redacts it.
@@ -107,11 +97,15 @@ class TelegramClient:
             request=request,
             get_updates_request=request,
         )
-        bot_id = token.split(":", 1)[0]
-        return cls(bot, request, int(bot_id) if bot_id.isdigit() else None)
+        return cls(bot, request, settings.telegram_bot_id, gate, pacer)
 
     async def close(self) -> None:
         await self._request.shutdown()
+
+    @property
+    def known_username(self) -> str | None:
+        """The @username if `username()` learned it already (never calls Telegram)."""
+        return self._username
 
     async def username(self) -> str | None:
         """The bot's @username (from `getMe`, asked once), or None when Telegram cannot say."""
@@ -150,8 +144,9 @@ class TelegramClient:
     async def _call(self, chat_id: int, make: Callable[[], Awaitable[T]]) -> T:
         """One paced call; waits out 429s (`retry_after`) up to `RETRIES` times."""
         for attempt in range(RETRIES + 1):
-            await self._pacer.wait(chat_id, GROUP_INTERVAL if chat_id < 0 else CHAT_INTERVAL)
-            await self._pacer.wait(None, GLOBAL_INTERVAL)
+            await self._gate.quiet()
+            await self._pacer.wait(chat_id, pacing.chat_interval(chat_id))
+            await self._pacer.wait(None, pacing.GLOBAL_INTERVAL)
             OUTBOUND.labels("telegram").inc()
             try:
                 return await make()

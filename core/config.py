@@ -200,6 +200,12 @@ class Settings(BaseSettings):
         return hashlib.sha256(secret.encode()).hexdigest()
 
     @property
+    def telegram_bot_id(self) -> int | None:
+        """The bot's user id: the digits before the colon of TELEGRAM_BOT_TOKEN."""
+        head = (self.telegram_bot_token or "").split(":", 1)[0]
+        return int(head) if head.isdigit() else None
+
+    @property
     def llm_configured(self) -> bool:
         return bool(self.llm_base_url and self.llm_model)
 

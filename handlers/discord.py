@@ -95,6 +95,7 @@ class Reply:
             if error.status is not None and error.status < 500:
                 raise  # refused (unknown token, bad payload, rate limit without end): stop following
             # Discord was down for a while: a later edit may still get through.
+            log.warning("discord: showing job %s failed, a later state is tried: %s", job.id, error)
 
     async def followups(self, messages: list[Message]) -> None:
         for message in messages:

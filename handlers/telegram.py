@@ -1,11 +1,13 @@
 """What a Telegram update means: find the links or the command, summarize, reply, edit as chunks finish.
 
-Updates arrive as the plain dicts of the webhook's JSON (no python-telegram-bot objects are built).
+Updates arrive as the plain dicts of the webhook's JSON (no python-telegram-bot objects are built). Handling is
+two steps: `plan_update` decides what to send without calling Telegram (in the webhook's request, so the first
+text that needs no answer — help, busy, an error, a cached summary in one message — rides in the HTTP
+response), and `deliver` sends the rest through the Bot API in the background.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import re
@@ -66,10 +68,20 @@ class Chat:
 
     id: int
     reply_to: int | None
-    client: TelegramClient
 
-    async def send(self, text: str) -> int | None:
-        return await self.client.send(self.id, text, self.reply_to)
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A subtitle file the user sent, to read (downloaded in the background) and summarize."""
+
+    document: dict[str, Any]
+    ids: list[str]  # the video ids of the links in its caption
+
+
+# What handling an update sends, in order: a text that needs no answer from Telegram, a job to show (its
+# reply is sent, then edited as it runs; a cached summary too long for one message is sent in parts), or a
+# subtitle file to download and read.
+Step = str | Job | Document
 
 
 def entity_text(text: str, entity: dict[str, Any]) -> str:
@@ -130,43 +142,69 @@ def addressed_to_bot(message: dict[str, Any], bot_id: int | None, username: str 
 PLATFORM = "tg"  # how chat state and requesters name Telegram chats
 
 
-async def handle_update(
-    update: dict[str, Any], engine: Engine, chats: ChatState, client: TelegramClient
-) -> None:
-    """Act on one update; anything not understood is ignored quietly."""
+def chat_of(update: dict[str, Any]) -> Chat | None:
+    """Where answers to a message update go; None for other updates (and malformed ones: a chat id that
+    is not a number)."""
     message = field(update, "message")
-    chat_id, chat_type = field(message, "chat").get("id"), field(message, "chat").get("type")
+    chat_id = field(message, "chat").get("id")
     if not isinstance(chat_id, int) or isinstance(chat_id, bool):
-        return  # no chat to answer in (also a malformed update: a chat id that is not a number)
-    if chat_type not in ("private", *GROUPS) or field(message, "from").get("is_bot"):
-        return
-    group = chat_type in GROUPS
+        return None
     message_id = message.get("message_id")
-    chat = Chat(chat_id, message_id if isinstance(message_id, int) else None, client)
+    return Chat(chat_id, message_id if isinstance(message_id, int) else None)
+
+
+def needs_username(update: dict[str, Any]) -> bool:
+    """Whether handling `update` needs the bot's @username: a group message (replies and mentions), or a
+    command addressed to a bot by name (`/help@SomeBot`)."""
+    message = field(update, "message")
+    if field(message, "chat").get("type") in GROUPS:
+        return True
+    command = _COMMAND.fullmatch(text_of(message)[0].strip())
+    return command is not None and command["bot"] is not None
+
+
+async def plan_update(
+    update: dict[str, Any], engine: Engine, chats: ChatState, bot_id: int | None, username: str | None
+) -> tuple[Chat, list[Step]] | None:
+    """What to send for one update, decided without calling Telegram (None: nothing, it is ignored).
+
+    Runs in the webhook's request: jobs are submitted here, so "busy" is known before the ack.
+    `username` is the bot's @username (needed when `needs_username(update)`).
+    """
+    if (chat := chat_of(update)) is None:
+        return None  # no chat to answer in
+    message = field(update, "message")
+    chat_type = field(message, "chat").get("type")
+    if chat_type not in ("private", *GROUPS) or field(message, "from").get("is_bot"):
+        return None
+    group = chat_type in GROUPS
     text, _ = text_of(message)
-    username = await client.username() if group or text.startswith("/") else None
 
     if command := _COMMAND.fullmatch(text.strip()):
         addressed = command["bot"] is not None
         if addressed and username and command["bot"].lower() != username.lower():
-            return  # meant for another bot in the group
-        await handle_command(
-            command["name"].lower(), command["args"] or "", message, chat, engine, chats, group, addressed
+            return None  # meant for another bot in the group
+        args = command["args"] or ""
+        steps = await plan_command(
+            command["name"].lower(), args, message, chat, engine, chats, group, addressed
         )
-        return
+        return chat, steps
 
     ids = links_in(message)
-    if (document := subtitle_document(message)) is not None:
+    document = subtitle_document(message)
+    if document is not None:
         # In a group, a file is someone's business unless it comes with a link or is meant for the bot.
-        if not group or ids or addressed_to_bot(message, client.bot_id, username):
-            await summarize_document(document, ids, chat, engine, chats)
-    elif ids:
-        await summarize_links(ids, chat, engine, chats)
-    elif not group or addressed_to_bot(message, client.bot_id, username):
-        await chat.send(FILE_HINT if isinstance(message.get("document"), dict) else HINT)
+        if not group or ids or addressed_to_bot(message, bot_id, username):
+            return chat, [plan_document(document, ids, engine)]
+        return None
+    if ids:
+        return chat, await plan_links(ids, chat, engine, chats)
+    if not group or addressed_to_bot(message, bot_id, username):
+        return chat, [FILE_HINT if isinstance(message.get("document"), dict) else HINT]
+    return None
 
 
-async def handle_command(
+async def plan_command(
     name: str,
     args: str,
     message: dict[str, Any],
@@ -175,24 +213,24 @@ async def handle_command(
     chats: ChatState,
     group: bool,
     addressed: bool,
-) -> None:
+) -> list[Step]:
     if name in ("start", "help"):
-        await chat.send(HELP)
-    elif name == "lang":
-        await chat.send(await language_command(args, chat.id, chats))
-    elif name == "summary" and (document := subtitle_document(message)) is not None:
-        await summarize_document(document, links_in(message, args), chat, engine, chats)
-    elif name == "summary":
+        return [HELP]
+    if name == "lang":
+        return [await language_command(args, chat.id, chats)]
+    if name == "summary" and (document := subtitle_document(message)) is not None:
+        return [plan_document(document, links_in(message, args), engine)]
+    if name == "summary":
         ids = links_in(message, args) or links_in(field(message, "reply_to_message"))
         if not ids and args.split():
             with contextlib.suppress(SummaryError):
                 ids = [parse_video_id(args.split()[0])]  # a bare video id
         if ids:
-            await summarize_links(ids, chat, engine, chats)
-        else:
-            await chat.send(render_error(SummaryError("invalid_url")) + "\nUsage: /summary &lt;link&gt;")
-    elif not group or addressed:  # in a group, an unknown bare /command is another bot's
-        await chat.send(HINT)
+            return await plan_links(ids, chat, engine, chats)
+        return [render_error(SummaryError("invalid_url")) + "\nUsage: /summary &lt;link&gt;"]
+    if not group or addressed:  # in a group, an unknown bare /command is another bot's
+        return [HINT]
+    return []
 
 
 async def language_command(args: str, chat_id: int, chats: ChatState) -> str:
@@ -214,32 +252,71 @@ async def language_command(args: str, chat_id: int, chats: ChatState) -> str:
     return f"From now on captions in <b>{escape(code)}</b> are preferred in this chat. /lang auto resets it."
 
 
-async def summarize_links(ids: list[str], chat: Chat, engine: Engine, chats: ChatState) -> None:
-    """Summarize each linked video (at most `MAX_LINKS`), all at the same time."""
+async def plan_links(ids: list[str], chat: Chat, engine: Engine, chats: ChatState) -> list[Step]:
+    """A step per linked video (at most `MAX_LINKS`), after a note when there were more."""
+    steps: list[Step] = []
     if len(ids) > MAX_LINKS:
-        await chat.send(f"That is more than {MAX_LINKS} links: I summarize the first {MAX_LINKS}.")
+        steps.append(f"That is more than {MAX_LINKS} links: I summarize the first {MAX_LINKS}.")
     language = await chats.language(PLATFORM, chat.id)
     languages = [language] if language else None
-    await asyncio.gather(
-        *(summarize_video(video_id, languages, chat, engine) for video_id in ids[:MAX_LINKS])
-    )
+    for video_id in ids[:MAX_LINKS]:
+        steps.append(await plan_video(video_id, languages, chat, engine))
+    return steps
 
 
-async def summarize_video(video_id: str, languages: list[str] | None, chat: Chat, engine: Engine) -> None:
-    """Reply at once, edit the reply as chunks finish, end with the summary (and its continuations)."""
+async def plan_video(video_id: str, languages: list[str] | None, chat: Chat, engine: Engine) -> Step:
+    """The job for one video, or the text that answers it (refused; a cached summary in one message)."""
     try:
         job, _ = await engine.submit(video_id, languages, f"{PLATFORM}:{chat.id}")
     except SummaryError as error:  # busy, rate_limited: the text says when to come back
-        await chat.send(render_error(error, video_id))
-        return
-    if job.finished:  # from the cache
-        first, *rest = render_final(job, page_url(engine.settings.public_url, job.id))
-        if (message_id := await chat.send(first)) is not None:
-            await send_rest(chat.client, chat.id, message_id, rest)
-        return
-    text = render_progress(job)
-    if (message_id := await chat.send(text)) is not None:
-        await engine.report(job, TelegramSink(chat.id, message_id, text))
+        return render_error(error, video_id)
+    if job.finished and len(parts := render_final(job, page_url(engine.settings.public_url, job.id))) == 1:
+        return parts[0]
+    return job
+
+
+def webhook_answer(chat: Chat, text: str) -> dict[str, Any]:
+    """A `sendMessage` for the webhook's HTTP response: Telegram sends it, we never learn its id.
+
+    Bot API "Making requests when getting updates": one method call per response, performed on a 2xx.
+    The same parameters `TelegramClient.send` uses.
+    """
+    answer: dict[str, Any] = {
+        "method": "sendMessage",
+        "chat_id": chat.id,
+        "text": text,
+        "parse_mode": "HTML",
+        "link_preview_options": {"is_disabled": True},
+    }
+    if chat.reply_to is not None:
+        answer["reply_parameters"] = {"message_id": chat.reply_to, "allow_sending_without_reply": True}
+    return answer
+
+
+async def deliver(chat: Chat, steps: list[Step], engine: Engine, client: TelegramClient) -> None:
+    """Send `steps` in order through the Bot API (paced; after the acks in flight, bot/telegram.py)."""
+    for step in steps:
+        if isinstance(step, str):
+            await client.send(chat.id, step, chat.reply_to)
+        elif isinstance(step, Document):
+            await summarize_document(step, chat, engine, client)
+        elif step.finished:  # a cached summary in several messages: the rest reply to the first
+            first, *rest = render_final(step, page_url(engine.settings.public_url, step.id))
+            if (message_id := await client.send(chat.id, first, chat.reply_to)) is not None:
+                await send_rest(client, chat.id, message_id, rest)
+        else:
+            text = render_progress(step)
+            if (message_id := await client.send(chat.id, text, chat.reply_to)) is not None:
+                await engine.report(step, TelegramSink(chat.id, message_id, text))
+
+
+async def handle_update(
+    update: dict[str, Any], engine: Engine, chats: ChatState, client: TelegramClient
+) -> None:
+    """Act on one update entirely through the Bot API (when the webhook could not answer it itself)."""
+    username = await client.username() if needs_username(update) else None
+    if (planned := await plan_update(update, engine, chats, client.bot_id, username)) is not None:
+        await deliver(*planned, engine, client)
 
 
 def subtitle_document(message: dict[str, Any]) -> dict[str, Any] | None:
@@ -251,32 +328,37 @@ def subtitle_document(message: dict[str, Any]) -> dict[str, Any] | None:
     return document if name.endswith(EXTENSIONS) else None
 
 
-async def summarize_document(
-    document: dict[str, Any], ids: list[str], chat: Chat, engine: Engine, chats: ChatState
-) -> None:
-    """Summarize a subtitle file the user sent: its points link into the video of the first link in the
-    caption (or of the `[id]` in a yt-dlp file name), else nowhere. The reply says "Reading…" at once and
-    becomes the summary, or says what is wrong with the file."""
+def plan_document(document: dict[str, Any], ids: list[str], engine: Engine) -> Step:
+    """A file over the size limit is answered at once (not downloaded at all); any other is read later."""
     name = str(document.get("file_name") or "subtitles")
     limits = Limits.from_settings(engine.settings)
     if isinstance(size := document.get("file_size"), int) and size > limits.max_bytes:
-        await chat.send(file_error(name, too_large(size, limits)))  # not downloaded at all
-        return
+        return file_error(name, too_large(size, limits))
+    return Document(document, ids)
+
+
+async def summarize_document(file: Document, chat: Chat, engine: Engine, client: TelegramClient) -> None:
+    """Summarize a subtitle file the user sent: its points link into the video of the first link in the
+    caption (or of the `[id]` in a yt-dlp file name), else nowhere. The reply says "Reading…" at once and
+    becomes the summary, or says what is wrong with the file."""
+    document, ids = file.document, file.ids
+    name = str(document.get("file_name") or "subtitles")
+    limits = Limits.from_settings(engine.settings)
     reading = f"⏳ Reading <b>{escape(name)}</b>…"
-    if (message_id := await chat.send(reading)) is None:
+    if (message_id := await client.send(chat.id, reading, chat.reply_to)) is None:
         return
-    live = LiveMessage(chat.client, chat.id, message_id, reading)
+    live = LiveMessage(client, chat.id, message_id, reading)
     from bot.telegram import FileUnavailable
 
     try:
-        data = await chat.client.download(str(document["file_id"]), limits.max_bytes)
+        data = await client.download(str(document["file_id"]), limits.max_bytes)
         job, finished = await submit_file(
             engine,
             data,
             name,
             f"{PLATFORM}:{chat.id}",
             video_id=ids[0] if ids else None,
-            language=await chats.language(PLATFORM, chat.id),
+            language=await engine.chats.language(PLATFORM, chat.id),
         )
     except FileUnavailable as error:
         await live.say(file_error(name, f"I could not download it: {error}."))

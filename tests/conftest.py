@@ -75,9 +75,9 @@ def fast_pacing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Telegram's pacing in seconds would make the suite slow; one test checks the real interval.
 
     Modules that drive Telegram use it with `pytestmark = pytest.mark.usefixtures("fast_pacing")`."""
-    import bot.telegram  # python-telegram-bot: imported only by the tests that talk to Telegram
+    import core.pacing
     import handlers.telegram
 
-    monkeypatch.setattr(bot.telegram, "CHAT_INTERVAL", 0.0)
-    monkeypatch.setattr(bot.telegram, "GROUP_INTERVAL", 0.0)
+    monkeypatch.setattr(core.pacing, "CHAT_INTERVAL", 0.0)
+    monkeypatch.setattr(core.pacing, "GROUP_INTERVAL", 0.0)
     monkeypatch.setattr(handlers.telegram, "EDIT_INTERVAL", 0.05)

@@ -17,6 +17,7 @@ from tests.support.data import MEDIUM, SHORT
 from tests.support.discord_service import discord_service, edits
 from tests.support.fake_llm import FakeLLM
 from tests.support.rest import gated_service, settings, wait_for
+from tests.support.runners import GatedRunner
 from tests.support.servers import free_port, serve
 from tests.support.telegram_service import message, telegram_service
 from tests.support.waiting import until
@@ -162,13 +163,17 @@ async def test_the_token_guards_metrics_when_set() -> None:
 
 
 async def test_a_telegram_ack_and_its_calls_and_429s_are_counted() -> None:
-    async with telegram_service() as svc:
+    runner = GatedRunner()  # the job waits: no edit follows the reply
+    async with telegram_service(runner) as svc:
         before = await scrape(svc.client)
         svc.fake.fail("sendMessage", "429", retry_after=1)
-        await svc.send(message("/help"))
+        await svc.send(message(f"https://youtu.be/{SHORT}"))  # "working on it": a call, to be edited
         await svc.fake.wait_for("sendMessage", 2)  # the 429, then the retry
+        await svc.fake.wait_for("getMe")  # the warm-up's (api/warmup.py)
+        await asyncio.sleep(0.2)
         after = await scrape(svc.client)
-        calls = len(svc.fake.calls)  # getMe (for the command), sendMessage twice
+        calls = len(svc.fake.outbound())  # getMe (after start-up), sendMessage twice
+        runner.release(10)
     assert moved(before, after, "ytsum_ack_seconds_count", platform="telegram") == 1
     assert moved(before, after, "ytsum_outbound_requests_total", platform="telegram") == calls == 3
     assert moved(before, after, "ytsum_outbound_rate_limited_total", platform="telegram") == 1

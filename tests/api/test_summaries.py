@@ -273,22 +273,24 @@ async def test_rate_limit_per_client_answers_429_with_retry_after() -> None:
     assert 1 <= int(answers[2].headers["Retry-After"]) <= 60
 
 
-async def test_lag_over_the_threshold_sheds_new_work_only() -> None:
+async def test_sustained_lag_sheds_new_work_only_and_one_spike_never() -> None:
     app = create_app(settings(readyz_max_loop_lag=0.5), InlineRunner())
     async with serve(app) as url, httpx.AsyncClient(base_url=url) as client:
         first = (await client.post("/v1/summaries", json={"url": SHORT})).json()
         await wait_for(client, first["id"], lambda j: j["status"] == "done")
-        await app.state.services.monitor.stop()  # no new samples from here on: the test sets the reading
-        app.state.services.monitor.lag = 2.0  # as the monitor records it for a stalled event loop
+        monitor = app.state.services.monitor
+        await monitor.stop()  # no new samples from here on: the test records them
+        monitor.record(3.5)  # one long step (a 3.5-hour video's job starting): a spike
+        spike = await client.post("/v1/summaries", json={"url": MEDIUM})
+        for lag in (2.0, 2.0):  # three samples in a row over the threshold: sustained
+            monitor.record(lag)
         cached = await client.post("/v1/summaries", json={"url": SHORT})
-        new = await client.post("/v1/summaries", json={"url": MEDIUM})
+        new = await client.post("/v1/summaries", json={"url": "sektMcC_PAk"})
         ready = (await client.get("/readyz")).json()
+    assert spike.status_code == 202
     assert cached.status_code == 200
-    assert (
-        new.status_code == 503
-        and new.json()["error"]["code"] == "busy"
-        and "lag" in new.json()["error"]["message"]
-    )
+    assert new.status_code == 503 and new.json()["error"]["code"] == "busy"
+    assert "lag" in new.json()["error"]["message"] and int(new.headers["Retry-After"]) > 0
     assert "event_loop_lag" in ready["degraded"]
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
-import bot.telegram
+import core.pacing
 from tests.support.data import SHORT
 from tests.support.fake_telegram import TOKEN
 from tests.support.runners import GatedRunner
@@ -46,7 +46,7 @@ async def test_message_not_modified_counts_as_success(caplog: pytest.LogCaptureF
 
 
 async def test_sends_to_one_chat_are_paced(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bot.telegram, "CHAT_INTERVAL", 0.5)
+    monkeypatch.setattr(core.pacing, "CHAT_INTERVAL", 0.5)
     async with telegram_service() as svc:
         for text in ("/help", "/start"):
             await svc.send(message(text))

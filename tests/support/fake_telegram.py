@@ -51,6 +51,7 @@ class Call:
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
     message_id: int | None = None  # of the message sent or edited
+    in_response: bool = False  # the method came back in a webhook's response, not as a call of ours
 
 
 class FakeTelegram:
@@ -105,6 +106,19 @@ class FakeTelegram:
         """The first `count` calls of `method`, once they have arrived."""
         calls = await until(lambda: self.called(method) if len(self.called(method)) >= count else None)
         return calls[:count]
+
+    def perform(self, answer: dict[str, Any]) -> Call:
+        """What Telegram does with a method in a webhook's 2xx response: performs it, tells nobody."""
+        params = {key: value for key, value in answer.items() if key != "method"}
+        call = Call(answer["method"], params, in_response=True)
+        self.calls.append(call)
+        handler: Callable[[Call], JSONResponse] = getattr(self, f"_{call.method}")
+        handler(call)
+        return call
+
+    def outbound(self) -> list[Call]:
+        """The calls the service made itself (not the methods it answered webhooks with)."""
+        return [call for call in self.calls if not call.in_response]
 
     async def _endpoint(self, request: Request) -> JSONResponse:
         if request.path_params["token"] != self.token:

@@ -1,0 +1,62 @@
+"""Acks first: platform requests being answered, and outbound calls that wait until none is.
+
+At 0.1 CPU every outbound call (a "working on it" message, a Discord follow-up) shares the CPU with the
+acks Telegram and Discord wait for. `AckGate` counts the platform requests in flight (api/metrics.py's
+middleware enters it) and lets the platform clients hold their calls until none is, for at most
+`MAX_HOLD` seconds, so a flood delays replies by moments instead of delaying every ack (issue 16).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+# The longest an outbound call waits for acks in flight: a sustained flood still gets its replies out.
+MAX_HOLD = 2.0
+
+
+class AckGate:
+    """Counts acks in flight; `quiet()` waits until none is. `settled()` waits for a quiet spell."""
+
+    def __init__(self) -> None:
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.last_activity = time.monotonic()  # the last ack that began or ended
+        self.answered = asyncio.Event()  # set by the first response of any kind (the port is open)
+
+    def enter(self) -> None:
+        self._in_flight += 1
+        self._idle.clear()
+        self.last_activity = time.monotonic()
+
+    def leave(self) -> None:
+        self._in_flight -= 1
+        self.last_activity = time.monotonic()
+        if self._in_flight <= 0:
+            self._in_flight = 0
+            self._idle.set()
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    async def quiet(self, max_hold: float = MAX_HOLD) -> None:
+        """Return once no ack is in flight, or after `max_hold` seconds."""
+        if self._in_flight:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max_hold):
+                    await self._idle.wait()
+
+    async def settled(self, idle: float, first_request_within: float) -> None:
+        """Return once the service has had a request (or `first_request_within` s have passed without
+        one) and no ack has begun or ended for `idle` s."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(first_request_within):
+                await self.answered.wait()
+        while True:
+            await self._idle.wait()
+            if (wait := self.last_activity + idle - time.monotonic()) <= 0 and not self._in_flight:
+                return
+            await asyncio.sleep(max(wait, 0.0))

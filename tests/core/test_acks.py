@@ -1,0 +1,72 @@
+"""core/acks.py, core/lazy.py and core/pacing.py as units: outbound calls wait for acks in flight (for a
+bounded time), the warm-up waits for a quiet spell, a lazy value is built once, a webhook answer takes a
+chat's slot only when it is free."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+from core.acks import AckGate
+from core.lazy import Lazy
+from core.pacing import Pacer
+
+
+async def test_calls_wait_for_the_acks_in_flight_but_not_forever() -> None:
+    gate = AckGate()
+    began = time.monotonic()
+    await gate.quiet(max_hold=5)
+    assert time.monotonic() - began < 0.05  # nothing in flight: no wait
+    gate.enter()
+    gate.enter()
+    waiter = asyncio.create_task(gate.quiet(max_hold=5))
+    await asyncio.sleep(0.05)
+    gate.leave()
+    await asyncio.sleep(0.05)
+    assert not waiter.done()  # one ack still in flight
+    gate.leave()
+    await asyncio.wait_for(waiter, 1)
+    gate.enter()  # an ack that never ends holds a call for max_hold only
+    began = time.monotonic()
+    await gate.quiet(max_hold=0.1)
+    assert 0.09 <= time.monotonic() - began < 1
+
+
+async def test_warm_up_waits_for_the_first_request_and_a_quiet_spell() -> None:
+    gate = AckGate()
+    settled = asyncio.create_task(gate.settled(idle=0.1, first_request_within=10))
+    await asyncio.sleep(0.2)
+    assert not settled.done()  # no request yet
+    gate.enter()
+    gate.answered.set()
+    await asyncio.sleep(0.2)
+    assert not settled.done()  # an ack in flight
+    gate.leave()
+    began = time.monotonic()
+    await asyncio.wait_for(settled, 1)
+    assert time.monotonic() - began >= 0.09  # then `idle` seconds without acks
+    await asyncio.wait_for(AckGate().settled(idle=0, first_request_within=0.05), 1)  # nobody came
+
+
+async def test_a_lazy_value_is_built_once_in_a_worker_thread() -> None:
+    threads: list[threading.Thread] = []
+
+    def build() -> object:
+        threads.append(threading.current_thread())
+        time.sleep(0.05)
+        return object()
+
+    lazy = Lazy(build)
+    assert lazy.built is None
+    first, second = await asyncio.gather(lazy.get(), lazy.get())
+    assert first is second is lazy.built and len(threads) == 1
+    assert threads[0] is not threading.main_thread()
+
+
+def test_an_answer_takes_a_chats_slot_only_when_it_is_free() -> None:
+    pacer = Pacer()
+    assert pacer.take(42, 1.0)
+    assert not pacer.take(42, 1.0)  # sent a moment ago: the next one is a paced call
+    assert pacer.take(43, 1.0)  # another chat
+    assert pacer.take(44, 0.0) and pacer.take(44, 0.0)
