@@ -63,19 +63,36 @@ SECTIONS: dict[str, list[Row]] = {
             before_metric="memory.peak_3h5_mb",
         ),
         Row("cgroup peak charge (RSS + page cache), same run", "memory.cgroup_peak_mb", "MiB"),
+        Row(
+            "burst of QUEUE_MAX REST jobs beside the 3.5 h one: refused",
+            "memory.burst_refused",
+            "",
+            0.0,
+            "max",
+        ),
+    ],
+    "Refused or failed requests (every scenario; reasons in the notes)": [
+        Row("webhooks and jobs refused, failed or unanswered", "failed", ""),
     ],
     "Flood: 10 x QUEUE_MAX Telegram webhooks, 20 in flight": [
         Row("webhooks sent", "flood.sent", ""),
         Row("acked (200) within the timeout", "flood.acked", "", higher=True),
         Row("ack latency", "flood.ack_ms", "ms", 150.0, "p99"),
         Row("timed out (Telegram would redeliver)", "flood.timed_out", ""),
-        Row("answered with an HTTP error (Telegram would redeliver)", "flood.failed", ""),
+        Row("answered with an HTTP error or reset (Telegram would redeliver)", "flood.failed", ""),
         Row('refused with a "busy" reply', "flood.refused", ""),
         Row("accepted", "flood.accepted", ""),
         Row("accepted and finished", "flood.finished", ""),
         Row("accepted but lost (not finished)", "flood.lost", "", 0.0, "max"),
         Row("accepted without any reply to the chat", "flood.silent", "", 0.0, "max"),
         Row("OOM kills in the cgroup", "flood.oom_kills", "", 0.0, "max"),
+        Row(
+            "Discord, same shape (/summarize interactions): ack latency",
+            "flood.discord.ack_ms",
+            "ms",
+            150.0,
+            "p99",
+        ),
     ],
 }
 
@@ -87,8 +104,10 @@ def summarize(values: list[float]) -> dict[str, float]:
 
 
 def derive(results: Results) -> None:
-    """Metrics computed from others: the growth of CPU per hour from 26 min to 3.5 h."""
-    for samples in results.samples.values():
+    """Metrics computed from others: the growth of CPU per hour from 26 min to 3.5 h; the requests
+    refused or failed, in all."""
+    for target, samples in results.samples.items():
+        samples["failed"] = [sum(results.failures[target].values())]
         if samples.get("summary.3h5.cpu_per_h") and samples.get("summary.26m.cpu_per_h"):
             long, medium = (
                 statistics.median(samples[k]) for k in ("summary.3h5.cpu_per_h", "summary.26m.cpu_per_h")
@@ -164,8 +183,11 @@ def markdown(results: Results, header: list[str], chart: Path | None) -> str:
         lines += [f"![Ack latency and summary time, before and after]({chart.name})", ""]
     for title, rows in SECTIONS.items():
         lines += [f"## {title}", "", *table(results, rows), ""]
-    if results.notes:
-        lines += ["## Notes from this run", "", *(f"- {note}" for note in results.notes), ""]
+    notes = list(results.notes)
+    for target, failures in results.failures.items():
+        notes += [f"{target}: {count} x {what}" for what, count in failures.most_common()]
+    if notes:
+        lines += ["## Notes from this run", "", *(f"- {note}" for note in notes), ""]
     return "\n".join(lines) + "\n" + METHOD
 
 
@@ -178,7 +200,7 @@ loopback. Telegram and Discord calls of the service go to a local fake (`benchma
 requests are signed with a key made for the run. Transcripts come from `tests/data/transcripts`, copied
 under fresh ids so no job is served from a cache. A platform endpoint answering 404 is reported "not available".
 
-- **Cold start**: a new process each time; wall time to the first 200 of `/healthz`, then to the 200 of a
+- **Cold start**: a new process each time, Telegram and Discord configured; wall time to the first 200 of `/healthz`, then to the 200 of a
   Telegram webhook sent right after it; CPU = the cgroup's CPU time at that moment.
 - **Acks**: webhooks linking the 3-minute video, 0.1 s apart (idle), then every 0.25 s while the three long
   videos are summarized (the baseline: while it summarizes the 2.3 h one inside a request).
@@ -190,7 +212,12 @@ under fresh ids so no job is served from a cache. A platform endpoint answering 
   process has ended, multiprocessing's tracker stays), and sampled every 0.25 s with the 3.5 h video
   running and `QUEUE_MAX` jobs waiting.
 - **Flood**: 10 x `QUEUE_MAX` Telegram webhooks from distinct chats for distinct videos, 20 in flight, 10 s
-  timeout; after the queue drains, every chat not told "busy" must find its video summarized.
+  timeout; after the queue drains, every chat not told "busy" must find its video summarized. A method in a
+  webhook's answer (`sendMessage`) counts as sent to its chat, as Telegram performs it. Then the same shape
+  of Discord `/summarize` interactions on a fresh service.
+- **Refused or failed**: every webhook or job answered with an error, timed out or reset is counted (not an
+  abort), with the reasons in the notes; a scenario that cannot go on says why there, and the run ends
+  with the report.
 
 Without root: `--wrap "systemd-run --user --scope -p CPUQuota=10% -p MemoryMax=512M"` puts each service in
 a transient systemd scope with the same budget (CPU then read from /proc); `docker run --cpus=0.1

@@ -11,7 +11,7 @@ import json
 import os
 import socket
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -71,9 +71,14 @@ class Results:
     samples: dict[str, dict[str, list[float]]] = field(default_factory=lambda: defaultdict(dict))
     unavailable: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     notes: list[str] = field(default_factory=list)
+    failures: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
     def add(self, target: str, metric: str, value: float) -> None:
         self.samples[target].setdefault(metric, []).append(value)
+
+    def fail(self, target: str, what: str, reason: str) -> None:
+        """A request refused or failed: counted per reason (the report's total and notes), never raised."""
+        self.failures[target][f"{what}: {reason}"] += 1
 
 
 class Transcripts:
@@ -167,7 +172,11 @@ async def timed(request: Awaitable[httpx.Response]) -> tuple[float, httpx.Respon
 
 
 class Acks:
-    """Sends the platform webhooks and times their answers (ms); a 404 means the platform is absent."""
+    """Sends the platform webhooks and times their answers (ms); a 404 means the platform is absent.
+
+    A webhook answered with an error or not at all is a counted result (`failed.<platform>`, with its
+    reason in the notes), never an abort. A Telegram answer carrying a method is performed the way
+    Telegram does: its text is what the chat receives (`FakePlatforms.texts`)."""
 
     def __init__(self, ctx: Context, server: Server) -> None:
         self.ctx, self.server = ctx, server
@@ -177,7 +186,17 @@ class Acks:
     async def send(
         self, platform: str, video_id: str, wait: float = 120.0, chat: int | None = None
     ) -> float | None:
-        """One webhook linking to `video_id` (from a new chat by default); ms, or None when not available."""
+        """One webhook linking to `video_id` (from a new chat by default); ms, or None when not available
+        or it failed (counted)."""
+        ms, failure = await self.post(platform, video_id, wait, chat)
+        if failure is not None:
+            self.failed(platform, failure)
+        return ms
+
+    async def post(
+        self, platform: str, video_id: str, wait: float, chat: int | None = None
+    ) -> tuple[float | None, str | None]:
+        """(ms, None) when acked, (None, why) when it failed, (None, None) when the platform is absent."""
         self._chat += 1
         chat = chat or self._chat
         if platform == "telegram":
@@ -186,14 +205,23 @@ class Acks:
         else:
             body, headers = self.ctx.platforms.discord(link(video_id), chat)
             path = "/discord/interactions"
-        ms, response = await timed(
-            self.ctx.client.post(self.server.url + path, content=body, headers=headers, timeout=wait)
-        )
+        try:
+            ms, response = await timed(
+                self.ctx.client.post(self.server.url + path, content=body, headers=headers, timeout=wait)
+            )
+        except httpx.HTTPError as error:  # timed out, connection reset: Telegram would redeliver
+            return None, type(error).__name__
         if response.status_code == 404:
             self.available[platform] = False
-            return None
-        response.raise_for_status()
-        return ms
+            return None, None
+        if not response.is_success:
+            return None, f"HTTP {response.status_code}"
+        if platform == "telegram" and response.content and (answer := response.json()).get("method"):
+            self.ctx.fake.texts[int(answer["chat_id"])].append(str(answer.get("text", "")))
+        return ms, None
+
+    def failed(self, platform: str, reason: str) -> None:
+        self.ctx.results.fail(self.server.target, f"{platform} webhook", reason)
 
 
 class Sampler:
@@ -234,12 +262,20 @@ async def follow(ctx: Context, server: Server, job: dict[str, Any], began: float
     raise RuntimeError(f"job {job['id']} for video {job.get('video_id')} failed or its event stream broke")
 
 
-async def submit(ctx: Context, server: Server, video_id: str) -> tuple[dict[str, Any], float]:
+async def submit(ctx: Context, server: Server, video_id: str) -> tuple[dict[str, Any] | None, float]:
+    """POST a job; (None, began) when it was refused or failed (counted, with the reason)."""
     began = time.perf_counter()
-    response = await ctx.client.post(
-        f"{server.url}/v1/summaries", json={"url": link(video_id)}, timeout=SUMMARY_TIMEOUT
-    )
-    response.raise_for_status()
+    try:
+        response = await ctx.client.post(
+            f"{server.url}/v1/summaries", json={"url": link(video_id)}, timeout=SUMMARY_TIMEOUT
+        )
+    except httpx.HTTPError as error:
+        ctx.results.fail(server.target, "POST /v1/summaries", type(error).__name__)
+        return None, began
+    if not response.is_success:
+        code = response.json().get("error", {}).get("code", "") if response.content else ""
+        ctx.results.fail(server.target, "POST /v1/summaries", f"HTTP {response.status_code} {code}".strip())
+        return None, began
     return response.json(), began
 
 
@@ -250,6 +286,8 @@ async def summary_run(
     cpu = server.cpu_seconds()
     sampler.reset()
     job, began = await submit(ctx, server, video_id)
+    if job is None:
+        return ""
     first, wall = await follow(ctx, server, job, began)
     used = server.cpu_seconds() - cpu
     hours = ctx.transcripts.hours[video_id]
@@ -271,7 +309,8 @@ async def cold_start(ctx: Context, target: str) -> None:
             ctx.results.add(target, "cold.healthz_cpu_s", server.cpu_seconds())
             acks = Acks(ctx, server)
             if await acks.send("telegram", ctx.transcripts.alias(ACK_VIDEO)) is None:
-                ctx.results.unavailable[target].add("cold.ack")
+                if not acks.available["telegram"]:
+                    ctx.results.unavailable[target].add("cold.ack")
                 continue
             ctx.results.add(target, "cold.ack_s", time.perf_counter() - server.started)
             ctx.results.add(target, "cold.ack_cpu_s", server.cpu_seconds())
@@ -306,7 +345,9 @@ async def summaries(ctx: Context, server: Server, target: str, sampler: Sampler)
         for video in videos:
             for _ in range(repeats):
                 alias = ctx.transcripts.alias(video)
-                job_id = await summary_run(ctx, server, target, alias, f"summary.{name}", sampler)
+                job_id = await summary_run(ctx, server, target, alias, f"summary.{name}", sampler) or job_id
+                if not job_id:
+                    continue
                 if video == LONGEST:
                     ctx.results.add(
                         target,
@@ -325,6 +366,9 @@ async def summaries(ctx: Context, server: Server, target: str, sampler: Sampler)
 
 async def cache_hits(ctx: Context, server: Server, target: str, job_id: str) -> None:
     """CPU ms per GET of a finished job and requests/s, in batches of `cache_gets` sequential requests."""
+    if not job_id:
+        ctx.results.notes.append(f"cache hits ({target}): not measured, no summary finished")
+        return
     url = f"{server.url}/v1/summaries/{job_id}"
     for _ in range(3):
         cpu, began = server.cpu_seconds(), time.perf_counter()
@@ -341,10 +385,12 @@ async def acks_idle(ctx: Context, server: Server, target: str) -> None:
     samples = ctx.plan.baseline_ack_samples if target == "baseline" else ctx.plan.ack_samples
     for platform in ("telegram", "discord"):
         for _ in range(samples):
-            if (ms := await acks.send(platform, ACK_VIDEO)) is None:
+            ms = await acks.send(platform, ACK_VIDEO)
+            if not acks.available[platform]:
                 ctx.results.unavailable[target].add(f"ack.{platform}")
                 break
-            ctx.results.add(target, f"ack.{platform}.idle_ms", ms)
+            if ms is not None:
+                ctx.results.add(target, f"ack.{platform}.idle_ms", ms)
             await asyncio.sleep(0.1)
 
 
@@ -373,7 +419,8 @@ async def acks_busy(ctx: Context, server: Server, target: str) -> None:
 
 async def _summarize(ctx: Context, server: Server, video_id: str) -> None:
     job, began = await submit(ctx, server, video_id)
-    await follow(ctx, server, job, began)
+    if job is not None:
+        await follow(ctx, server, job, began)
 
 
 async def memory_full_queue(ctx: Context, target: str) -> None:
@@ -384,9 +431,15 @@ async def memory_full_queue(ctx: Context, target: str) -> None:
         sampler = Sampler(server)
         try:
             job, began = await submit(ctx, server, ctx.transcripts.alias(LONGEST))
+            if job is None:
+                ctx.results.notes.append(f"memory with a full queue ({target}): the 3.5 h job was refused")
+                return
             await running(ctx, server)  # a shared queue's worker takes it at its next poll (--redis)
-            for _ in range(ctx.plan.queue_max):
-                await submit(ctx, server, ctx.transcripts.alias(CLASSES["medium"][0]))
+            burst = [
+                await submit(ctx, server, ctx.transcripts.alias(CLASSES["medium"][0]))  # refusals counted
+                for _ in range(ctx.plan.queue_max)
+            ]
+            ctx.results.add(target, "memory.burst_refused", sum(job is None for job, _ in burst))
             await follow(ctx, server, job, began)
             ctx.results.add(target, "memory.peak_mb", max(sampler.peak, server.rss_mb()[0]))
             ctx.results.add(target, "memory.peak_hwm_mb", server.rss_mb()[1])
@@ -415,16 +468,12 @@ async def flood(ctx: Context, target: str) -> None:
 
         async def one(chat: int, video: str) -> None:
             async with gate:
-                try:
-                    ms = await acks.send("telegram", video, ctx.plan.flood_timeout, chat)
-                except httpx.TimeoutException:
-                    ctx.results.add(target, "flood.timed_out", 1)
-                    return
-                except httpx.HTTPStatusError:  # the baseline can fail under this load (Telegram redelivers)
-                    ctx.results.add(target, "flood.failed", 1)
-                    return
+                ms, failure = await acks.post("telegram", video, ctx.plan.flood_timeout, chat)
                 if ms is not None:
                     ctx.results.add(target, "flood.ack_ms", ms)
+                elif failure is not None:  # timed out, reset, an HTTP error: Telegram would redeliver
+                    acks.failed("telegram", failure)
+                    ctx.results.add(target, "flood.timed_out" if "Timeout" in failure else "flood.failed", 1)
 
         await asyncio.gather(*(one(chat, video) for chat, video in chats.items()))
         if not acks.available["telegram"]:
@@ -464,9 +513,29 @@ async def _account(ctx: Context, server: Server, target: str, chats: dict[int, s
     ctx.results.add(target, "flood.accepted", len(chats) - counts["refused"])
 
 
+async def discord_flood(ctx: Context, target: str) -> None:
+    """10x QUEUE_MAX `/summarize` interactions (distinct users and videos), 20 in flight, as in `flood`."""
+    n = 10 * ctx.plan.queue_max
+    async with ctx.server(target) as server:
+        await server.wait_healthy(ctx.client)
+        await server.settle()
+        acks, gate = Acks(ctx, server), asyncio.Semaphore(20)
+
+        async def one(user: int) -> None:
+            async with gate:
+                video = ctx.transcripts.alias(CLASSES["short"][0])
+                if (ms := await acks.send("discord", video, ctx.plan.flood_timeout, user)) is not None:
+                    ctx.results.add(target, "flood.discord.ack_ms", ms)
+
+        await asyncio.gather(*(one(800_000 + i) for i in range(n)))
+        if not acks.available["discord"]:
+            ctx.results.unavailable[target].add("flood.discord")
+
+
 SCENARIOS: dict[str, Callable[[Context, str], Awaitable[None]]] = {
     "cold start": cold_start,
     "summaries, cache, acks": main_server,
     "memory with a full queue": memory_full_queue,
     "flood": flood,
+    "discord flood": discord_flood,
 }

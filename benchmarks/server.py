@@ -19,8 +19,11 @@ from benchmarks.cgroup import Cgroup, ProcessTree
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {
-    # The same start command as render.yaml.
-    "real": ["-m", "uvicorn", "api.main:app", "--workers", "1"],
+    # render.yaml's start command (host and port set below).
+    "real": [
+        *("-m", "uvicorn", "api.main:app", "--workers", "1", "--loop", "uvloop", "--http", "httptools"),
+        *("--no-access-log", "--timeout-graceful-shutdown", "20"),
+    ],
     # uvicorn's defaults, as a typical bot is started.
     "baseline": ["-m", "uvicorn", "--app-dir", str(ROOT / "benchmarks" / "baseline"), "app:app"],
 }

@@ -24,6 +24,7 @@ def test_smoke_run_writes_the_report(tmp_path: Path) -> None:
         "## Summary cost",
         "## Memory",
         "## Flood",
+        "## Refused or failed requests",
     ):
         assert section in text
     assert "| metric | unit | before (baseline) | after (service) | ratio | target | |" in text
@@ -32,7 +33,8 @@ def test_smoke_run_writes_the_report(tmp_path: Path) -> None:
         assert {"cold.healthz_s", "summary.short.cpu_per_h", "cache.cpu_ms", "memory.idle_mb"} <= set(
             samples[target]
         )
-    assert "flood.accepted" in samples["real"]
+    assert "flood.accepted" in samples["real"] and "flood.discord.ack_ms" in samples["real"]
+    assert all(samples[target]["failed"] for target in ("real", "baseline"))  # a count, 0 when none failed
     try:
         import matplotlib  # noqa: F401
     except ImportError:
