@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
             services = Services(engine, monitor, background, telegram_client, discord_client, pacer, stopping)
             app.state.services = services
             await engine.start()  # shows again what a process that is gone was showing: the clients first
-            background.spawn(warm_up(services, settings, gate), name="warm-up")
+            background.spawn(warm_up(app, services, settings, gate), name="warm-up")
             try:
                 yield
             finally:

@@ -29,6 +29,9 @@ ACK_ROUTES = {
     ("POST", "/discord/interactions"): "discord",
 }
 
+# Set in the scope of api/warmup.py's in-process requests: not acks, not timed.
+WARM_UP = "ytsum.warm_up"
+
 router = APIRouter(tags=["health"])
 
 
@@ -42,12 +45,12 @@ class AckTimer:
         self.gate = gate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        platform = (
-            ACK_ROUTES.get((scope.get("method", ""), scope["path"])) if scope["type"] == "http" else None
-        )
+        if scope["type"] != "http" or scope.get(WARM_UP):
+            await self.app(scope, receive, send)
+            return
+        platform = ACK_ROUTES.get((scope["method"], scope["path"]))
         if platform is None:
-            if scope["type"] == "http" and not self.gate.answered.is_set():
-                self.gate.answered.set()
+            self.gate.answered.set()
             await self.app(scope, receive, send)
             return
         began = time.perf_counter()

@@ -13,12 +13,11 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.config import Settings
 from core.tasks import BackgroundTasks
 from core.telemetry import CHUNK_SECONDS, JOB_SECONDS, JOBS, JOBS_REFUSED
-from summarizer.abstractive import LLMSummarizer
 from summarizer.backends.base import JobBackend, QueueState, Run, ShowIn
 from summarizer.backends.local import LocalBackend
 from summarizer.cache import Cache, memory_cache, redis_cache
@@ -29,10 +28,12 @@ from summarizer.extractive import make_tldr, summarize_chunk
 from summarizer.jobs import Job
 from summarizer.llm import ChatClient
 from summarizer.models import Transcript
-from summarizer.outline import outline
 from summarizer.rate_limit import RateLimiter
 from summarizer.sinks import CallbackSink, Displays, Sink
 from summarizer.transcripts.chain import ProviderChain
+
+if TYPE_CHECKING:
+    from summarizer.abstractive import LLMSummarizer
 
 log = logging.getLogger(__name__)
 
@@ -267,6 +268,11 @@ class Engine:
             if llm
             else (settings.chunk_seconds, settings.chunk_max_words)
         )
+        # Imported by the first job, not at start-up: the outline and the statement of purpose cost
+        # ~34 ms of CPU (`python -X importtime -c 'import summarizer.outline'`), ~0.3 s of the cold start at
+        # 0.1 CPU; the service imports them while idle after start-up (api/warmup.py).
+        from summarizer.outline import outline
+
         plan = await self.runner.run(outline, transcript, seconds, words)
         if not plan.chunks:
             raise SummaryError("no_transcript", "The captions of this video are empty.")
@@ -322,6 +328,8 @@ def _llm_summarizer(settings: Settings, runner: Runner) -> LLMSummarizer | None:
     """The LLM summarizer when `LLM_BASE_URL` and `LLM_MODEL` are set (no connection before a job)."""
     if not (settings.llm_base_url and settings.llm_model):
         return None
+    from summarizer.abstractive import LLMSummarizer  # with its outline types: only with a model
+
     client = ChatClient(
         settings.llm_base_url,
         settings.llm_model,

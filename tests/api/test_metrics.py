@@ -180,6 +180,17 @@ async def test_a_telegram_ack_and_its_calls_and_429s_are_counted() -> None:
     assert moved(before, after, "ytsum_outbound_errors_total", platform="telegram") == 1
 
 
+async def test_the_warm_up_after_start_up_is_no_ack() -> None:
+    async with telegram_service() as svc:
+        before = await scrape(svc.client)  # the first request: the warm-up follows a quiet spell
+        await svc.fake.wait_for("getMe")  # the client built and the bot's @username learnt (api/warmup.py)
+        await asyncio.sleep(0.2)
+        after = await scrape(svc.client)
+    for platform in ("telegram", "discord", "rest"):  # its in-process requests to each ack route
+        assert moved(before, after, "ytsum_ack_seconds_count", platform=platform) == 0
+    assert moved(before, after, "ytsum_outbound_requests_total", platform="telegram") == 1
+
+
 async def test_a_discord_ack_and_its_edits_are_counted() -> None:
     async with discord_service() as svc:
         before = await scrape(svc.http)
