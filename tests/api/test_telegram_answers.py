@@ -5,13 +5,15 @@ records which messages the service sent itself and which came back in a response
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
+import orjson
 import pytest
 
 from tests.support.data import SHORT
 from tests.support.fake_telegram import Call
 from tests.support.runners import GatedRunner
-from tests.support.telegram_service import GROUP, Service, message, telegram_service, update
+from tests.support.telegram_service import GROUP, SECRET, Service, message, telegram_service, update
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.usefixtures("fast_pacing")
@@ -102,3 +104,27 @@ async def test_group_commands_wait_for_the_username_then_are_answered_in_the_res
         assert "I summarize YouTube videos" in response.json()["text"]
         other = await svc.post(update(message("/help@OtherBot", chat=GROUP)))
         assert other.json() == {}
+
+
+async def test_calls_to_telegram_wait_while_another_webhook_is_being_acked() -> None:
+    runner = GatedRunner()
+    async with telegram_service(runner) as svc:
+        slow_body = orjson.dumps(update(message("/help")))
+
+        async def trickle() -> AsyncIterator[bytes]:  # a webhook whose body takes 1 s to arrive
+            yield slow_body[:10]
+            await asyncio.sleep(1.0)
+            yield slow_body[10:]
+
+        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
+        held = asyncio.create_task(svc.client.post("/telegram/webhook", content=trickle(), headers=headers))
+        await asyncio.sleep(0.2)  # its ack is in flight
+        msg = message(f"https://youtu.be/{SHORT}")
+        assert (await svc.post(update(msg))).json() == {}  # "working on it": a call, after the response
+        await asyncio.sleep(0.4)
+        assert svc.fake.outbound() == [] or all(c.method == "getMe" for c in svc.fake.outbound())
+        acked = (await held).json()
+        assert "I summarize YouTube videos" in acked["text"]
+        [reply] = await svc.replies_to(msg)  # sent once the other ack went out
+        assert not reply.in_response
+        runner.release(10)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
 
 from bot.discord import USER_AGENT, DiscordClient, DiscordError
+from core.acks import AckGate
 from tests.support.fake_discord import FakeDiscord
 from tests.support.servers import serve
 
@@ -90,3 +93,26 @@ async def test_register_commands_puts_them_with_the_bot_token(discord: Discord) 
     [call] = fake.calls
     assert (call.method, call.path) == ("PUT", f"/applications/{APP}/guilds/42/commands")
     assert call.headers["authorization"] == "Bot bot-token"
+
+
+async def test_calls_wait_while_acks_are_in_flight_and_a_failure_is_not_logged_twice(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake, gate = FakeDiscord(), AckGate()
+    async with serve(fake.app) as url:
+        client = DiscordClient(f"{url}/api/v10", backoff=0.01, gate=gate)
+        try:
+            gate.enter()  # an interaction being answered
+            edit = asyncio.create_task(client.edit_original(APP, TOKEN, {"content": "hi"}))
+            await asyncio.sleep(0.3)
+            assert fake.calls == [] and not edit.done()  # held behind the ack
+            gate.leave()
+            await asyncio.wait_for(edit, 5)
+            assert len(fake.calls) == 1
+            fake.fail_next(404, {"message": "Unknown Webhook", "code": 10015})
+            with caplog.at_level(logging.DEBUG, logger="bot.discord"), pytest.raises(DiscordError) as error:
+                await client.edit_original(APP, TOKEN, {"content": "again"})
+        finally:
+            await client.close()
+    assert "Unknown Webhook" in str(error.value) and "edit original response" in str(error.value)
+    assert [r for r in caplog.records if r.name == "bot.discord"] == []  # the caller that gives up logs it
