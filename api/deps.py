@@ -1,7 +1,9 @@
 """What routes depend on, defined once: the settings, the engine and the other parts the lifespan built.
 
-Every dependency here is `async def` (and api/main.py's settings override too): FastAPI runs a plain `def`
-dependency in its thread pool, a thread hop per request. A flood of 50 Telegram webhooks, 20 in flight, at
+Every dependency here is `async def`: FastAPI runs a plain `def` dependency in its thread pool, a thread
+hop per request. None is replaced with `app.dependency_overrides` either: FastAPI analyses an override's
+signature again on every request (`inspect.signature` and `eval` of its annotations), 0.4 of the 1.7 ms of
+CPU a webhook took (cProfile over 280 in-process webhooks, issue 16); the settings come from `app.state`. A flood of 50 Telegram webhooks, 20 in flight, at
 0.1 CPU (`sudo .venv/bin/python benchmarks/run.py --quick --service-only --only flood`, 3 runs each) was
 acked at a median of 2.5-2.8 s with two such hops on the webhook, 1.6-2.1 s with one (47d1c55), and
 0.5-0.8 s with none.
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Request
 
 from api.monitor import Monitor
-from core.config import Settings, get_settings
+from core.config import Settings
 from core.lazy import Lazy
 from core.pacing import Pacer
 from core.tasks import BackgroundTasks
@@ -50,6 +52,12 @@ async def get_engine(request: Request) -> Engine:
     return services.engine
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+async def get_app_settings(request: Request) -> Settings:
+    """The settings the app was made with (api/main.py `create_app`)."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ServicesDep = Annotated[Services, Depends(get_services)]
 EngineDep = Annotated[Engine, Depends(get_engine)]

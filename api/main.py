@@ -117,10 +117,8 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
         summary="Timestamped summaries of YouTube videos for Telegram, Discord and REST clients.",
         lifespan=lifespan,
     )
-    app.dependency_overrides[get_settings] = partial(
-        _settings, settings
-    )  # async: no thread hop (api/deps.py)
-    app.state.settings = settings  # for what runs before dependencies (api/guard.py)
+    # What `SettingsDep` gives the routes (api/deps.py) and what runs before dependencies (api/guard.py).
+    app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ClientAddressMiddleware, trusted=settings.forwarded_allow_ips)
@@ -157,10 +155,6 @@ def _deferred(module: str, name: str) -> Callable[[Request], Awaitable[Response]
 
     endpoint.__name__ = name
     return endpoint
-
-
-async def _settings(settings: Settings) -> Settings:
-    return settings
 
 
 logs.configure(get_settings().log_level, get_settings().log_format)
