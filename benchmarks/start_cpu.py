@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/start_cpu.py [--runs 5]
 
 Each run is a fresh interpreter: `import api.main`, the app's lifespan (what uvicorn does before it opens
-the port), then, in-process (no socket), a Telegram webhook linking a video, either at once or after the
-warm-up (api/warmup.py) had its quiet spell. CPU from `time.process_time`, on a whole core: at Render's
+the port), then, in-process (no socket, httpx's ASGI transport, whose own CPU is included), a Telegram
+webhook linking a video, either at once or after the warm-up (api/warmup.py) had its quiet spell, and
+200 more from new chats while the queue is full (each answered "busy"). CPU from `time.process_time`, on a whole core: at Render's
 0.1 CPU the wall time is ten times these figures. Prints the medians and ranges.
 """
 
@@ -23,6 +24,7 @@ os.environ.update(
     TELEGRAM_BOT_TOKEN="123:abc-def", TELEGRAM_WEBHOOK_SECRET="secret-secret",
     TELEGRAM_API_BASE_URL="http://127.0.0.1:9", DISCORD_PUBLIC_KEY="ab" * 32, DISCORD_APPLICATION_ID="1",
     DISCORD_API_BASE_URL="http://127.0.0.1:9/api", TRANSCRIPT_DIR=sys.argv[2],
+    QUEUE_MAX="1", RATE_LIMIT="", MAX_JOBS_PER_REQUESTER="1000",
 )
 import api.main
 imported = time.process_time()
@@ -44,7 +46,17 @@ async def main():
             cpu = time.process_time()
             await client.post("/telegram/webhook", json={"update_id": 1, "message": message}, headers=headers)
             first = time.process_time() - cpu
-    print(json.dumps({"import": imported, "port": started, "first": first, "before_port": sorted(modules)}))
+            updates = []
+            for n in range(2, 202):  # new chats, new videos: the queue (QUEUE_MAX=1) is full, "busy"
+                chat = {"id": 1000 + n, "type": "private"}
+                text = f"https://youtu.be/B{n:04d}wAPA"
+                updates.append({"update_id": n, "message": {**message, "chat": chat, "text": text}})
+            cpu = time.process_time()
+            for update in updates:
+                await client.post("/telegram/webhook", json=update, headers=headers)
+            busy = (time.process_time() - cpu) / len(updates)
+    sample = {"import": imported, "port": started, "first": first, "busy": busy, "before_port": sorted(modules)}
+    print(json.dumps(sample))
 
 if __name__ == "__main__":
     asyncio.run(main())
@@ -78,6 +90,7 @@ def main() -> None:
                 rows.setdefault("first webhook, at once", []).append(sample["first"] * 1000)
             else:
                 rows.setdefault("first webhook, after the warm-up", []).append(sample["first"] * 1000)
+                rows.setdefault("a refused webhook, 200 in a row", []).append(sample["busy"] * 1000)
             before_port = ", ".join(sample["before_port"]) or "neither"
     for name, values in rows.items():
         print(f"{name:34} {statistics.median(values):7.1f} ms CPU  ({min(values):.1f}-{max(values):.1f})")
