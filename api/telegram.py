@@ -112,7 +112,8 @@ async def telegram_webhook(
     services: ServicesDep,
     secret: Annotated[str | None, Header(alias="X-Telegram-Bot-Api-Secret-Token")] = None,
 ) -> Response:
-    """A Telegram `Update`; answered before any work is done."""
+    """A Telegram `Update`: answered at once (with the first reply when it needs no answer from Telegram);
+    calls to Telegram come after the response."""
     if not configured(settings):
         return error_response("not_found", "Telegram is not configured on this service.", 404)
     assert settings.telegram_secret_token
