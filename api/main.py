@@ -93,6 +93,8 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
             runner,
             displays=displays,
             overloaded=partial(monitor.overload, settings.readyz_max_loop_lag),
+            # The CPU process starts with the first job, in a lull of the acks (at most 5 s later).
+            before_cpu_start=partial(gate.lull, 0.5, 5.0),
         )
         with stop_signals() as stopping:  # ends the SSE streams when SIGTERM begins the shutdown
             services = Services(engine, monitor, background, telegram_client, discord_client, pacer, stopping)

@@ -60,3 +60,9 @@ class AckGate:
             if (wait := self.last_activity + idle - time.monotonic()) <= 0 and not self._in_flight:
                 return
             await asyncio.sleep(max(wait, 0.0))
+
+    async def lull(self, idle: float, within: float) -> None:
+        """Return once no ack has begun or ended for `idle` s, or after `within` s at most."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within):
+                await self.settled(idle, first_request_within=0)

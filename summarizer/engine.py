@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -84,9 +84,11 @@ class Engine:
         serves: bool = True,
         displays: Displays | None = None,
         overloaded: Overloaded = lambda: None,
+        before_cpu_start: Callable[[], Awaitable[None]] | None = None,
     ) -> Engine:
         """The engine the settings describe. `durable=False` (the CLI): its jobs stay in this process even
-        with Redis. `serves=False` (`python -m summarizer worker`): it only runs jobs, it shows none."""
+        with Redis. `serves=False` (`python -m summarizer worker`): it only runs jobs, it shows none.
+        `before_cpu_start` is awaited before the CPU process starts with a job (see `CpuProcess`)."""
         transcripts = ProviderChain.from_settings(settings)
         ttls = {
             "summary_ttl": settings.summary_ttl,
@@ -106,7 +108,9 @@ class Engine:
             from summarizer.backends.redis import RedisBackend
 
             backend = partial(RedisBackend, settings, cache=cache, serves=serves)
-        runner = runner or CpuProcess(settings.summarizer_cpu_share, settings.cpu_process_idle_seconds)
+        runner = runner or CpuProcess(
+            settings.summarizer_cpu_share, settings.cpu_process_idle_seconds, before_cpu_start
+        )
         return cls(settings, transcripts, cache, runner, backend, displays, overloaded)
 
     async def start(self) -> None:

@@ -70,3 +70,15 @@ def test_an_answer_takes_a_chats_slot_only_when_it_is_free() -> None:
     assert not pacer.take(42, 1.0)  # sent a moment ago: the next one is a paced call
     assert pacer.take(43, 1.0)  # another chat
     assert pacer.take(44, 0.0) and pacer.take(44, 0.0)
+
+
+async def test_a_lull_is_a_quiet_spell_or_the_longest_wait() -> None:
+    gate = AckGate()
+    gate.answered.set()
+    began = time.monotonic()
+    await gate.lull(idle=0.1, within=5)
+    assert 0.05 <= time.monotonic() - began < 1  # nothing in flight: `idle` after the last activity
+    gate.enter()  # an ack that never ends: the wait is bounded
+    began = time.monotonic()
+    await gate.lull(idle=0.1, within=0.3)
+    assert 0.25 <= time.monotonic() - began < 2

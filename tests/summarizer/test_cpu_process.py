@@ -102,3 +102,21 @@ async def test_an_idle_child_ends_and_the_next_job_starts_a_new_one() -> None:
         assert await worker.run(os.getpid) != first
     finally:
         await worker.stop()
+
+
+async def test_the_child_started_on_demand_waits_for_before_start() -> None:
+    lull = asyncio.Event()
+
+    async def before_start() -> None:  # the service waits here for a lull in its acks
+        await lull.wait()
+
+    process = CpuProcess(before_start=before_start)
+    try:
+        job = asyncio.create_task(process.run(os.getpid))
+        await asyncio.sleep(0.2)
+        assert not process.alive and not job.done()
+        lull.set()
+        assert await asyncio.wait_for(job, 60) != os.getpid()
+        assert process.alive
+    finally:
+        await process.stop()
