@@ -29,9 +29,15 @@ async def test_telegram_names_the_video_by_title_and_channel(yt: responses.Reque
         msg = message(LINK, entities=link_entities(LINK))
         await svc.send(msg)
         [reply] = await svc.replies_to(msg)
+        # The reply itself may already show the parts (the job began before it was sent), or an edit does.
         progress = await until(
             lambda: next(
-                (t for c in svc.fake.called("editMessageText") if "parts" in (t := svc.fake.text(c))), None
+                (
+                    t
+                    for c in [reply, *svc.fake.called("editMessageText")]
+                    if "parts" in (t := c.params["text"])
+                ),
+                None,
             )
         )
         assert progress.startswith(f"⏳ Working on <b>{TITLE}</b> \u2014 {CHANNEL}… 0/")
