@@ -124,9 +124,10 @@ class CpuProcess:
             self._idle_timer = None
         if self._pool is None:
             # The child's imports (sumy, ~0.33 CPU-s) are not paced: started in the middle of a flood of
-            # webhooks they take the whole 0.1-CPU quota for seconds, and every ack waits (issue 16: flood
-            # acks p50 0.3-0.4 s, p99 1.9 s with the child starting with the flood's first job; 58 ms and
-            # 0.25 s with it started before, `benchmarks/run.py --quick --service-only --only flood`).
+            # webhooks they take the whole 0.1-CPU quota for seconds, and every ack waits. Flood of 50
+            # Telegram webhooks, 20 in flight (`benchmarks/run.py --quick --service-only`, issue 16): acks
+            # p50 0.1-0.4 s, p99 0.9-1.9 s with the child starting with the flood's first job; p50 97-103
+            # ms, p99 0.50-0.58 s when it waits for a lull (importing in paced steps instead: 0.2/1.7 s).
             if self._before_start is not None:
                 await self._before_start()
             self.start()
