@@ -4,8 +4,9 @@ The request decides what to send without calling Telegram (handlers/telegram.py 
 text that needs no answer (busy, rate-limited, help, an error, a cached summary in one message) goes back
 in the HTTP response as a `sendMessage` (Bot API "Making requests when getting updates"), so a flood
 costs no outbound call; replies that will be edited are sent by a background task started after the
-response, behind the acks in flight (core/acks.py). A flood of 200 webhooks, 20 in flight, at 0.1 CPU:
-see docs/benchmarks.md ("Flood").
+response, behind the acks in flight (core/acks.py). A flood of 50 webhooks, 20 in flight, at 0.1 CPU
+(`benchmarks/run.py --quick --service-only`): acks p99 3.7-4.4 s before issue 16, 0.9-1.9 s with these two
+changes, 0.29-0.58 s with the rest (docs/benchmarks.md, "Issue 16").
 
 The request path imports no python-telegram-bot module (its import costs 191 ms of CPU and 11.2 MiB of
 RSS on top of `import api.main`, httpx included: `benchmarks/imports.py bot.telegram`, median of 5): the

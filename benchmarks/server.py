@@ -22,7 +22,7 @@ TARGETS = {
     # render.yaml's start command (host and port set below).
     "real": [
         *("-m", "uvicorn", "api.main:app", "--workers", "1", "--loop", "uvloop", "--http", "httptools"),
-        *("--no-access-log", "--timeout-graceful-shutdown", "20"),
+        *("--no-proxy-headers", "--no-access-log", "--timeout-graceful-shutdown", "20"),
     ],
     # uvicorn's defaults, as a typical bot is started.
     "baseline": ["-m", "uvicorn", "--app-dir", str(ROOT / "benchmarks" / "baseline"), "app:app"],

@@ -2,7 +2,8 @@
 
 Importing this module imports python-telegram-bot and httpx (191 ms of CPU, 11.2 MiB of RSS on top of
 `import api.main`: `benchmarks/imports.py bot.telegram`, median of 5), so the service does it only when
-Telegram is configured, at start-up, never in the webhook's request path.
+Telegram is configured, after start-up in a worker thread (api/warmup.py, core/lazy.py), never before the
+port opens nor in the webhook's request path.
 """
 
 from __future__ import annotations
