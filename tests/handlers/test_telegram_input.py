@@ -80,7 +80,8 @@ async def test_malformed_updates_are_answered_where_possible_and_never_log_an_er
         async with telegram_service() as svc:
             for number, message in enumerate(updates, 1000):
                 response = await svc.post({"update_id": number, "message": message})
-                assert (response.status_code, response.json()) == (200, {})
+                assert response.status_code == 200  # a reply that needs no answer may ride in the response
+                assert response.json() == {} or response.json()["method"] == "sendMessage"
 
             def answered() -> list[Call] | None:
                 sent = svc.fake.called("sendMessage")
