@@ -23,7 +23,7 @@ from bot.discord import DiscordClient
 from bot.discord_render import ephemeral
 from core.acks import AckGate
 from core.config import Settings
-from handlers.discord import respond
+from handlers.discord_ask import respond  # /ask, and through it every other command
 
 if TYPE_CHECKING:
     from nacl.signing import VerifyKey

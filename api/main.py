@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 import handlers.discord
-from api import discord, health, metrics, summaries, telegram
+from api import ask, discord, health, metrics, summaries, telegram
 from api.body_limit import BodyLimitMiddleware
 from api.client_address import ClientAddressMiddleware
 from api.deps import Services
@@ -128,6 +128,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
         metrics.AckTimer, gate=gate
     )  # added last = outermost: the ack time includes every layer
     app.include_router(summaries.router)
+    app.include_router(ask.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(discord.router)

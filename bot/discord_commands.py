@@ -1,4 +1,4 @@
-"""Register the `/summarize` slash command: `python -m bot.discord_commands [--guild ID]`.
+"""Register the `/summarize` and `/ask` slash commands: `python -m bot.discord_commands [--guild ID]`.
 
 Needs DISCORD_APPLICATION_ID and DISCORD_BOT_TOKEN (environment or `.env`). Without `--guild` the
 command is registered globally (all servers and DMs with the bot); with it, only in that server, where
@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.discord import DiscordClient, DiscordError
 from core.config import Settings
+from summarizer.ask import MAX_QUESTION_CHARS
 from summarizer.links import MAX_INPUT_CHARS
 
 STRING, ATTACHMENT = 3, 11  # application command option types
@@ -49,7 +50,24 @@ SUMMARIZE: dict[str, Any] = {
         },
     ],
 }
-COMMANDS = [SUMMARIZE]
+ASK: dict[str, Any] = {
+    "name": "ask",
+    "type": 1,
+    "description": "Find the moments of a YouTube video that answer a question",
+    "contexts": [GUILD, BOT_DM],
+    "options": [
+        {**SUMMARIZE["options"][0], "name": "video"},
+        {
+            "type": STRING,
+            "name": "question",
+            "description": "What to look for, e.g. where does he explain attention?",
+            "required": True,
+            "max_length": MAX_QUESTION_CHARS,
+        },
+        SUMMARIZE["options"][1],  # language
+    ],
+}
+COMMANDS = [SUMMARIZE, ASK]
 
 
 async def register(settings: Settings, guild_id: str | None) -> list[dict[str, Any]]:

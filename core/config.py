@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     chunk_max_words: int = 900
     points_per_chunk: int = 3
     tldr_sentences: int = 3
+    # Ask the video (docs/ask.md): the CPU process keeps the search index of this many videos, the most
+    # recently asked (3.5 h of video: ~1 MB; a new one costs ~0.25 CPU-s to build).
+    ask_indexes: int = Field(default=4, ge=1)
 
     # LLM summaries through an OpenAI-compatible Chat Completions API (docs/llm.md); extractive by default.
     summarizer: Literal["extractive", "llm"] = "extractive"

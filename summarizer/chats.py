@@ -1,5 +1,6 @@
-"""What the service remembers per chat: the caption language a chat chose (`/lang`) and which platform
-updates were handled already (webhook redeliveries). Kept in the cache, so with `REDIS_URL` every process
+"""What the service remembers per chat: the caption language a chat chose (`/lang`), the video it was
+last summarized (a plain question that follows is about it: docs/ask.md) and which platform updates were
+handled already (webhook redeliveries). Kept in the cache, so with `REDIS_URL` every process
 shares it; the keys (`value:<platform>-lang:<chat>`, `seen:<platform>-update:<id>`) are docs/redis.md's.
 
 The narrow view handlers get of the cache: nothing else of it, and nothing of the engine's settings.
@@ -13,6 +14,8 @@ from summarizer.cache import Cache
 
 # How long a chat's /lang choice is kept.
 LANGUAGE_TTL = 365 * 24 * 3600
+# How long after a summary a plain question in a private chat is taken as one about that video.
+FOLLOW_UP_TTL = 3600
 
 
 class ChatState:
@@ -30,6 +33,14 @@ class ChatState:
     async def set_language(self, platform: str, chat: int | str, code: str | None) -> None:
         """Choose `code` for the chat (None: back to the defaults)."""
         await self._cache.set_value(f"{platform}-lang:{chat}", code, ttl=LANGUAGE_TTL)
+
+    async def last_video(self, platform: str, chat: int | str) -> str | None:
+        """The video last summarized in the chat, within `FOLLOW_UP_TTL`, or None."""
+        value = await self._cache.get_value(f"{platform}-video:{chat}")
+        return value if isinstance(value, str) else None
+
+    async def set_last_video(self, platform: str, chat: int | str, video_id: str) -> None:
+        await self._cache.set_value(f"{platform}-video:{chat}", video_id, ttl=FOLLOW_UP_TTL)
 
     async def first_time(self, platform: str, update_id: int | str, ttl: int) -> bool:
         """Record the update for `ttl` seconds; True only the first time (atomic across processes)."""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from core.config import Settings
 from core.tasks import BackgroundTasks
 from core.telemetry import CHUNK_SECONDS, JOB_SECONDS, JOBS, JOBS_REFUSED
+from summarizer.ask import Asker
 from summarizer.backends.base import JobBackend, QueueState, Run, ShowIn
 from summarizer.backends.local import LocalBackend
 from summarizer.cache import Cache, memory_cache, redis_cache
@@ -73,6 +74,8 @@ class Engine:
         self._showing: dict[asyncio.Task[Any], Job] = {}  # each of those tasks' job
         self.rate_limiter = RateLimiter(settings.rate_limit, settings.redis_url)
         self.llm = _llm_summarizer(settings, runner)
+        client = self.llm.client if self.llm else None
+        self.asker = Asker(settings, cache, runner, self.rate_limiter, self._transcript, overloaded, client)
 
     @classmethod
     def from_settings(

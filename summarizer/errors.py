@@ -30,6 +30,7 @@ MESSAGES: dict[str, str] = {
     "rate_limited": "You already have several summaries in progress; wait for them to finish.",
     "invalid_transcript": "The transcript in the request is not valid.",
     "invalid_subtitles": "The subtitle file cannot be read: send an .srt, .vtt or .txt file in UTF-8.",
+    "invalid_question": "The question is empty or too long.",
     "invalid_callback_url": "callback_url must be a public https URL.",
     "internal_error": "Something went wrong on our side while summarizing; please try again.",
     "interrupted": "The service restarted before this summary was done; please send the link again.",

@@ -6,9 +6,10 @@ async with FakeLLM().running() as fake:      # fake.url is the LLM_BASE_URL
     fake.fail_when("some transcript words", 500)
     fake.reply_when("<points>", "not the format asked for")   # a scripted answer
 
-As a model it is a simple one, and deterministic. A map call gets `title | Part at <time of line 1>`, a
-citation of a line that does not exist, then `n | Point: <text of line n>` for the first, middle and last
-lines of the quoted transcript (whatever they say: a sponsor read too). A reduce call gets a line citing
+As a model it is a simple one, and deterministic. An ask call (a question, then numbered passages) gets
+`Answer: <text of passage 1> [1].` and a citation of a passage that does not exist. A map call gets
+`title | Part at <time of line 1>`, a citation of a line that does not exist, then
+`n | Point: <text of line n>` for the first, middle and last lines of the quoted transcript (whatever they say: a sponsor read too). A reduce call gets a line citing
 nothing, a citation of a point that does not exist, then `n | TL;DR: <text of point n>` for as many points
 as it asks sentences: the first point that says "in this video", then points spread evenly over the list
 (first and last included), and `topics | fake topics; <number of points> points; <sentences> sentences`. Like a gullible model it also
@@ -118,6 +119,10 @@ class FakeLLM:
             self.violations.append(f"messages or max_tokens: {body}")
             return "", ""
         system, user = messages[0]["content"], messages[1]["content"]
+        if user.startswith("<question>\n"):  # an ask call: the question, then the passages
+            question, _, user = user.partition("\n</question>\n")
+            if "<" in question.removeprefix("<question>\n"):
+                self.violations.append(f"question block not closed once: {question[:200]}")
         tag = "transcript" if "<transcript>" in user else "points"
         inner = user.removeprefix(f"<{tag}>\n").removesuffix(f"\n</{tag}>")
         if not user.startswith(f"<{tag}>\n") or not user.endswith(f"\n</{tag}>") or f"<{tag}>" in inner:
@@ -132,6 +137,8 @@ class FakeLLM:
     def _answer(self, system: str, inner: str) -> str:
         lines = inner.splitlines()
         texts = [match[3] if (match := LINE.match(line)) else line for line in lines]
+        if "question about a YouTube video" in system:
+            return f"Answer: {texts[0][:60]} [1]. A citation of no excerpt [{len(lines) + 5}]."
         if "TL;DR" in system:
             asked = re.search(r"Answer with (\d+) sentences", system)
             count = min(int(asked[1]) if asked else 3, len(lines))
