@@ -198,12 +198,14 @@ class Asker:
 
 
 def prompt(question: str, passages: Sequence[Passage]) -> list[dict[str, str]]:
-    """The chat messages: instructions in the system message, the quoted question and passages in the user's."""
-    lines = [
-        f"[{n}] ({clock(p.start)}) {_CLOSING.sub(' ', ' '.join(p.text.split()))}"
-        for n, p in enumerate(passages, 1)
-    ]
-    user = f"<question>\n{_CLOSING.sub(' ', question)}\n</question>\n<transcript>\n" + "\n".join(lines)
+    """The chat messages: instructions in the system message, the quoted question and passages in the user's
+    (anything that would close their blocks removed)."""
+
+    def quoted(text: str) -> str:
+        return " ".join(_CLOSING.sub(" ", text).split())
+
+    lines = [f"[{n}] ({clock(p.start)}) {quoted(p.text)}" for n, p in enumerate(passages, 1)]
+    user = f"<question>\n{quoted(question)}\n</question>\n<transcript>\n" + "\n".join(lines)
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user + "\n</transcript>"}]
 
 

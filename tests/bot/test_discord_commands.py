@@ -43,7 +43,7 @@ async def run_cli(base_url: str, *args: str, **env: str) -> tuple[int, str, str]
         (("--guild", "42"), "/applications/111122223333/guilds/42/commands"),
     ],
 )
-async def test_registers_summarize_globally_or_in_one_guild(args: tuple[str, ...], path: str) -> None:
+async def test_registers_summarize_and_ask_globally_or_in_one_guild(args: tuple[str, ...], path: str) -> None:
     fake = FakeDiscord()
     async with serve(fake.app) as url:
         code, out, err = await run_cli(f"{url}/api/v10", *args)
@@ -51,7 +51,7 @@ async def test_registers_summarize_globally_or_in_one_guild(args: tuple[str, ...
     [call] = fake.calls
     assert (call.method, call.path) == ("PUT", path)
     assert call.headers["authorization"] == "Bot bot-token"
-    [summarize] = call.body
+    summarize, ask = call.body
     assert summarize["name"] == "summarize" and summarize["description"]
     url_option, language_option, file_option = summarize["options"]
     # `url` is optional since a subtitle file in `file` can stand alone (the handler asks for one of them).
@@ -66,9 +66,17 @@ async def test_registers_summarize_globally_or_in_one_guild(args: tuple[str, ...
     # Discord refuses option descriptions over 100 characters.
     assert all(0 < len(option["description"]) <= 100 for option in summarize["options"])
 
-    assert out.startswith("registered 1 command(s) ")
+    assert ask["name"] == "ask" and ask["description"]
+    assert [(o["name"], o["type"], o["required"]) for o in ask["options"]] == [
+        ("video", 3, True),
+        ("question", 3, True),
+        ("language", 3, False),
+    ]
+    assert ask["options"][1]["max_length"] == 300
+
+    assert out.startswith("registered 2 command(s) ")
     stored = json.loads(out.split("\n", 1)[1])
-    assert stored[0]["name"] == "summarize" and stored[0]["id"]
+    assert [c["name"] for c in stored] == ["summarize", "ask"] and stored[0]["id"]
 
 
 async def test_without_a_bot_token_it_explains_and_fails() -> None:

@@ -3,6 +3,8 @@ in English (manual and auto captions), French and German; the bounds and the per
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from summarizer import retrieval
@@ -44,7 +46,11 @@ QUESTIONS = [
     # French
     (FRENCH, "Sur combien d'années la dette française est-elle étalée ?", "étalée sur 7 ans"),
     (FRENCH, "Faut-il rester dans l'OTAN ?", "nous sortirons de l'OTAN"),
-    (FRENCH, "Pourquoi ne se dit-il pas social-démocrate ?", "qui fait de vous plutôt un social-démocrate ? Non, je ne suis pas"),
+    (
+        FRENCH,
+        "Pourquoi ne se dit-il pas social-démocrate ?",
+        "qui fait de vous plutôt un social-démocrate ? Non, je ne suis pas",
+    ),
     # German
     (GERMAN, "Wie viele Arme gibt es in Deutschland?", "13 Millionen in Deutschland"),
     (GERMAN, "Wann steigt Frankreich aus der Atomkraft aus?", "aus der Atomkraft aussteigen"),
@@ -74,12 +80,12 @@ def test_passages_are_bounded_ordered_and_timed() -> None:
     groups = index(MEDIUM).groups
     starts = sorted(p.start for p in found)
     firsts = [next(i for i, g in enumerate(groups) if g[0].start == s) for s in starts]
-    assert all(b - a >= 2 for a, b in zip(firsts, firsts[1:], strict=False))
+    assert all(b - a >= 2 for a, b in pairwise(firsts))
 
 
 def test_adjacent_matching_groups_become_one_passage() -> None:
-    words = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor".split()
-    filler = [Snippet(f"{' '.join(words)} number {n}.", n * 10.0, 10.0) for n in range(40)]
+    words = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor"
+    filler = [Snippet(f"{words} number {n}.", n * 10.0, 10.0) for n in range(40)]
     filler[20] = Snippet("The wombat eats grass at night. " * 4, 200.0, 10.0)
     filler[21] = Snippet("A wombat sleeps in the day. " * 4, 210.0, 10.0)
     found = VideoIndex.of(Transcript("x" * 11, "en", False, filler)).search("What does the wombat do?")

@@ -74,3 +74,14 @@ class CrashingRunner(InlineRunner):
 
             raise BrokenProcessPool("the child process died")
         return await super().run(fn, *args)
+
+
+class RecordingRunner(InlineRunner):
+    """Runs the real steps and records each step's function and arguments."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        self.calls.append((fn, args))
+        return await super().run(fn, *args)

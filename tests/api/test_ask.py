@@ -1,0 +1,178 @@
+"""`POST /v1/ask` end to end: the real app under uvicorn over the recorded transcripts, the real CPU process
+in one test, the local OpenAI-compatible stand-in for the model's answers."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+
+from api.main import create_app
+from core.formats import clock
+from summarizer import retrieval
+from summarizer.ask import MAX_QUESTION_CHARS
+from summarizer.cpu_process import CpuProcess, InlineRunner, Runner
+from summarizer.retrieval import search
+from tests.support.data import GERMAN, LONG, MEDIUM
+from tests.support.fake_llm import FakeLLM
+from tests.support.rest import settings
+from tests.support.runners import RecordingRunner
+from tests.support.servers import serve
+
+PARAMETERS = "How many parameters does each block of multi-headed attention have?"
+
+
+@pytest.fixture(autouse=True)
+def no_indexes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test starts without indexes in this process (the inline runner keeps them here)."""
+    monkeypatch.setattr(retrieval, "_INDEXES", OrderedDict())
+    yield
+
+
+@asynccontextmanager
+async def service(runner: Runner | None = None, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with (
+        serve(create_app(settings(**overrides), runner or InlineRunner())) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as client,
+    ):
+        yield client
+
+
+async def test_passages_answer_with_their_moments() -> None:
+    async with service() as client:
+        response = await client.post(
+            "/v1/ask", json={"url": f"https://www.youtube.com/watch?v={MEDIUM}&t=3", "question": PARAMETERS}
+        )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["video_id"] == MEDIUM and body["question"] == PARAMETERS
+    assert (body["answer"], body["source"]) == (None, "extractive")
+    assert 3 <= len(body["passages"]) <= 5
+    assert "600 million parameters" in body["passages"][0]["text"]  # said at 22:03
+    for passage in body["passages"]:
+        assert passage["url"] == f"https://youtu.be/{MEDIUM}?t={int(passage['start'])}"
+        assert passage["score"] > 0
+    assert [p["score"] for p in body["passages"]] == sorted(
+        (p["score"] for p in body["passages"]), reverse=True
+    )
+
+
+async def test_german_captions_by_language() -> None:
+    async with service() as client:
+        body = (
+            await client.post(
+                "/v1/ask",
+                json={
+                    "url": GERMAN,
+                    "question": "Wie viele Arme gibt es in Deutschland?",
+                    "languages": ["de"],
+                },
+            )
+        ).json()
+    assert any("13 Millionen in Deutschland" in p["text"] for p in body["passages"][:3])
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"url": MEDIUM}, "invalid_request"),  # no question
+        ({"url": MEDIUM, "question": ""}, "invalid_request"),
+        ({"url": MEDIUM, "question": "   \n "}, "invalid_question"),
+        ({"url": MEDIUM, "question": "x" * (MAX_QUESTION_CHARS + 1)}, "invalid_request"),
+        ({"url": "https://example.com/watch?v=nothing", "question": "why?"}, "invalid_url"),
+        ({"question": "why?"}, "invalid_request"),
+    ],
+)
+async def test_bad_questions_get_422_with_the_error_body(body: dict[str, Any], code: str) -> None:
+    async with service() as client:
+        response = await client.post("/v1/ask", json=body)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == code and response.json()["error"]["message"]
+
+
+async def test_a_video_without_captions() -> None:
+    async with service() as client:
+        response = await client.post("/v1/ask", json={"url": "AAAAAAAAAAA", "question": "anything?"})
+    assert (response.status_code, response.json()["error"]["code"]) == (422, "no_transcript")
+
+
+async def test_the_index_is_built_once_per_video_and_answers_are_cached() -> None:
+    runner = RecordingRunner()
+    async with service(runner) as client:
+        first = await client.post("/v1/ask", json={"url": LONG, "question": "Is he a night owl?"})
+        second = await client.post(
+            "/v1/ask", json={"url": LONG, "question": "What about Whisper transcripts?"}
+        )
+        again = await client.post("/v1/ask", json={"url": LONG, "question": "  is he a NIGHT   owl? "})
+    assert first.status_code == second.status_code == again.status_code == 200
+    searches = [args for fn, args in runner.calls if fn is search]
+    # Cold: asked without the transcript, then with it; warm: the kept index; the repeat: from the cache.
+    assert [args[2] is not None for args in searches] == [False, True, False]
+    assert again.json()["passages"] == first.json()["passages"]
+    assert "night owl" in first.json()["passages"][0]["text"]
+
+
+async def test_in_the_cpu_process() -> None:
+    runner = CpuProcess(cpu_share=0)
+    try:
+        async with service(runner) as client:
+            cold = await client.post("/v1/ask", json={"url": MEDIUM, "question": PARAMETERS})
+            warm = await client.post("/v1/ask", json={"url": MEDIUM, "question": "what is cross-attention?"})
+    finally:
+        await runner.stop()
+    assert "600 million parameters" in cold.json()["passages"][0]["text"]
+    assert "cross-attention" in warm.json()["passages"][0]["text"]
+
+
+async def test_rate_limited_like_summaries() -> None:
+    async with service(rate_limit="2/minute") as client:
+        answers = [
+            await client.post("/v1/ask", json={"url": MEDIUM, "question": f"q{n} mole"}) for n in range(3)
+        ]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[2].json()["error"]["code"] == "rate_limited" and int(answers[2].headers["Retry-After"]) > 0
+
+
+@asynccontextmanager
+async def llm_service(**overrides: Any) -> AsyncIterator[tuple[httpx.AsyncClient, FakeLLM]]:
+    async with (
+        FakeLLM().running() as fake,
+        service(llm_base_url=fake.url, llm_model="fake-model", **overrides) as client,
+    ):
+        yield client, fake
+
+
+async def test_the_model_answers_from_the_passages_citing_their_times() -> None:
+    async with llm_service() as (client, fake):
+        body = (await client.post("/v1/ask", json={"url": MEDIUM, "question": PARAMETERS})).json()
+        again = (await client.post("/v1/ask", json={"url": MEDIUM, "question": PARAMETERS.upper()})).json()
+    assert body["source"] == "llm" and fake.violations == []
+    first = body["passages"][0]
+    # The citation [1] became passage 1's time; the citation of a passage that does not exist is gone.
+    assert body["answer"].startswith("Answer: ") and f"({clock(first['start'])})" in body["answer"]
+    assert "[" not in body["answer"]
+    assert (again["answer"], len(fake.requests)) == (body["answer"], 1)  # the same question: from the cache
+    user = fake.requests[0]["messages"][1]["content"]
+    assert user.startswith(
+        f"<question>\n{PARAMETERS}\n</question>\n<transcript>\n[1] ({clock(first['start'])})"
+    )
+    assert user.count("\n[") == len(body["passages"])  # only the passages go to the model
+
+
+async def test_a_failing_model_leaves_the_passages() -> None:
+    async with llm_service(llm_max_retries=0) as (client, fake):
+        fake.fail_when("<question>", 500)
+        body = (await client.post("/v1/ask", json={"url": MEDIUM, "question": PARAMETERS})).json()
+    assert (body["answer"], body["source"]) == (None, "extractive")
+    assert "600 million parameters" in body["passages"][0]["text"]
+
+
+async def test_a_model_answer_citing_nothing_is_not_shown() -> None:
+    async with llm_service() as (client, fake):
+        fake.reply_when("<question>", "The video says so, trust me.")
+        body = (await client.post("/v1/ask", json={"url": MEDIUM, "question": PARAMETERS})).json()
+    assert (body["answer"], body["source"]) == (None, "extractive")

@@ -1,0 +1,64 @@
+"""`/ask` in Discord, end to end: the real app under uvicorn, signed interactions, the local Discord API
+server. Deferred then edited with the answer, a cached answer at once, errors, Discord's limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.support.data import MEDIUM
+from tests.support.discord_service import Service, check_message, command, discord_service, edits
+
+QUESTION = "How many parameters does each block of multi-headed attention have?"
+
+
+def ask(video: str, question: str, token: str = "tok-1", **extra: Any) -> dict[str, Any]:
+    interaction = command(None, name="ask", token=token, **extra)
+    interaction["data"]["options"] += [
+        {"name": "video", "type": 3, "value": video},
+        {"name": "question", "type": 3, "value": question},
+    ]
+    return interaction
+
+
+async def answered(svc: Service, interaction: dict[str, Any]) -> dict[str, Any]:
+    response = await svc.send(interaction)
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_deferred_then_edited_with_the_passages() -> None:
+    async with discord_service() as svc:
+        assert await answered(svc, ask(f"https://youtu.be/{MEDIUM}", QUESTION)) == {"type": 5}
+        await svc.fake.wait_for(edits)
+        [edit] = edits(svc.fake)
+        cached = await answered(svc, ask(MEDIUM, QUESTION, token="tok-2"))
+    check_message(edit.body)
+    [embed] = edit.body["embeds"]
+    assert embed["title"] == QUESTION and embed["url"] == f"https://www.youtube.com/watch?v={MEDIUM}"
+    lines = embed["description"].split("\n")
+    assert 3 <= len(lines) <= 5 and all(
+        line.startswith("[") and f"youtu.be/{MEDIUM}?t=" in line for line in lines
+    )
+    assert "600 million parameters" in lines[0]
+    # The same question again: the answer is the interaction response itself.
+    assert cached == {"type": 4, "data": edit.body}
+
+
+async def test_errors() -> None:
+    async with discord_service() as svc:
+        bad_link = await answered(svc, ask("https://example.com/nothing", QUESTION))
+        assert bad_link["type"] == 4 and bad_link["data"]["flags"] == 64
+        assert "YouTube video link" in bad_link["data"]["content"]
+        blank = await answered(svc, ask(MEDIUM, "   "))
+        assert blank["data"]["flags"] == 64 and "Ask a question" in blank["data"]["content"]
+
+        assert await answered(svc, ask("AAAAAAAAAAA", QUESTION)) == {"type": 5}
+        await svc.fake.wait_for(edits)
+        [edit] = edits(svc.fake)
+    assert edit.body["content"].startswith("⚠️ This video has no captions")
+
+
+async def test_summarize_still_works_through_the_same_endpoint() -> None:
+    async with discord_service() as svc:
+        assert (await svc.summarize(f"https://youtu.be/{MEDIUM}"))["type"] in (4, 5)
