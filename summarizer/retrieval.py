@@ -4,22 +4,23 @@ The index: the transcript's timed sentences (`split_sentences`, the summarizer's
 auto-captions come as 10-30-word units), packed in time order into groups of about `GROUP_WORDS` words (a
 few sentences: BM25 needs more than one short sentence of text to tell passages apart), each group a
 bag of stems (the language's Snowball/sumy stemmer, its stop words dropped: `language_tools`, as the
-summarizer uses, with summarizer/words.py's function words; unknown languages are lower-cased only). `rank_bm25.BM25Okapi` scores the groups; the
-best are returned as passages, adjacent groups merged into one.
+summarizer uses, with summarizer/words.py's function words; unknown languages are lower-cased only).
+`rank_bm25.BM25Okapi` scores the groups; the best are returned as passages, adjacent groups merged.
 
 Indexes stay in this process (`_INDEXES`, the `ASK_INDEXES` most recently asked videos), so the next
 question on a video costs only its query; the web process hands the transcript over only when the index is
 missing (`search` returns None).
 
-CPU (`benchmarks/ask.py`, time.process_time in one process, this 2-core machine, CPU time does not change
-under a 0.1-CPU quota, only the wall time does): cdiD-9MMpb0 (3.5 h) cold ~0.25 s (sentences 0.15 s,
-stems 0.05 s, BM25 index 5 ms), warm ~1 ms per question; docs/ask.md has the table.
+CPU, `sudo ../shared/tools/render-sim --cpu 0.1 --mem 512M -- .venv/bin/python benchmarks/ask.py` (CPU time
+does not change under the 0.1-CPU quota, only wall time): cdiD-9MMpb0 (3.5 h, 706 groups) cold 0.15-0.21 s
+(sentences, stems, BM25 index, the query), warm 0.3 ms per question (at most 1 ms); its index 1.3 MB.
+docs/ask.md has the table.
 
-Library, measured before choosing (importing after numpy, which the CPU process already has for TextRank;
-index and query of cdiD-9MMpb0's 645 groups): rank-bm25 0.2.2 imports in 7 ms, indexes in 4.4 ms, answers
-in 0.3 ms; bm25s 0.3.16 imports in 105 ms (tqdm, its BEIR helpers), indexes in 26 ms, answers in 0.03 ms.
-Both are far below the sentence split; rank-bm25 is the cheaper one to load in a child that restarts
-after `CPU_PROCESS_IDLE_SECONDS`.
+Library, measured before choosing (`benchmarks/ask.py --libraries`: import after numpy and sumy, which the
+CPU process already has for TextRank, in a fresh interpreter; index and query of cdiD-9MMpb0's groups, ms):
+rank-bm25 0.2.2 imports in 2, indexes in 4-5, answers in 0.2; bm25s 0.3.16 imports in 25 (tqdm, its BEIR
+helpers), indexes in 12-14, answers in 0.02. Both are far below the sentence split; rank-bm25 costs less
+where it counts (the child restarts after `CPU_PROCESS_IDLE_SECONDS`, and every cold question builds).
 """
 
 from __future__ import annotations
