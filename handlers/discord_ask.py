@@ -65,9 +65,6 @@ async def ask(
             reply = discord_answer(found)
         except SummaryError as error:
             reply = message(f"⚠️ {failure_text(error)}")
-        except Exception:
-            log.exception("discord: /ask on %s failed", video_id)
-            reply = message(f"⚠️ {failure_text(SummaryError('internal_error'))}")
         # Never before our deferred response reaches Discord.
         await asyncio.sleep(max(0.0, deferred_at + FIRST_EDIT_DELAY - loop.time()))
         try:

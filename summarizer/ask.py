@@ -150,6 +150,14 @@ class Asker:
         self._in_flight += 1
         try:
             answer = await self._answer(video_id, question, languages)
+        except SummaryError:
+            raise
+        except Exception as error:  # e.g. the CPU process died: every surface says so, none goes silent
+            log.exception("ask: question on video %s failed", video_id)
+            raise SummaryError(
+                "internal_error",
+                "Something went wrong on our side while searching this video; please try again.",
+            ) from error
         finally:
             self._in_flight -= 1
         await self._cache.set_value(key, answer.to_dict(), ttl=self._settings.summary_ttl)

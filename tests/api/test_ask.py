@@ -4,9 +4,10 @@ in one test, the local OpenAI-compatible stand-in for the model's answers."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -23,6 +24,7 @@ from tests.support.rest import settings
 from tests.support.runners import RecordingRunner
 from tests.support.servers import serve
 
+T = TypeVar("T")
 PARAMETERS = "How many parameters does each block of multi-headed attention have?"
 
 
@@ -176,3 +178,31 @@ async def test_a_model_answer_citing_nothing_is_not_shown() -> None:
         fake.reply_when("<question>", "The video says so, trust me.")
         body = (await client.post("/v1/ask", json={"url": MEDIUM, "question": PARAMETERS})).json()
     assert (body["answer"], body["source"]) == (None, "extractive")
+
+
+async def test_with_redis_another_process_answers_from_the_shared_cache(redis_url: str) -> None:
+    first, second = RecordingRunner(), RecordingRunner()
+    question = {"url": MEDIUM, "question": "What is cross-attention?"}
+    async with service(first, redis_url=redis_url) as client:
+        answer = await client.post("/v1/ask", json=question)
+    async with service(second, redis_url=redis_url) as client:
+        again = await client.post("/v1/ask", json=question)
+    assert answer.status_code == again.status_code == 200 and again.json() == answer.json()
+    assert [fn for fn, _ in first.calls].count(search) == 2 and second.calls == []
+
+
+class DyingRunner(InlineRunner):
+    """A CPU process that dies on the search (as one killed by the out-of-memory killer would)."""
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        if fn is search:
+            raise BrokenProcessPool("A child process terminated abruptly")
+        return await super().run(fn, *args)
+
+
+async def test_a_dead_cpu_process_is_an_error_body_not_silence() -> None:
+    async with service(DyingRunner()) as client:
+        response = await client.post("/v1/ask", json={"url": MEDIUM, "question": PARAMETERS})
+        later = await client.post("/v1/ask", json={"url": MEDIUM, "question": PARAMETERS})
+    assert response.status_code == later.status_code == 500  # not cached: the next question tries again
+    assert response.json()["error"]["code"] == "internal_error"
