@@ -53,7 +53,7 @@ MAX_QUERY_TERMS = 32  # distinct stems of a question that are scored (bounds the
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # Words with their digits ("2017", "gpt4") and inner hyphens; CJK one character each. An apostrophe splits
 # ("l'OTAN" → "l", "OTAN"), and the one-letter pieces left ("l", "d", "s") are dropped.
-_WORD = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]{{2,}}(?:-[^\W_{_CJK}]+)*")
+_WORD = rf"[{_CJK}]|[^\W_{_CJK}]{{2,}}(?:-[^\W_{_CJK}]+)*"
 
 # The most recently asked videos' indexes, newest last; `ASK_INDEXES` long (set by `search`).
 _INDEXES: OrderedDict[str, VideoIndex] = OrderedDict()
@@ -118,7 +118,14 @@ class VideoIndex:
 def terms(text: str, language_code: str) -> list[str]:
     """The stems of `text`'s words that are not stop words of its language."""
     stem, stop_words = _tools(language_code)
-    return [stem(word) for word in _WORD.findall(text.lower()) if word not in stop_words]
+    return [stem(word) for word in _words().findall(text.lower()) if word not in stop_words]
+
+
+@cache
+def _words() -> re.Pattern[str]:
+    """`_WORD`, compiled at the first use, in the CPU process: compiling it costs 5 ms of CPU, which the
+    web process would pay at start-up for nothing (a `re.compile` timed with time.process_time)."""
+    return re.compile(_WORD)
 
 
 @cache
