@@ -66,6 +66,13 @@ JOBS_REFUSED = Counter(
     ["reason"],
     registry=REGISTRY,
 )
+ASKS = Counter(
+    "ytsum_asks",
+    "Questions about videos (POST /v1/ask, /ask), by outcome: cached (the answer was), warm (the video's "
+    "index was kept), cold (built first), or the error code.",
+    ["outcome"],
+    registry=REGISTRY,
+)
 JOB_SECONDS = Histogram(
     "ytsum_job_seconds",
     "Wall time of a job from start to end, by status (done, failed).",
@@ -175,6 +182,8 @@ for _status in ("done", "failed"):
     JOB_SECONDS.labels(_status)
 for _reason in ("busy", "rate_limited"):
     JOBS_REFUSED.labels(_reason)
+for _outcome in ("cached", "warm", "cold"):
+    ASKS.labels(_outcome)
 
 
 def cache_lookup(kind: str, value: object) -> None:

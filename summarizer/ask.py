@@ -27,6 +27,7 @@ from typing import Any
 
 from core.config import Settings
 from core.formats import clock
+from core.telemetry import ASKS
 from summarizer.cache import Cache, languages_key
 from summarizer.cpu_process import Runner
 from summarizer.errors import SummaryError
@@ -136,20 +137,30 @@ class Asker:
         self, video_id: str, question: str, languages: tuple[str, ...], requester: str = ""
     ) -> Answer:
         """The answer to `question` about the video (see the module docstring); raises `SummaryError`."""
-        question = clean_question(question)
-        await self._rate_limiter.hit(requester)
-        key = self._answer_key(video_id, languages, question)
-        if isinstance(data := await self._cache.get_value(key), dict):
-            return Answer.from_dict(data)
-        if (reason := self._overloaded()) is not None or self._in_flight >= self._settings.queue_max:
-            raise SummaryError(
-                "busy",
-                f"The server is busy ({reason or 'too many questions at once'}); please try again in a minute.",
-                retry_after=60,
-            )
+        try:
+            question = clean_question(question)
+            await self._rate_limiter.hit(requester)
+            key = self._answer_key(video_id, languages, question)
+            if isinstance(data := await self._cache.get_value(key), dict):
+                ASKS.labels("cached").inc()
+                return Answer.from_dict(data)
+            if (reason := self._overloaded()) is not None or self._in_flight >= self._settings.queue_max:
+                why = reason or "too many questions at once"
+                raise SummaryError(
+                    "busy", f"The server is busy ({why}); please try again in a minute.", retry_after=60
+                )
+            answer = await self._bounded(video_id, question, languages)
+        except SummaryError as error:
+            ASKS.labels(error.code).inc()
+            raise
+        await self._cache.set_value(key, answer.to_dict(), ttl=self._settings.summary_ttl)
+        return answer
+
+    async def _bounded(self, video_id: str, question: str, languages: tuple[str, ...]) -> Answer:
+        """`_answer`, counted among the questions in flight; any failure a `SummaryError`."""
         self._in_flight += 1
         try:
-            answer = await self._answer(video_id, question, languages)
+            return await self._answer(video_id, question, languages)
         except SummaryError:
             raise
         except Exception as error:  # e.g. the CPU process died: every surface says so, none goes silent
@@ -160,8 +171,6 @@ class Asker:
             ) from error
         finally:
             self._in_flight -= 1
-        await self._cache.set_value(key, answer.to_dict(), ttl=self._settings.summary_ttl)
-        return answer
 
     async def _answer(self, video_id: str, question: str, languages: tuple[str, ...]) -> Answer:
         index = f"{video_id}:{languages_key(languages)}"
@@ -171,6 +180,9 @@ class Asker:
             transcript = await self._transcript(video_id, languages)
             found = await self._runner.run(search, index, question, transcript, keep)
             assert found is not None
+            ASKS.labels("cold").inc()
+        else:
+            ASKS.labels("warm").inc()
         passages = [
             {"text": p.text, "start": p.start, "url": moment_url(video_id, p.start), "score": p.score}
             for p in found

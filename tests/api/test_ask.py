@@ -14,6 +14,7 @@ import pytest
 
 from api.main import create_app
 from core.formats import clock
+from core.telemetry import REGISTRY
 from summarizer import retrieval
 from summarizer.ask import MAX_QUESTION_CHARS
 from summarizer.cpu_process import CpuProcess, InlineRunner, Runner
@@ -102,8 +103,13 @@ async def test_a_video_without_captions() -> None:
     assert (response.status_code, response.json()["error"]["code"]) == (422, "no_transcript")
 
 
+def asks(outcome: str) -> float:
+    return REGISTRY.get_sample_value("ytsum_asks_total", {"outcome": outcome}) or 0.0
+
+
 async def test_the_index_is_built_once_per_video_and_answers_are_cached() -> None:
     runner = RecordingRunner()
+    before = {outcome: asks(outcome) for outcome in ("cold", "warm", "cached")}
     async with service(runner) as client:
         first = await client.post("/v1/ask", json={"url": LONG, "question": "Is he a night owl?"})
         second = await client.post(
@@ -116,6 +122,11 @@ async def test_the_index_is_built_once_per_video_and_answers_are_cached() -> Non
     assert [args[2] is not None for args in searches] == [False, True, False]
     assert again.json()["passages"] == first.json()["passages"]
     assert "night owl" in first.json()["passages"][0]["text"]
+    assert {outcome: asks(outcome) - count for outcome, count in before.items()} == {
+        "cold": 1,
+        "warm": 1,
+        "cached": 1,
+    }
 
 
 async def test_in_the_cpu_process() -> None:
@@ -201,8 +212,9 @@ class DyingRunner(InlineRunner):
 
 
 async def test_a_dead_cpu_process_is_an_error_body_not_silence() -> None:
+    before = asks("internal_error")
     async with service(DyingRunner()) as client:
         response = await client.post("/v1/ask", json={"url": MEDIUM, "question": PARAMETERS})
         later = await client.post("/v1/ask", json={"url": MEDIUM, "question": PARAMETERS})
     assert response.status_code == later.status_code == 500  # not cached: the next question tries again
-    assert response.json()["error"]["code"] == "internal_error"
+    assert response.json()["error"]["code"] == "internal_error" and asks("internal_error") == before + 2
