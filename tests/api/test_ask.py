@@ -191,6 +191,7 @@ async def test_a_model_answer_citing_nothing_is_not_shown() -> None:
     assert (body["answer"], body["source"]) == (None, "extractive")
 
 
+@pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")  # aiocache's Redis close()
 async def test_with_redis_another_process_answers_from_the_shared_cache(redis_url: str) -> None:
     first, second = RecordingRunner(), RecordingRunner()
     question = {"url": MEDIUM, "question": "What is cross-attention?"}
