@@ -11,7 +11,8 @@
    `MAX_VIDEO_SECONDS`) goes along to build it; known "no captions" failures answer at once;
 5. with a model (`LLM_BASE_URL`, `LLM_MODEL`) its answer from those passages only, each sentence citing
    a passage, shown as that passage's time; a failed call or an answer citing none leaves `answer` null
-   and `source` "extractive", the passages still answer.
+   and `source` "extractive", the passages still answer (after a failed call, uncached: the next asking
+   tries the model again).
 
 Costs: docs/ask.md (CPU per question, cold and warm, at 0.1 CPU).
 """
@@ -68,6 +69,7 @@ class Answer:
     passages: list[dict[str, Any]]  # {"text", "start", "url", "score"}
     answer: str | None = None
     source: str = "extractive"  # who answered: "extractive" (the passages) or "llm"
+    model_failed: bool = False  # the model was asked and failed: not cached, the next asking tries again
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -153,7 +155,8 @@ class Asker:
         except SummaryError as error:
             ASKS.labels(error.code).inc()
             raise
-        await self._cache.set_value(key, answer.to_dict(), ttl=self._settings.summary_ttl)
+        if not answer.model_failed:
+            await self._cache.set_value(key, answer.to_dict(), ttl=self._settings.summary_ttl)
         return answer
 
     async def _bounded(self, video_id: str, question: str, languages: tuple[str, ...]) -> Answer:
@@ -187,7 +190,14 @@ class Asker:
             {"text": p.text, "start": p.start, "url": moment_url(video_id, p.start), "score": p.score}
             for p in found
         ]
-        written = await self._written(question, found) if self._llm and found else None
+        if not (self._llm and found):
+            return Answer(video_id, question, passages)
+        try:
+            text = await self._llm.complete(prompt(question, found), max_tokens=_ANSWER_TOKENS)
+        except LLMError as error:
+            log.warning("ask: the model failed, answering with the passages only: %s", error)
+            return Answer(video_id, question, passages, model_failed=True)
+        written = cited(text, found)
         return Answer(video_id, question, passages, written, "llm" if written else "extractive")
 
     async def _transcript(self, video_id: str, languages: tuple[str, ...]) -> Transcript:
@@ -205,16 +215,6 @@ class Asker:
                 f"{self._settings.max_video_seconds / 3600:.1f} h.",
             )
         return transcript
-
-    async def _written(self, question: str, passages: Sequence[Passage]) -> str | None:
-        """The model's answer from `passages`, citations shown as times; None when it fails or cites none."""
-        assert self._llm is not None
-        try:
-            text = await self._llm.complete(prompt(question, passages), max_tokens=_ANSWER_TOKENS)
-        except LLMError as error:
-            log.warning("ask: the model failed, answering with the passages only: %s", error)
-            return None
-        return cited(text, passages)
 
 
 def prompt(question: str, passages: Sequence[Passage]) -> list[dict[str, str]]:

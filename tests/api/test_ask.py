@@ -180,7 +180,9 @@ async def test_a_failing_model_leaves_the_passages() -> None:
     async with llm_service(llm_max_retries=0) as (client, fake):
         fake.fail_when("<question>", 500)
         body = (await client.post("/v1/ask", json={"url": MEDIUM, "question": PARAMETERS})).json()
-    assert (body["answer"], body["source"]) == (None, "extractive")
+        again = (await client.post("/v1/ask", json={"url": MEDIUM, "question": PARAMETERS})).json()
+    assert (body["answer"], body["source"]) == (None, "extractive") and again == body
+    assert len(fake.requests) == 2  # an answer without the model is not cached: the model is asked again
     assert "600 million parameters" in body["passages"][0]["text"]
 
 
