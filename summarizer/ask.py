@@ -133,7 +133,10 @@ class Asker:
     async def cached(self, video_id: str, question: str, languages: tuple[str, ...]) -> Answer | None:
         """The cached answer to this question on this video, or None (no rate limit counted)."""
         data = await self._cache.get_value(self._answer_key(video_id, languages, clean_question(question)))
-        return Answer.from_dict(data) if isinstance(data, dict) else None
+        if not isinstance(data, dict):
+            return None
+        ASKS.labels("cached").inc()
+        return Answer.from_dict(data)
 
     async def ask(
         self, video_id: str, question: str, languages: tuple[str, ...], requester: str = ""
