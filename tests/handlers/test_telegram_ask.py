@@ -10,6 +10,7 @@ from telegram import Chat, Message, MessageEntity, User
 from bot.telegram_render import fits, parsed_text
 from summarizer.links import watch_url
 from tests.support.data import SHORT
+from tests.support.fake_llm import FakeLLM
 from tests.support.fake_telegram import BOT, Call
 from tests.support.telegram_service import (
     GROUP,
@@ -122,3 +123,16 @@ async def test_questions_share_the_chats_rate_limit() -> None:
         await svc.send(second)
         [reply] = await svc.replies_to(second)
     assert "You asked a lot in a short time" in reply.params["text"]
+
+
+async def test_with_a_model_its_answer_comes_first() -> None:
+    async with FakeLLM().running() as llm, telegram_service(llm_base_url=llm.url, llm_model="fake") as svc:
+        ask = message(f"/ask {LINK} {MUSEUM}", entities=link_entities(f"/ask {LINK} {MUSEUM}"))
+        await svc.send(ask)
+        [reply] = await svc.replies_to(ask)
+    question, answer, *quotes = [part for part in answer_of(reply).split("\n") if part]
+    assert question.startswith(f"🔎 <b>{MUSEUM}</b>")
+    assert answer.startswith("Answer: ") and "(0:" in answer  # the model's citation, shown as a time
+    assert 1 <= len(quotes) <= 5 and all(
+        q.startswith(f'• <a href="https://youtu.be/{SHORT}?t=') for q in quotes
+    )
