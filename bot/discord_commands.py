@@ -56,7 +56,7 @@ ASK: dict[str, Any] = {
     "description": "Find the moments of a YouTube video that answer a question",
     "contexts": [GUILD, BOT_DM],
     "options": [
-        {**SUMMARIZE["options"][0], "name": "video"},
+        {**SUMMARIZE["options"][0], "name": "video", "required": True},
         {
             "type": STRING,
             "name": "question",

@@ -4,10 +4,9 @@ in one test, the local OpenAI-compatible stand-in for the model's answers."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -22,10 +21,9 @@ from summarizer.retrieval import search
 from tests.support.data import GERMAN, LONG, MEDIUM
 from tests.support.fake_llm import FakeLLM
 from tests.support.rest import settings
-from tests.support.runners import RecordingRunner
+from tests.support.runners import CrashingRunner, RecordingRunner
 from tests.support.servers import serve
 
-T = TypeVar("T")
 PARAMETERS = "How many parameters does each block of multi-headed attention have?"
 
 
@@ -205,18 +203,9 @@ async def test_with_redis_another_process_answers_from_the_shared_cache(redis_ur
     assert [fn for fn, _ in first.calls].count(search) == 2 and second.calls == []
 
 
-class DyingRunner(InlineRunner):
-    """A CPU process that dies on the search (as one killed by the out-of-memory killer would)."""
-
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        if fn is search:
-            raise BrokenProcessPool("A child process terminated abruptly")
-        return await super().run(fn, *args)
-
-
 async def test_a_dead_cpu_process_is_an_error_body_not_silence() -> None:
     before = asks("internal_error")
-    async with service(DyingRunner()) as client:
+    async with service(CrashingRunner(search)) as client:
         response = await client.post("/v1/ask", json={"url": MEDIUM, "question": PARAMETERS})
         later = await client.post("/v1/ask", json={"url": MEDIUM, "question": PARAMETERS})
     assert response.status_code == later.status_code == 500  # not cached: the next question tries again
