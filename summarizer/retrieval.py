@@ -12,7 +12,7 @@ question on a video costs only its query; the web process hands the transcript o
 missing (`search` returns None).
 
 CPU, `sudo ../shared/tools/render-sim --cpu 0.1 --mem 512M -- .venv/bin/python benchmarks/ask.py` (CPU time
-does not change under the 0.1-CPU quota, only wall time): cdiD-9MMpb0 (3.5 h, 706 groups) cold 0.15-0.21 s
+does not change under the 0.1-CPU quota, only wall time): cdiD-9MMpb0 (3.5 h, 706 groups) cold 0.14-0.21 s
 (sentences, stems, BM25 index, the query), warm 0.3 ms per question (at most 1 ms); its index 1.3 MB.
 docs/ask.md has the table.
 
