@@ -94,7 +94,7 @@ class Settings(BaseSettings):
     points_per_chunk: int = 3
     tldr_sentences: int = 3
     # Ask the video (docs/ask.md): the CPU process keeps the search index of this many videos, the most
-    # recently asked (3.5 h of video: 1.3 MB; building one costs 0.15-0.21 CPU-s: benchmarks/ask.py).
+    # recently asked (3.5 h of video: 1.3 MB; building one costs 0.14-0.21 CPU-s: benchmarks/ask.py).
     ask_indexes: int = Field(default=4, ge=1)
 
     # LLM summaries through an OpenAI-compatible Chat Completions API (docs/llm.md); extractive by default.
