@@ -5,7 +5,7 @@ private chat; the answer as timestamped quotes within Telegram's limits."""
 from __future__ import annotations
 
 import pytest
-from telegram import Chat, Message, MessageEntity, User
+from telegram import Chat, Document, Message, MessageEntity, User
 
 from bot.telegram_render import fits, parsed_text
 from summarizer.links import watch_url
@@ -84,6 +84,16 @@ async def test_a_plain_question_after_a_summary_in_a_private_chat() -> None:
         await svc.send(question)
         [reply] = await svc.replies_to(question)
     assert "Computer History Museum" in answer_of(reply)
+
+
+async def test_a_captioned_file_after_a_summary_is_not_a_question() -> None:
+    async with telegram_service() as svc:
+        await summarized(svc)
+        pdf = svc.fake.add_file("slides.pdf", b"%PDF-1.4")
+        msg = message(None, document=Document.de_json(pdf, None), caption=MUSEUM)
+        await svc.send(msg)
+        [reply] = await svc.replies_to(msg)
+    assert reply.params["text"].startswith("I can summarize from subtitle files")
 
 
 async def test_in_a_group_a_plain_message_after_a_summary_is_not_a_question() -> None:
