@@ -8,13 +8,14 @@ wall time at 0.1 CPU; BM25 itself (rank_bm25) is imported only in the CPU proces
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from api.deps import EngineDep
+from api.guard import GuardedRoute
 from api.schemas import LanguageCode, error_doc
-from api.summaries import json_response, requester_of, require_api_key
+from api.summaries import json_response, requester_of
 from summarizer.ask import MAX_QUESTION_CHARS, clean_question
 from summarizer.links import parse_video_id
 
@@ -54,7 +55,7 @@ class AskOut(BaseModel):
 router = APIRouter(
     prefix="/v1/ask",
     tags=["ask"],
-    dependencies=[Depends(require_api_key)],
+    route_class=GuardedRoute,  # X-API-Key checked before the body is read
     responses={401: error_doc("`unauthorized`: `API_KEY` is set and `X-API-Key` is missing or wrong.")},
 )
 

@@ -18,6 +18,7 @@ from bot.discord_render import ephemeral, failure_text, message
 from core.formats import is_language_code
 from handlers.discord import APPLICATION_COMMAND, DEFERRED, FIRST_EDIT_DELAY, Spawn, options_of, requester_of
 from handlers.discord import respond as respond_other
+from handlers.payload import field
 from summarizer.engine import Engine
 from summarizer.errors import SummaryError
 from summarizer.links import parse_video_id
@@ -31,10 +32,7 @@ async def respond(
     interaction: dict[str, Any], engine: Engine, discord: DiscordClient, spawn: Spawn
 ) -> dict[str, Any]:
     """The interaction response: `/ask` here, every other interaction by `handlers.discord.respond`."""
-    if (
-        interaction.get("type") == APPLICATION_COMMAND
-        and (interaction.get("data") or {}).get("name") == COMMAND
-    ):
+    if interaction.get("type") == APPLICATION_COMMAND and field(interaction, "data").get("name") == COMMAND:
         return await ask(interaction, engine, discord, spawn)
     return await respond_other(interaction, engine, discord, spawn)
 

@@ -210,3 +210,13 @@ async def test_a_dead_cpu_process_is_an_error_body_not_silence() -> None:
         later = await client.post("/v1/ask", json={"url": MEDIUM, "question": PARAMETERS})
     assert response.status_code == later.status_code == 500  # not cached: the next question tries again
     assert response.json()["error"]["code"] == "internal_error" and asks("internal_error") == before + 2
+
+
+async def test_api_key_is_checked_before_the_body() -> None:
+    async with service(api_key="k3y") as client:
+        refused = await client.post("/v1/ask", content=b"not even json")
+        allowed = await client.post(
+            "/v1/ask", json={"url": MEDIUM, "question": "mole"}, headers={"X-API-Key": "k3y"}
+        )
+    assert (refused.status_code, refused.json()["error"]["code"]) == (401, "unauthorized")
+    assert allowed.status_code == 200

@@ -62,3 +62,11 @@ async def test_errors() -> None:
 async def test_summarize_still_works_through_the_same_endpoint() -> None:
     async with discord_service() as svc:
         assert (await svc.summarize(f"https://youtu.be/{MEDIUM}"))["type"] in (4, 5)
+
+
+async def test_a_malformed_interaction_is_answered() -> None:
+    async with discord_service() as svc:
+        broken = ask(MEDIUM, QUESTION)
+        broken["data"] = "not an object"
+        answer = await answered(svc, broken)
+    assert answer["type"] == 4 and answer["data"]["flags"] == 64

@@ -20,6 +20,7 @@ from tests.support.telegram_service import (
     link_entities,
     message,
     telegram_service,
+    update,
 )
 
 pytestmark = pytest.mark.usefixtures("fast_pacing")
@@ -114,6 +115,16 @@ async def test_ask_without_a_video_or_a_question_explains_itself() -> None:
             await svc.send(ask)
             [reply] = await svc.replies_to(ask)
             assert "reply to its summary with /ask" in reply.params["text"]
+
+
+async def test_a_malformed_replied_to_message_is_no_video() -> None:
+    async with telegram_service() as svc:
+        ask = message(f"/ask {MUSEUM}")
+        body = update(ask)
+        body["message"]["reply_to_message"] = "not a message"
+        await svc.post(body)
+        [reply] = await svc.replies_to(ask)
+    assert "reply to its summary with /ask" in reply.params["text"]
 
 
 async def test_a_video_without_captions() -> None:
