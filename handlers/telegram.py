@@ -18,6 +18,7 @@ from bot.progress import follow
 from bot.telegram_render import MAX_ENTITIES, MAX_LENGTH, escape, render_error, render_final, render_progress
 from core.formats import is_language_code
 from handlers.payload import field
+from handlers.telegram_ask import Question, answer, plan_ask, plan_follow_up
 from summarizer.chats import ChatState
 from summarizer.engine import Engine
 from summarizer.errors import SummaryError
@@ -46,6 +47,8 @@ HELP = (
     "and I answer at once, fill in the key points as I go, and end with a TL;DR and the key points, "
     "each with a link to its moment in the video.\n\n"
     "/summary &lt;link&gt; summarize a video (in groups, or when the link is in a message you reply to)\n"
+    "/ask &lt;question&gt; as a reply to a summary (or /ask &lt;link&gt; &lt;question&gt;): the moments of the "
+    "video that answer it; in this chat you can also just ask right after a summary\n"
     "/lang &lt;code&gt; preferred caption language for this chat, e.g. /lang de (/lang shows it, "
     "/lang auto resets it)\n"
     "/help this text\n\n"
@@ -80,8 +83,8 @@ class Document:
 
 # What handling an update sends, in order: a text that needs no answer from Telegram, a job to show (its
 # reply is sent, then edited as it runs; a cached summary too long for one message is sent in parts), or a
-# subtitle file to download and read.
-Step = str | Job | Document
+# subtitle file to download and read, or a question to answer.
+Step = str | Job | Document | Question
 
 
 def entity_text(text: str, entity: dict[str, Any]) -> str:
@@ -199,6 +202,9 @@ async def plan_update(
         return None
     if ids:
         return chat, await plan_links(ids, chat, engine, chats)
+    # A plain text message (not a caption) in a private chat right after a summary asks about that video.
+    if not group and "text" in message and (asked := await plan_follow_up(text, PLATFORM, chat.id, chats)):
+        return chat, [asked]
     if not group or addressed_to_bot(message, bot_id, username):
         return chat, [FILE_HINT if isinstance(message.get("document"), dict) else HINT]
     return None
@@ -228,6 +234,8 @@ async def plan_command(
         if ids:
             return await plan_links(ids, chat, engine, chats)
         return [render_error(SummaryError("invalid_url")) + "\nUsage: /summary &lt;link&gt;"]
+    if name == "ask":
+        return [plan_ask(args, links_in(message, args) or links_in(field(message, "reply_to_message")))]
     if not group or addressed:  # in a group, an unknown bare /command is another bot's
         return [HINT]
     return []
@@ -259,6 +267,7 @@ async def plan_links(ids: list[str], chat: Chat, engine: Engine, chats: ChatStat
         steps.append(f"That is more than {MAX_LINKS} links: I summarize the first {MAX_LINKS}.")
     language = await chats.language(PLATFORM, chat.id)
     languages = [language] if language else None
+    await chats.set_last_video(PLATFORM, chat.id, ids[0])  # a plain question that follows is about it
     for video_id in ids[:MAX_LINKS]:
         steps.append(await plan_video(video_id, languages, chat, engine))
     return steps
@@ -300,6 +309,8 @@ async def deliver(chat: Chat, steps: list[Step], engine: Engine, client: Telegra
             await client.send(chat.id, step, chat.reply_to)
         elif isinstance(step, Document):
             await summarize_document(step, chat, engine, client)
+        elif isinstance(step, Question):
+            await client.send(chat.id, await answer(step, PLATFORM, chat.id, engine), chat.reply_to)
         elif step.finished:  # a cached summary in several messages: the rest reply to the first
             first, *rest = render_final(step, page_url(engine.settings.public_url, step.id))
             if (message_id := await client.send(chat.id, first, chat.reply_to)) is not None:
