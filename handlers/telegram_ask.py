@@ -1,5 +1,6 @@
 """Questions about a video in Telegram: `/ask <question>` as a reply to a summary (or to any message with a
-link), `/ask <link> <question>`, and in a private chat a plain question within an hour of a summary.
+link), `/ask <link> <question>`, and in a private chat a plain question (a "?" in it or a question word
+first) within an hour of a summary.
 
 Planned in the webhook's request (a `Question` step, or the usage text), answered in the background: the
 search may have to fetch the transcript and build the video's index. The answer is one message
@@ -43,11 +44,31 @@ def plan_ask(args: str, ids: list[str]) -> Question | str:
     return Question(ids[0], question) if ids and question else USAGE
 
 
+# First words of a question without a "?" (people often leave it out in chat), in the languages of the
+# transcripts in tests/data and the next most common on YouTube.
+_QUESTION_WORDS_BY_LANGUAGE = (
+    "what where when why how who whom whose which does do did is are was were can could should would will "
+    "explain tell find show",  # en
+    "was wo wann warum wieso weshalb wie wer wen wem welche welcher welches gibt erklärt",  # de
+    "que quoi où quand pourquoi comment qui quel quelle quels quelles est-ce combien",  # fr
+    "qué dónde cuándo por cómo quién cuál",  # es
+)
+QUESTION_WORDS = frozenset(word for words in _QUESTION_WORDS_BY_LANGUAGE for word in words.split())
+
+
+def looks_like_question(text: str) -> bool:
+    """A "?" in it, or a question word first: "where does he explain X", not "thanks"."""
+    words = text.split()
+    return "?" in text or (bool(words) and words[0].lower().strip(",.:;!¿¡") in QUESTION_WORDS)
+
+
 async def plan_follow_up(text: str, platform: str, chat_id: int, chats: ChatState) -> Question | None:
-    """A plain message in a private chat after a summary: a question about that video; None when the chat
-    had no summary within the last hour."""
+    """A question (`looks_like_question`) in a private chat after a summary: about that video; None for
+    other messages and when the chat had no summary within the last hour."""
+    if not looks_like_question(text):
+        return None
     video_id = await chats.last_video(platform, chat_id)
-    return Question(video_id, text) if video_id is not None and text.strip() else None
+    return Question(video_id, text) if video_id is not None else None
 
 
 async def answer(question: Question, platform: str, chat_id: int, engine: Engine) -> str:

@@ -84,6 +84,16 @@ async def test_a_plain_question_after_a_summary_in_a_private_chat() -> None:
         question = message(MUSEUM)
         await svc.send(question)
         [reply] = await svc.replies_to(question)
+        assert "Computer History Museum" in answer_of(reply)
+
+        for chatter in ("thanks!", "ok cool"):  # not questions: the usual hint, no search
+            said = message(chatter)
+            await svc.send(said)
+            [hint] = await svc.replies_to(said)
+            assert "Send me a YouTube link" in hint.params["text"]
+        without_mark = message("which museum asked for this video")
+        await svc.send(without_mark)
+        [reply] = await svc.replies_to(without_mark)
     assert "Computer History Museum" in answer_of(reply)
 
 
