@@ -101,6 +101,8 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
             app.state.services = services
             await engine.start()  # shows again what a process that is gone was showing: the clients first
             background.spawn(warm_up(app, services, settings, gate), name="warm-up")
+            if telegram_client is not None and engine.jobs.resumes:  # updates a process that died acked
+                background.spawn(telegram.take_over(services, settings.job_lease_seconds), name="tg-takeover")
             try:
                 yield
             finally:

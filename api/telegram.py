@@ -15,8 +15,10 @@ client is built after start-up, in a thread (api/warmup.py), or by the first upd
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
@@ -129,6 +131,9 @@ async def telegram_webhook(
         return error_response("invalid_request", "The body is not a Telegram update.", 400)
     if not await services.engine.chats.first_time(PLATFORM, update_id, ttl=SEEN_TTL):
         return _ok()  # a redelivery
+    # Telegram sends an acked update never again, and drops it as seen above: with Redis it is kept until
+    # it is handled, and another process handles it if this one dies first (`take_over`).
+    await services.engine.jobs.hold_update(PLATFORM, update_id, update)
     assert services.telegram is not None  # configured: the lifespan made the client's holder
     built = services.telegram.built
     username = built.known_username if built is not None else None
@@ -144,33 +149,67 @@ async def telegram_webhook(
         log.exception("telegram: update %s failed", update_id)
         chat = chat_of(update)
         planned = (chat, [render_error(SummaryError("internal_error"))]) if chat is not None else None
-    if planned is None:
-        return _ok()
-    chat, steps = planned
     body: dict[str, Any] = {}
-    if steps and isinstance(steps[0], str) and services.pacer.take(chat.id, pacing.chat_interval(chat.id)):
-        body, steps = webhook_answer(chat, steps[0]), steps[1:]  # else paced with the rest, as a call
-    # Started once the response is sent, so the ack always goes out before any call to Telegram.
-    later = BackgroundTask(_deliver, services, chat, steps) if steps else None
+    steps: list[Step] = []
+    if planned is not None:
+        chat, steps = planned
+        if (
+            steps
+            and isinstance(steps[0], str)
+            and services.pacer.take(chat.id, pacing.chat_interval(chat.id))
+        ):
+            body, steps = webhook_answer(chat, steps[0]), steps[1:]  # else paced with the rest, as a call
+    # Started once the response is sent, so the ack always goes out before any call to Telegram. An answer
+    # in the response is sent then: with nothing left to send, the update is handled.
+    if planned is not None and steps:
+        later = BackgroundTask(_deliver, services, update_id, planned[0], steps)
+    else:
+        later = BackgroundTask(services.engine.jobs.update_handled, PLATFORM, update_id)
     return Response(orjson.dumps(body), media_type="application/json", background=later)
+
+
+async def take_over(services: Services, every: float) -> None:
+    """Handle the updates that processes now gone acked and did not handle (with Redis), every `every`
+    seconds (a job lease: a process is gone once its heartbeat has expired)."""
+    while True:
+        for update in await services.engine.jobs.orphan_updates(PLATFORM):
+            log.warning(
+                "telegram: update %s was left by a process that is gone, handled here",
+                update.get("update_id"),
+            )
+            await _handle(services, update)
+        await asyncio.sleep(every)
 
 
 async def _handle(services: Services, update: dict[str, Any]) -> None:
     assert services.telegram is not None
     engine = services.engine
     coroutine = _full(services.telegram, engine, update)
-    services.background.spawn(coroutine, name=f"telegram-update-{update['update_id']}")
+    name = f"telegram-update-{update['update_id']}"
+    services.background.spawn(_handled(engine, update["update_id"], coroutine), name=name)
 
 
 async def _full(client: Lazy[TelegramClient], engine: Engine, update: dict[str, Any]) -> None:
     await handle_update(update, engine, engine.chats, await client.get())
 
 
-async def _deliver(services: Services, chat: Chat, steps: list[Step]) -> None:
+async def _deliver(services: Services, update_id: int, chat: Chat, steps: list[Step]) -> None:
     assert services.telegram is not None
     coroutine = _send(services.telegram, services.engine, chat, steps)
-    services.background.spawn(coroutine, name=f"telegram-reply-{chat.id}-{chat.reply_to}")
+    name = f"telegram-reply-{chat.id}-{chat.reply_to}"
+    services.background.spawn(_handled(services.engine, update_id, coroutine), name=name)
 
 
 async def _send(client: Lazy[TelegramClient], engine: Engine, chat: Chat, steps: list[Step]) -> None:
     await deliver(chat, steps, engine, await client.get())
+
+
+async def _handled(engine: Engine, update_id: int, handling: Awaitable[None]) -> None:
+    """Handle an update, then mark it handled, also when handling failed (it is not tried again). Cancelled
+    (the process stops), it stays held: the next process handles it."""
+    try:
+        await handling
+    except Exception:
+        await engine.jobs.update_handled(PLATFORM, update_id)
+        raise
+    await engine.jobs.update_handled(PLATFORM, update_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from core.config import Settings
 from summarizer.errors import SummaryError
@@ -75,6 +75,19 @@ class JobBackend(ABC):
     @abstractmethod
     async def queue_state(self) -> QueueState:
         """How full the queue is now (/readyz, /metrics)."""
+
+    async def hold_update(self, platform: str, update_id: int, update: dict[str, Any]) -> None:
+        """Keep a chat platform's update, acked by this process, until `update_handled`: with Redis, if this
+        process dies first, another one handles it (`orphan_updates`). Without, nothing outlives the process."""
+        return None
+
+    async def update_handled(self, platform: str, update_id: int) -> None:
+        """The update is handled (its jobs admitted and its replies sent): no longer kept."""
+        return None
+
+    async def orphan_updates(self, platform: str) -> list[dict[str, Any]]:
+        """Updates of `platform` kept by processes that are gone, for this one to handle (and mark handled)."""
+        return []
 
     async def hand_off(self, job: Job, error: SummaryError) -> bool:
         """Pass `job`, which failed here with `error`, to a process that may succeed instead (with Redis: a

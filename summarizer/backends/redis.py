@@ -9,7 +9,9 @@ takeover of what a process that is gone left behind.
 - Follow: a web process keeps a *mirror* of each unfinished job it shows that runs elsewhere, updated from
   `jobs:changed`, so SSE and chat edits work whichever process runs the job.
 - Takeover: at start and every `JOB_LEASE_SECONDS`, a live job that is neither leased nor waiting in arq is
-  queued again, and the sinks of a process that is gone are shown by this one (web processes only).
+  queued again, and the sinks of a process that is gone are shown by this one (web processes only). A chat
+  update a process acked is held in Redis until handled; a web process handles those of a process that is
+  gone (`orphan_updates`, api/telegram.py).
 - Redis emptied (the free Key Value keeps nothing across its restarts): at each takeover round a process
   writes again what Redis lost of its jobs, from what it holds: the runner a running job's state (inline
   transcript included) and admission; a web process the sinks it shows, and the whole of a waiting job Redis
@@ -177,6 +179,16 @@ class RedisBackend(JobBackend):
             state["waiting"] += await self.queue.waiting()
         state["running"] = len(self._running)
         return state
+
+    async def hold_update(self, platform: str, update_id: int, update: dict[str, Any]) -> None:
+        if not self._cache.degraded:  # (no Redis timeouts in a request)
+            await self.store.hold_update(f"{platform}:{update_id}", update)
+
+    async def update_handled(self, platform: str, update_id: int) -> None:
+        await self.store.drop_update(f"{platform}:{update_id}")  # (after the ack: also while degraded)
+
+    async def orphan_updates(self, platform: str) -> list[dict[str, Any]]:
+        return await self.store.claim_updates(f"{platform}:")
 
     async def hand_off(self, job: Job, error: SummaryError) -> bool:
         """A job of the shared queue that YouTube refused goes to the residential lane, when a worker of it

@@ -17,6 +17,8 @@ CHANGED = "jobs:changed"  # pub/sub channel: the id of each job checkpointed
 SUMMARIZE = "summarize"  # the arq function that runs one job by id
 QUEUE = default_queue_name  # "arq:queue": arq's sorted set of the entries waiting for any worker
 LANES = ("residential",)  # the lanes a worker can serve (redis_lane.py)
+# Hash: platform updates acked and not yet handled, by `<platform>:<update id>` (redis_store.py `hold_update`).
+UPDATES = "updates:held"
 
 
 def job_key(job_id: str) -> str:
@@ -42,6 +44,11 @@ def sinks_key(job_id: str) -> str:
 def process_key(owner: str) -> str:
     """A process's heartbeat."""
     return f"proc:{owner}"
+
+
+def update_claim_key(name: str) -> str:
+    """The token of the process taking over a held update (`<platform>:<update id>`), so that only one does."""
+    return f"update:{name}:claim"
 
 
 def flight_key(key: JobKey) -> str:

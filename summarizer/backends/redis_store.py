@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, ParamSpec, TypeVar
@@ -32,12 +33,14 @@ from core.tasks import cancel
 from summarizer.backends.redis_keys import (
     CHANGED,
     LIVE,
+    UPDATES,
     WAITING,
     claim_key,
     job_key,
     lease_key,
     process_key,
     sinks_key,
+    update_claim_key,
 )
 from summarizer.cache import REDIS_CONNECT_TIMEOUT, REDIS_SOCKET_TIMEOUT, pack, unpack
 from summarizer.errors import SummaryError
@@ -124,6 +127,10 @@ def _sink(job_id: str, data: dict[str, Any]) -> Sink | None:
         log.warning("job %s: a sink of kind %r cannot be shown here (%r)", job_id, data.get("kind"), error)
         return None
 
+
+# A held update older than this is dropped, not taken over: Telegram keeps an update it could not deliver for
+# 24 h, and one no process could handle in that time would only be answered late, and again and again.
+UPDATE_MAX_AGE = 24 * 3600
 
 Queued = Callable[[str | None], Awaitable[bool]]  # whether a queue entry (an arq job id) is still waiting
 
@@ -244,6 +251,20 @@ class RedisJobStore:
         """Live jobs whose process is gone, now this process's: those neither leased nor `queued` (given
         their `queued_as`) to queue again and, with `sinks`, the sinks no live process shows."""
         return await self._safely(self._claim_orphans, sinks, queued) or []
+
+    async def hold_update(self, name: str, update: dict[str, Any]) -> None:
+        """Keep a platform update (`name`: `<platform>:<update id>`) this process acked and handles, until
+        `drop_update`: if this process dies first, another one takes it over (`claim_updates`)."""
+        entry = pack({"owner": self.owner, "at": time.time(), "update": update})
+        await self._safely(self._redis.hset, UPDATES, name, entry)
+
+    async def drop_update(self, name: str) -> None:
+        """The update `name` is handled: no longer kept."""
+        await self._safely(self._redis.hdel, UPDATES, name)
+
+    async def claim_updates(self, prefix: str) -> list[dict[str, Any]]:
+        """The held updates whose names start with `prefix` and whose process is gone, now held by this one."""
+        return await self._safely(self._claim_updates, prefix) or []
 
     async def queued_as(self, job_id: str, entry: str) -> None:
         """Remember the queue entry (arq job id) that will run `job_id`."""
@@ -369,6 +390,23 @@ class RedisJobStore:
             shown = [readable for _, sink in lost if (readable := _sink(job_id, sink))] if sinks else []
             orphans.append(Orphan(job, rerun and not job.finished, shown))
         return orphans
+
+    async def _claim_updates(self, prefix: str) -> list[dict[str, Any]]:
+        claimed = []
+        for raw_name, raw in (await self._redis.hgetall(UPDATES)).items():
+            name = raw_name.decode()
+            if not name.startswith(prefix):
+                continue
+            entry = unpack(raw)
+            if time.time() - entry["at"] > UPDATE_MAX_AGE:
+                await self._redis.hdel(UPDATES, name)
+            elif await self._redis.exists(process_key(entry["owner"])):
+                continue  # its process lives (and handles it)
+            # One process takes an update over, as a job (`_claim_orphans`).
+            elif await self._redis.set(update_claim_key(name), self.owner, nx=True, px=self._lease_ms):
+                await self._redis.hset(UPDATES, name, pack({**entry, "owner": self.owner}))
+                claimed.append(entry["update"])
+        return claimed
 
     async def _lost_sinks(self, job_id: str) -> list[tuple[int, dict[str, Any]]]:
         """The sinks of `job_id` whose process is gone, with their places in the list."""

@@ -1,0 +1,116 @@
+"""A Telegram update acked by a process that then dies (kill -9) is handled by the next one, with Redis:
+the webhook keeps the update in Redis until it is handled (issue 17). Telegram never sends an acked update
+again, and its redeliveries of an unacked one are dropped as already seen."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+
+import httpx
+import pytest
+
+from api.main import create_app
+from summarizer.backends.redis_keys import UPDATES, process_key
+from summarizer.backends.redis_store import UPDATE_MAX_AGE, RedisJobStore
+from tests.support.data import MEDIUM, ROOT
+from tests.support.fake_telegram import TOKEN, FakeTelegram
+from tests.support.redis_mode import redis_client
+from tests.support.servers import free_port, serve
+from tests.support.telegram_service import GROUP, SECRET, Service, message, telegram_settings, update
+from tests.support.waiting import eventually
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning"),  # aiocache 0.12
+    pytest.mark.usefixtures("fast_pacing"),
+]
+
+
+async def test_an_update_acked_before_kill_9_is_handled_by_the_next_process(redis_url: str) -> None:
+    async with FakeTelegram().running() as fake:
+        # A group message needs the bot's @username: the process acks it, then asks Telegram (getMe), which
+        # does not answer before the process is killed. No job was admitted, no reply sent.
+        fake.delay["getMe"] = 3.0
+        port = free_port()
+        env = os.environ | {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "TELEGRAM_API_BASE_URL": fake.url,
+        }
+        args = ("-m", "tests.support.crash_app", redis_url, "0", str(port))
+        crashing = await asyncio.create_subprocess_exec(sys.executable, *args, cwd=ROOT, env=env)
+        msg = message(f"https://youtu.be/{MEDIUM}", chat=GROUP)
+        try:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+                service = Service(client, fake)
+
+                async def acked() -> bool:
+                    try:
+                        return bool((await service.post(update(msg))).json() == {})
+                    except httpx.TransportError:
+                        return False  # not listening yet
+
+                await eventually(acked, "the update is acked", tries=1000)
+            await fake.wait_for("getMe")
+        finally:
+            crashing.kill()  # SIGKILL: no lifespan exit, its heartbeat left to expire
+            await crashing.wait()
+        assert not service.sent_in_reply(msg)
+        fake.delay.clear()
+        settings = telegram_settings(fake, redis_url=redis_url, job_lease_seconds=0.5)
+        async with serve(create_app(settings)) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+            next_process = Service(client, fake)
+            [reply] = await next_process.replies_to(msg)
+            assert "Key points" in await next_process.summary(reply)
+            async with redis_client(redis_url) as redis:
+
+                async def forgotten() -> bool:
+                    return not await redis.exists(UPDATES)
+
+                await eventually(forgotten, "the handled update is no longer kept")
+        assert len(service.sent_in_reply(msg)) == 1
+
+
+async def test_a_held_update_is_taken_over_once_and_only_from_a_process_that_is_gone(redis_url: str) -> None:
+    gone, alive, other = (RedisJobStore(redis_url, 60, 1.0) for _ in range(3))
+    alive.start()  # its heartbeat (`proc:<token>`); `gone` never beats, as after kill -9
+    other.start()
+    try:
+        body = {"update_id": 7, "message": {"text": "hi"}}
+        await gone.hold_update("tg:7", body)
+        await alive.hold_update("tg:8", {"update_id": 8})
+        await gone.hold_update("dc:9", {"id": 9})  # another platform's: not Telegram's to take
+        await eventually(lambda: alive_beats(redis_url, alive.owner), "the heartbeat is written")
+        taken = await asyncio.gather(alive.claim_updates("tg:"), other.claim_updates("tg:"))
+        assert sorted(taken, key=len) == [[], [body]]  # one process takes it, the other does not
+        assert await alive.claim_updates("tg:") == [] and await other.claim_updates("tg:") == []
+        await alive.drop_update("tg:7")
+        await alive.drop_update("tg:8")
+        async with redis_client(redis_url) as redis:
+            assert await redis.hget(UPDATES, "tg:7") is None and await redis.hget(UPDATES, "dc:9")
+    finally:
+        for store in (gone, alive, other):
+            await store.close()
+
+
+async def test_a_held_update_older_than_a_day_is_dropped_not_handled(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gone, taking = RedisJobStore(redis_url, 60, 1.0), RedisJobStore(redis_url, 60, 1.0)
+    try:
+        await gone.hold_update("tg:1", {"update_id": 1})
+        later = time.time() + UPDATE_MAX_AGE + 1
+        monkeypatch.setattr(time, "time", lambda: later)
+        assert await taking.claim_updates("tg:") == []
+        async with redis_client(redis_url) as redis:
+            assert not await redis.exists(UPDATES)
+    finally:
+        await gone.close()
+        await taking.close()
+
+
+async def alive_beats(redis_url: str, owner: str) -> bool:
+    async with redis_client(redis_url) as redis:
+        return bool(await redis.exists(process_key(owner)))
