@@ -8,5 +8,13 @@ from core.config import get_settings
 
 settings = get_settings()
 host = "0.0.0.0" if os.environ.get("RENDER") and "HOST" not in os.environ else settings.host
-# The app reads X-Forwarded-For itself (api/client_address.py).
-uvicorn.run("api.main:app", host=host, port=settings.port, workers=1, proxy_headers=False)
+# The app reads X-Forwarded-For itself (api/client_address.py); request headers have a deadline
+# (api/header_timeout.py), as with render.yaml's start command.
+uvicorn.run(
+    "api.main:app",
+    host=host,
+    port=settings.port,
+    workers=1,
+    proxy_headers=False,
+    http="api.header_timeout:HeaderTimeoutProtocol",
+)

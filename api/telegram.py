@@ -8,6 +8,11 @@ response, behind the acks in flight (core/acks.py). A flood of 50 webhooks, 20 i
 (`benchmarks/run.py --quick --service-only`): acks p99 3.7-4.4 s before issue 16, 0.9-1.9 s with these two
 changes, 0.29-0.58 s with the rest (docs/benchmarks.md, "Issue 16").
 
+With Redis an update is held there (`updates:held`) from before the ack until it is handled (its jobs
+admitted, its replies sent): Telegram never sends an acked update again, so a process that dies in between
+leaves it to another (`take_over`). The hold costs the ack one Redis round trip, 84-130 µs of CPU
+(`.venv/bin/python benchmarks/held_updates.py`, 3 runs), and its deletion another after the response.
+
 The request path imports no python-telegram-bot module (its import costs 191 ms of CPU and 11.2 MiB of
 RSS on top of `import api.main`, httpx included: `benchmarks/imports.py bot.telegram`, median of 5): the
 client is built after start-up, in a thread (api/warmup.py), or by the first update that needs it.

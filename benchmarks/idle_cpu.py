@@ -18,6 +18,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,10 +37,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def idle_cpu(env: dict[str, str], seconds: float, settle: float) -> float:
-    """Milliseconds of CPU per second the idle service used."""
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "api.main:app", "--port", str(port), "--no-access-log"]
+@contextmanager
+def serving(command: list[str], port: int, env: dict[str, str], settle: float) -> Iterator[int]:
+    """`command` (a service on `port`) started, answering `/healthz`, `settle` seconds later; its pid."""
     service = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stderr=subprocess.DEVNULL)
     try:
         for _ in range(600):
@@ -48,12 +49,20 @@ def idle_cpu(env: dict[str, str], seconds: float, settle: float) -> float:
             except OSError:
                 time.sleep(0.1)
         time.sleep(settle)
-        before = cpu_seconds(service.pid)
-        time.sleep(seconds)
-        return (cpu_seconds(service.pid) - before) / seconds * 1000
+        yield service.pid
     finally:
         service.terminate()
         service.wait()
+
+
+def idle_cpu(env: dict[str, str], seconds: float, settle: float) -> float:
+    """Milliseconds of CPU per second the idle service used."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "api.main:app", "--port", str(port), "--no-access-log"]
+    with serving(command, port, env, settle) as pid:
+        before = cpu_seconds(pid)
+        time.sleep(seconds)
+        return (cpu_seconds(pid) - before) / seconds * 1000
 
 
 def main() -> None:

@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {
     # render.yaml's start command (host and port set below).
     "real": [
-        *("-m", "uvicorn", "api.main:app", "--workers", "1", "--loop", "uvloop", "--http", "httptools"),
+        *("-m", "uvicorn", "api.main:app", "--workers", "1", "--loop", "uvloop"),
+        *("--http", "api.header_timeout:HeaderTimeoutProtocol"),
         *("--no-proxy-headers", "--no-access-log", "--timeout-graceful-shutdown", "20"),
     ],
     # uvicorn's defaults, as a typical bot is started.

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     # Where to listen (used by `python -m api`; uvicorn's own flags win when it is started directly).
     host: str = "127.0.0.1"
     port: int = 8000
+    # Seconds a connection may take to send a request's headers (api/header_timeout.py: slowloris).
+    header_timeout: float = Field(default=10.0, gt=0)
 
     # Sources and storage.
     redis_url: str | None = None

@@ -7,55 +7,12 @@ without the flag logs each request, so the check is shown to fail when the flag 
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
-import yaml
 
-from tests.support.data import TRANSCRIPTS
-from tests.support.deploy import ROOT
-from tests.support.servers import free_port
-
-
-def start_command() -> list[str]:
-    """render.yaml's web start command on a free loopback port, run by this interpreter."""
-    blueprint = yaml.safe_load((ROOT / "render.yaml").read_text(encoding="utf-8"))
-    command = next(s for s in blueprint["services"] if s["type"] == "web")["startCommand"]
-    words = shlex.split(command.replace("$PORT", str(free_port())).replace("0.0.0.0", "127.0.0.1"))
-    assert words[0] == "uvicorn"
-    return [sys.executable, "-m", *words]
-
-
-@contextmanager
-def running(command: list[str], workdir: Path) -> Iterator[tuple[httpx.Client, Path]]:
-    """The command started offline (transcripts from the test folder); a client on its port and its log."""
-    port = command[command.index("--port") + 1]
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
-    env |= {"PYTHONPATH": str(ROOT), "TRANSCRIPT_DIR": str(TRANSCRIPTS), "RATE_LIMIT": ""}
-    log = workdir / "service.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-            for _ in range(600):
-                assert process.poll() is None, log.read_text()
-                try:
-                    client.get("/healthz")
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.05)
-            yield client, log
-    finally:
-        process.terminate()
-        process.wait(20)
+from tests.support.deploy import running, start_command
 
 
 def lines_after_start(log: Path) -> list[str]:
