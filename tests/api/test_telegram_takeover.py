@@ -11,12 +11,13 @@ import time
 
 import httpx
 import pytest
+from telegram import Message
 
 from api.main import create_app
-from summarizer.backends.redis_keys import UPDATES, process_key
+from summarizer.backends.redis_keys import LIVE, UPDATES, process_key
 from summarizer.backends.redis_store import UPDATE_MAX_AGE, RedisJobStore
 from tests.support.data import MEDIUM, ROOT
-from tests.support.fake_telegram import TOKEN, FakeTelegram
+from tests.support.fake_telegram import TOKEN, Call, FakeTelegram
 from tests.support.redis_mode import redis_client
 from tests.support.servers import free_port, serve
 from tests.support.telegram_service import GROUP, SECRET, Service, message, telegram_settings, update
@@ -32,45 +33,72 @@ async def test_an_update_acked_before_kill_9_is_handled_by_the_next_process(redi
     async with FakeTelegram().running() as fake:
         # A group message needs the bot's @username: the process acks it, then asks Telegram (getMe), which
         # does not answer before the process is killed. No job was admitted, no reply sent.
-        fake.delay["getMe"] = 3.0
-        port = free_port()
-        env = os.environ | {
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_WEBHOOK_SECRET": SECRET,
-            "TELEGRAM_API_BASE_URL": fake.url,
-        }
-        args = ("-m", "tests.support.crash_app", redis_url, "0", str(port))
-        crashing = await asyncio.create_subprocess_exec(sys.executable, *args, cwd=ROOT, env=env)
         msg = message(f"https://youtu.be/{MEDIUM}", chat=GROUP)
-        try:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-                service = Service(client, fake)
+        await acked_then_killed(fake, redis_url, msg, stuck_in="getMe")
+        assert not fake.called("sendMessage")
+        [reply] = await answered_by_the_next_process(fake, redis_url, msg)
+        assert reply.at > fake.called("getMe")[0].at
 
-                async def acked() -> bool:
-                    try:
-                        return bool((await service.post(update(msg))).json() == {})
-                    except httpx.TransportError:
-                        return False  # not listening yet
 
-                await eventually(acked, "the update is acked", tries=1000)
-            await fake.wait_for("getMe")
-        finally:
-            crashing.kill()  # SIGKILL: no lifespan exit, its heartbeat left to expire
-            await crashing.wait()
-        assert not service.sent_in_reply(msg)
-        fake.delay.clear()
-        settings = telegram_settings(fake, redis_url=redis_url, job_lease_seconds=0.5)
-        async with serve(create_app(settings)) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
-            next_process = Service(client, fake)
-            [reply] = await next_process.replies_to(msg)
-            assert "Key points" in await next_process.summary(reply)
-            async with redis_client(redis_url) as redis:
+async def test_an_update_whose_job_was_admitted_and_reply_not_sent_is_answered_after_kill_9(
+    redis_url: str,
+) -> None:
+    async with FakeTelegram().running() as fake:
+        # The job is admitted in the webhook's request; the reply that shows it is sent after the ack, and
+        # Telegram does not answer that call before the process is killed.
+        msg = message(f"https://youtu.be/{MEDIUM}")
+        await acked_then_killed(fake, redis_url, msg, stuck_in="sendMessage")
+        async with redis_client(redis_url) as redis:
+            assert await redis.scard(LIVE) == 1  # admitted, shown nowhere
+        await answered_by_the_next_process(fake, redis_url, msg)
 
-                async def forgotten() -> bool:
-                    return not await redis.exists(UPDATES)
 
-                await eventually(forgotten, "the handled update is no longer kept")
-        assert len(service.sent_in_reply(msg)) == 1
+async def acked_then_killed(fake: FakeTelegram, redis_url: str, msg: Message, stuck_in: str) -> None:
+    """`msg` acked by a service process (tests/support/crash_app.py, Telegram on `fake`, each chunk hangs),
+    which is killed (SIGKILL) once it has called Telegram's `stuck_in`, which never answers it."""
+    fake.delay[stuck_in] = 3.0  # (longer than the process lives)
+    port = free_port()
+    env = os.environ | {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "TELEGRAM_API_BASE_URL": fake.url,
+    }
+    args = ("-m", "tests.support.crash_app", redis_url, "0", str(port))
+    crashing = await asyncio.create_subprocess_exec(sys.executable, *args, cwd=ROOT, env=env)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+
+            async def acked() -> bool:
+                try:
+                    return bool((await Service(client, fake).post(update(msg))).json() == {})
+                except httpx.TransportError:
+                    return False  # not listening yet
+
+            await eventually(acked, "the update is acked", tries=1000)
+        await fake.wait_for(stuck_in)
+    finally:
+        crashing.kill()  # no lifespan exit: its heartbeat and leases are left to expire
+        await crashing.wait()
+    fake.delay.clear()
+
+
+async def answered_by_the_next_process(fake: FakeTelegram, redis_url: str, msg: Message) -> list[Call]:
+    """Start another service process on the same Redis: `msg` gets a reply that becomes its summary, and is
+    no longer held. The replies to `msg` sent by then (the dead process's last)."""
+    settings = telegram_settings(fake, redis_url=redis_url, job_lease_seconds=0.5)
+    before = len(fake.called("sendMessage"))  # (each one a reply to `msg`, in these tests)
+    async with serve(create_app(settings)) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+        service = Service(client, fake)
+        replies = await service.replies_to(msg, before + 1)
+        assert "Key points" in await service.summary(replies[-1])
+        async with redis_client(redis_url) as redis:
+
+            async def forgotten() -> bool:
+                return not await redis.exists(UPDATES)
+
+            await eventually(forgotten, "the handled update is no longer held")
+    assert len(service.sent_in_reply(msg)) == before + 1  # answered once by the next process
+    return service.sent_in_reply(msg)
 
 
 async def test_a_held_update_is_taken_over_once_and_only_from_a_process_that_is_gone(redis_url: str) -> None:
