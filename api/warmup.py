@@ -37,12 +37,13 @@ async def warm_up(app: ASGIApp, services: Services, settings: Settings, gate: Ac
     await gate.settled(SETTLE, FIRST_REQUEST_WITHIN)
     for method, path in ACK_ROUTES:
         await request(app, method, path)
-    # What the first job imports (summarizer/engine.py), in a thread like the clients' imports.
-    await asyncio.to_thread(importlib.import_module, "summarizer.outline")
-    if services.discord is not None:
-        await services.discord.warm()
-    if services.telegram is not None:
-        await telegram.warm(services.telegram, settings)
+    with gate.yielding_imports():  # the threads' imports pause while an ack is in flight
+        # What the first job imports (summarizer/engine.py), in a thread like the clients' imports.
+        await asyncio.to_thread(importlib.import_module, "summarizer.outline")
+        if services.discord is not None:
+            await services.discord.warm()
+        if services.telegram is not None:
+            await telegram.warm(services.telegram, settings)
 
 
 async def request(app: ASGIApp, method: str, path: str, body: bytes = b"{}") -> int:

@@ -10,8 +10,13 @@ the webhook answering refusals itself, a flood's ack p99 went from 3.7-4.4 s to 
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
+import threading
 import time
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
 
 # The longest an outbound call waits for acks in flight: a sustained flood still gets its replies out.
 MAX_HOLD = 2.0
@@ -24,12 +29,15 @@ class AckGate:
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._idle_for_threads = threading.Event()  # the same, for worker threads (`yielding_imports`)
+        self._idle_for_threads.set()
         self.last_activity = time.monotonic()  # the last ack that began or ended
         self.answered = asyncio.Event()  # set by the first response of any kind (the port is open)
 
     def enter(self) -> None:
         self._in_flight += 1
         self._idle.clear()
+        self._idle_for_threads.clear()
         self.last_activity = time.monotonic()
 
     def leave(self) -> None:
@@ -38,6 +46,7 @@ class AckGate:
         if self._in_flight <= 0:
             self._in_flight = 0
             self._idle.set()
+            self._idle_for_threads.set()
 
     @property
     def in_flight(self) -> int:
@@ -67,3 +76,29 @@ class AckGate:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(within):
                 await self.settled(idle, first_request_within=0)
+
+    @contextlib.contextmanager
+    def yielding_imports(self, max_hold: float = MAX_HOLD) -> Iterator[None]:
+        """Meanwhile, an import statement in any thread but this one waits while acks are in flight (for
+        at most `max_hold` s each, so an ack waiting for a module being imported cannot deadlock it).
+
+        A thread importing python-telegram-bot holds the GIL in 5 ms slices (`sys.getswitchinterval()`)
+        against the event loop's: an ack arriving meanwhile got about half of the 0.1 CPU (85-199 ms
+        instead of 21-33, docs/benchmarks.md). Paused between modules, the imports leave it the whole CPU.
+        The wait is in `builtins.__import__`, where no import lock is held but those of the modules the
+        thread is importing (a meta path finder is called under the global one: every import would wait).
+        """
+        importing = builtins.__import__
+        loop_thread = threading.get_ident()
+        idle = self._idle_for_threads
+
+        def yielding_import(name: str, *args: Any, **kwargs: Any) -> ModuleType:
+            if threading.get_ident() != loop_thread:
+                idle.wait(max_hold)
+            return importing(name, *args, **kwargs)
+
+        builtins.__import__ = yielding_import
+        try:
+            yield
+        finally:
+            builtins.__import__ = importing

@@ -19,14 +19,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
-from aiocache import RedisCache, SimpleMemoryCache
-from aiocache.base import BaseCache
-from aiocache.serializers import BaseSerializer, NullSerializer
-from redis.asyncio.connection import parse_url
-from redis.exceptions import RedisError
 
 from core.logs import error_text
 from core.telemetry import cache_lookup
+from summarizer.aiocache_lite import BaseCache, BaseSerializer, NullSerializer, SimpleMemoryCache
 from summarizer.errors import SummaryError
 from summarizer.models import Transcript
 
@@ -106,6 +102,9 @@ class RedisLayers:
         backoff: float = REDIS_BACKOFF,
         max_backoff: float = REDIS_MAX_BACKOFF,
     ) -> None:
+        from redis.exceptions import RedisError  # redis-py only with REDIS_URL (summarizer/aiocache_lite.py)
+
+        self._errors = (RedisError, OSError)  # OSError covers connection refused and timeouts
         self.redis = redis
         self.memory = memory
         self.degraded = False
@@ -120,7 +119,7 @@ class RedisLayers:
             return _DOWN
         try:
             result = await call(*args, **kwargs)
-        except (RedisError, OSError) as error:  # OSError covers connection refused and timeouts
+        except self._errors as error:
             self._failed(error)
             return _DOWN
         if self.degraded:
@@ -303,6 +302,9 @@ def redis_cache(
 ) -> Cache:
     """A cache on the Redis at `url` (`redis://` or `rediss://` for TLS; user, password, db, query
     options as redis-py reads them). Nothing connects before the first call."""
+    from aiocache.backends.redis import RedisCache  # imports redis-py (summarizer/aiocache_lite.py)
+    from redis.asyncio.connection import parse_url
+
     options: dict[str, Any] = dict(parse_url(url))
     bytes_as_they_are = NullSerializer(encoding=None)  # values are packed before they reach aiocache
     redis = RedisCache(

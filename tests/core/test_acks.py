@@ -5,8 +5,13 @@ chat's slot only when it is free."""
 from __future__ import annotations
 
 import asyncio
+import builtins
+import importlib
 import threading
 import time
+from pathlib import Path
+
+import pytest
 
 from core.acks import AckGate
 from core.lazy import Lazy
@@ -82,3 +87,30 @@ async def test_a_lull_is_a_quiet_spell_or_the_longest_wait() -> None:
     began = time.monotonic()
     await gate.lull(idle=0.1, within=0.3)
     assert 0.25 <= time.monotonic() - began < 2
+
+
+def test_imports_in_other_threads_wait_while_an_ack_is_in_flight(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("probe_in_thread", "probe_in_loop_thread"):
+        (tmp_path / f"{name}.py").write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "probe_parent.py").write_text("import probe_in_thread\n")
+    gate = AckGate()
+    gate.enter()
+    imported = threading.Event()
+    importing = builtins.__import__
+
+    def import_in_a_thread() -> None:
+        importlib.import_module("probe_parent")
+        imported.set()
+
+    with gate.yielding_imports(max_hold=60):
+        thread = threading.Thread(target=import_in_a_thread)
+        thread.start()
+        assert not imported.wait(0.5)  # the worker thread's import waits for the ack
+        __import__("probe_in_loop_thread")  # this thread's (the event loop's) does not
+        gate.leave()
+        assert imported.wait(30)  # the ack answered: the import goes on
+        thread.join()
+    assert builtins.__import__ is importing
