@@ -7,6 +7,7 @@ The lifespan builds the platform clients, then the engine with how each kind of 
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -164,3 +165,6 @@ def _deferred(module: str, name: str) -> Callable[[Request], Awaitable[Response]
 
 logs.configure(get_settings().log_level, get_settings().log_format)
 app = create_app()
+# Off since api/__init__.py: what the imports built lives as long as the process; later collections skip it.
+gc.freeze()
+gc.enable()
