@@ -6,12 +6,14 @@ step (~34 ms) wait. Once the service has had its first request (Render's health 
 or gone for `SETTLE` seconds, this
 - sends one in-process request to each ack route (refused: no secret, no signature, an empty body):
   FastAPI builds a route's dependencies and models on the first request that reaches it;
-- imports the rest in worker threads (core/lazy.py), builds the clients, learns the bot's @username (so
-  group messages and commands are answered in the webhook's response too) and registers the webhook.
+- imports the rest and builds the clients in worker threads (core/lazy.py), whose imports pause while an
+  ack is in flight (`AckGate.yielding_imports`), learns the bot's @username (so group messages and
+  commands are answered in the webhook's response too) and registers the webhook.
 
-`.venv/bin/python benchmarks/start_cpu.py` (Telegram and Discord configured, CPU ms, median of 3 on a
-loaded 2-core machine; `--root` an older checkout): before the port opens 678 before issue 16, 478 after;
-the first webhook 5.6 ms at once, 2.2 ms after the warm-up (5.5 before issue 16).
+`.venv/bin/python benchmarks/start_cpu.py` (Telegram and Discord configured, CPU ms, median of 5 on a
+loaded 2-core machine; `--root` an older checkout): before the port opens 678 before issue 16, 331 now;
+the first webhook 5.1 ms at once, 2.3 ms after the warm-up (5.5 before issue 16). A webhook sent while
+the warm-up runs (`benchmarks/first_webhook.py --delay 1.5`, render-sim at 0.1 CPU): docs/benchmarks.md.
 """
 
 from __future__ import annotations
