@@ -29,6 +29,7 @@ from api.deps import Services
 from api.metrics import ACK_ROUTES, WARM_UP
 from core.acks import AckGate
 from core.config import Settings
+from core.cpu_budget import cpu_limit
 
 SETTLE = 0.5  # seconds without ack activity before warming
 # Render's health check is the first request; without one (run by hand, in tests) warm up after this long.
@@ -39,7 +40,9 @@ async def warm_up(app: ASGIApp, services: Services, settings: Settings, gate: Ac
     await gate.settled(SETTLE, FIRST_REQUEST_WITHIN)
     for method, path in ACK_ROUTES:
         await request(app, method, path)
-    with gate.yielding_imports():  # the threads' imports pause while an ack is in flight
+    # The threads' imports pause while an ack is in flight, and use at most half the CPU quota.
+    quota = cpu_limit()
+    with gate.yielding_imports(share=quota / 2 if quota else None):
         # What the first job imports (summarizer/engine.py), in a thread like the clients' imports.
         await asyncio.to_thread(importlib.import_module, "summarizer.outline")
         if services.discord is not None:

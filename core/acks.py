@@ -78,23 +78,29 @@ class AckGate:
                 await self.settled(idle, first_request_within=0)
 
     @contextlib.contextmanager
-    def yielding_imports(self, max_hold: float = MAX_HOLD) -> Iterator[None]:
+    def yielding_imports(self, share: float | None = None, max_hold: float = MAX_HOLD) -> Iterator[None]:
         """Meanwhile, an import statement in any thread but this one waits while acks are in flight (for
-        at most `max_hold` s each, so an ack waiting for a module being imported cannot deadlock it).
+        at most `max_hold` s each, so an ack waiting for a module being imported cannot deadlock it) and,
+        with `share`, while the process has used more than `share` of a core since the first such wait.
 
-        A thread importing python-telegram-bot holds the GIL in 5 ms slices (`sys.getswitchinterval()`)
-        against the event loop's: an ack arriving meanwhile got about half of the 0.1 CPU (85-199 ms
-        instead of 21-33, docs/benchmarks.md). Paused between modules, the imports leave it the whole CPU.
-        The wait is in `builtins.__import__`, where no import lock is held but those of the modules the
-        thread is importing (a meta path finder is called under the global one: every import would wait).
+        Warming up after start-up imports python-telegram-bot and httpx in a thread (~0.2 s of CPU). At
+        Render's 0.1 CPU that work used the cgroup's whole quota in every 100 ms period, so an ack arriving
+        meanwhile waited for the next period: 85-199 ms instead of 21-33 before issue 16, 3-6 ms when the
+        quota had room (docs/benchmarks.md). Paced at half the quota, the imports leave the other half to
+        acks; paused while an ack is in flight, they leave it the CPU. The waits are in
+        `builtins.__import__`, where no import lock is held but those of the modules the thread is
+        importing (a meta path finder is called under the global one: every import would wait).
         """
         importing = builtins.__import__
         loop_thread = threading.get_ident()
         idle = self._idle_for_threads
+        pace = _Pace(share) if share else None
 
         def yielding_import(name: str, *args: Any, **kwargs: Any) -> ModuleType:
             if threading.get_ident() != loop_thread:
                 idle.wait(max_hold)
+                if pace is not None:
+                    pace()
             return importing(name, *args, **kwargs)
 
         builtins.__import__ = yielding_import
@@ -102,3 +108,23 @@ class AckGate:
             yield
         finally:
             builtins.__import__ = importing
+
+
+class _Pace:
+    """Sleeps once the process's CPU time runs `step` CPU seconds ahead of `share` of a core, until it is
+    back on pace; credit is capped at `step` too, so a pause does not buy a long run after it. Sleeping in
+    steps, not before every import: waking a thread thousands of times doubled the imports' CPU."""
+
+    def __init__(self, share: float, step: float = 0.005) -> None:
+        self._share = share
+        self._step = step
+        self._balance = 0.0
+        self._wall = time.monotonic()
+        self._cpu = time.process_time()
+
+    def __call__(self) -> None:
+        wall, cpu = time.monotonic(), time.process_time()
+        self._balance = min(self._step, self._balance + self._share * (wall - self._wall) - (cpu - self._cpu))
+        self._wall, self._cpu = wall, cpu
+        if self._balance < -self._step:
+            time.sleep(-self._balance / self._share)

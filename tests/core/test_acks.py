@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from core.acks import AckGate
+from core.acks import AckGate, _Pace
 from core.lazy import Lazy
 from core.pacing import Pacer
 
@@ -114,3 +114,15 @@ def test_imports_in_other_threads_wait_while_an_ack_is_in_flight(
         assert imported.wait(30)  # the ack answered: the import goes on
         thread.join()
     assert builtins.__import__ is importing
+
+
+def test_paced_imports_keep_the_process_under_its_share_of_a_core() -> None:
+    share, step = 0.25, 0.005
+    pace = _Pace(share, step)
+    wall, cpu = time.monotonic(), time.process_time()
+    while time.process_time() - cpu < 0.06:  # 60 ms of CPU, with a pace check about every 0.1 ms
+        sum(range(2000))
+        pace()
+    used, took = time.process_time() - cpu, time.monotonic() - wall
+    # At most one step of credit and one of debt beyond the share (a loaded machine only adds wall time).
+    assert took >= (used - 2 * step) / share
