@@ -1,8 +1,8 @@
 """A first webhook sent DELAY s after the first 200 on /healthz, render.yaml's command at 0.1 CPU (issue 16).
 
-    python3 benchmarks/first_webhook.py [--delay 1.5] [--root CHECKOUT] [--port 18761]   # as root
+    .venv/bin/python benchmarks/first_webhook.py [--delay 1.5] [--root CHECKOUT]   # as root
 
-Runs the service under `../shared/tools/render-sim --cpu 0.1 --mem 512M` with Telegram and Discord
+Runs render.yaml's start command (this checkout's, in CHECKOUT: one whose start command is the same) under `../shared/tools/render-sim --cpu 0.1 --mem 512M` with Telegram and Discord
 configured (their APIs unreachable: the warm-up's calls fail, its imports happen), waits for the first
 200 on /healthz, sleeps DELAY (1.5 s: while api/warmup.py imports the clients; 15 s: after it), sends one
 Telegram webhook linking a video and prints both times.
@@ -14,21 +14,25 @@ import argparse
 import json
 import os
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RENDER_SIM = ROOT.parent / "shared" / "tools" / "render-sim"
+sys.path.insert(0, str(ROOT))
+
+from tests.support.deploy import start_command  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--delay", type=float, default=1.5)
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout to run (e.g. an older one)")
-    parser.add_argument("--port", default="18761")
     args = parser.parse_args()
-    port = args.port
+    service = start_command()
+    port = service[service.index("--port") + 1]
     env = dict(
         os.environ,
         TELEGRAM_BOT_TOKEN="123:abc-def",
@@ -39,9 +43,6 @@ def main() -> None:
         DISCORD_APPLICATION_ID="1",
         DISCORD_API_BASE_URL="http://127.0.0.1:9/api/v10",
     )
-    service = [str(args.root / ".venv/bin/uvicorn"), "api.main:app", "--host", "127.0.0.1", "--port", port]
-    service += ["--workers", "1", "--loop", "uvloop", "--http", "httptools", "--no-proxy-headers"]
-    service += ["--no-access-log", "--timeout-graceful-shutdown", "20"]
     started = time.monotonic()
     process = subprocess.Popen(
         [str(RENDER_SIM), "--cpu", "0.1", "--mem", "512M", "--", *service],
