@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from bot.fallback import fallback_note
+from bot.render_parts import chapter_title, time_range, utf16_len, video_name
 from core.formats import clock
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job, JobStatus
@@ -30,7 +31,6 @@ DESCRIPTION_MAX = 4096
 FIELD_NAME_MAX = 256
 FIELD_VALUE_MAX = 1024
 FIELDS_MAX = 25  # per embed
-FOOTER_MAX = 2048
 EMBED_TOTAL_MAX = 6000  # all embeds of a message together: titles, descriptions, fields, footers
 EMBEDS_MAX = 10  # per message
 
@@ -62,17 +62,12 @@ def escape(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", _SPACES.sub(" ", text).strip())
 
 
-def size(text: str) -> int:
-    """Length in UTF-16 units (characters beyond U+FFFF count twice): never less than what Discord counts."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
-
-
 def shorten(text: str, limit: int) -> str:
     """`text` cut to at most `limit` characters at a word boundary, with an ellipsis when cut."""
-    if size(text) <= limit:
+    if utf16_len(text) <= limit:
         return text
     cut = text[: limit - 1]
-    while size(cut) > limit - 1:  # characters beyond U+FFFF count twice
+    while utf16_len(cut) > limit - 1:  # characters beyond U+FFFF count twice
         cut = cut[:-1]
     if " " in cut[limit // 2 :]:
         cut = cut[: cut.rindex(" ")]
@@ -83,8 +78,8 @@ def inert(text: str, room: int) -> str:
     """`text` escaped (`escape`), shortened first so that the escaped form is at most `room` long."""
     limit = room
     escaped = escape(shorten(text, limit))
-    while size(escaped) > room and limit > 1:
-        limit -= max(1, size(escaped) - room)
+    while utf16_len(escaped) > room and limit > 1:
+        limit -= max(1, utf16_len(escaped) - room)
         escaped = escape(shorten(text, max(1, limit)))
     return escaped
 
@@ -92,13 +87,7 @@ def inert(text: str, room: int) -> str:
 def point_line(point: Point, room: int = FIELD_VALUE_MAX) -> str:
     """One key point: a link to its moment, then its text; at most `room` long."""
     link = f"{clock(point.start)} " if links_nowhere(point.url) else f"[{clock(point.start)}]({point.url}) "
-    return link + inert(point.text, room - size(link))
-
-
-def video_name(job: Job) -> str:
-    """The title, or the one the inline transcript (a subtitle file's name) brings before the job starts,
-    or the video id."""
-    return job.title or (job.transcript.title if job.transcript else None) or job.video_id
+    return link + inert(point.text, room - utf16_len(link))
 
 
 def video_line(job: Job) -> str:
@@ -113,20 +102,10 @@ def topics_line(job: Job) -> list[str]:
     return [f"*{topics}*"] if topics else []
 
 
-def time_range(chunk: ChunkSummary) -> str:
-    """`4:47` and `9:28` joined by an en dash: where a chapter starts and ends."""
-    return f"{clock(chunk.start)}\u2013{clock(chunk.end)}"
-
-
-def chapter_title(chunk: ChunkSummary) -> str:
-    """The chunk's title, or "Part n" when nothing stood out."""
-    return (chunk.title or "").strip() or f"Part {chunk.index + 1}"
-
-
 def chapter_name(chunk: ChunkSummary, continued: bool = False) -> str:
     """A chapter's field name: `title (time range)` (a field name cannot hold a link)."""
     span = f" ({time_range(chunk)}{', continued' if continued else ''})"
-    return inert(chapter_title(chunk), FIELD_NAME_MAX - size(span)) + span
+    return inert(chapter_title(chunk), FIELD_NAME_MAX - utf16_len(span)) + span
 
 
 def chapter_line(job: Job, chunk: ChunkSummary) -> str:
@@ -206,7 +185,7 @@ def _fit_lines(lines: list[str], room: int) -> int:
     """How many of `lines` fit, joined by newlines, into `room` characters."""
     used, count = 0, 0
     for line in lines:
-        used += size(line) + (1 if count else 0)
+        used += utf16_len(line) + (1 if count else 0)
         if used > room:
             break
         count += 1
@@ -231,7 +210,7 @@ def progress_message(job: Job) -> Message:
     head = topics_line(job)
     if not lines and not head:
         return message(content)
-    room = DESCRIPTION_MAX - PROGRESS_NOTE_ROOM - sum(size(line) + 2 for line in head)
+    room = DESCRIPTION_MAX - PROGRESS_NOTE_ROOM - sum(utf16_len(line) + 2 for line in head)
     shown = _fit_lines(lines, room)
     body = lines[:shown] + ([f"… and {len(lines) - shown} more so far"] if shown < len(lines) else [])
     description = "\n\n".join(part for part in ("\n".join(head), "\n".join(body)) if part)
@@ -258,7 +237,7 @@ def chapter_fields(chunk: ChunkSummary) -> list[Field]:
     fields: list[Field] = []
     lines: list[str] = []
     for line in (point_line(p) for p in chunk.points):
-        if lines and size("\n".join([*lines, line])) > FIELD_VALUE_MAX:
+        if lines and utf16_len("\n".join([*lines, line])) > FIELD_VALUE_MAX:
             fields.append({"name": chapter_name(chunk, bool(fields)), "value": "\n".join(lines)})
             lines = []
         lines.append(line)
@@ -268,7 +247,7 @@ def chapter_fields(chunk: ChunkSummary) -> list[Field]:
 
 
 def _field_size(field: Field) -> int:
-    return size(field["name"]) + size(field["value"])
+    return utf16_len(field["name"]) + utf16_len(field["value"])
 
 
 def embeds_size(message: Message) -> int:
@@ -276,9 +255,11 @@ def embeds_size(message: Message) -> int:
     the message's embeds together."""
     total = 0
     for embed in message.get("embeds", []):
-        total += size(embed.get("title", "")) + size(embed.get("description", ""))
+        total += utf16_len(embed.get("title", "")) + utf16_len(embed.get("description", ""))
         total += sum(map(_field_size, embed.get("fields", [])))
-        total += size(embed.get("footer", {}).get("text", "")) + size(embed.get("author", {}).get("name", ""))
+        total += utf16_len(embed.get("footer", {}).get("text", "")) + utf16_len(
+            embed.get("author", {}).get("name", "")
+        )
     return total
 
 
@@ -293,8 +274,8 @@ class _Pages:
 
     def new(self, first: dict[str, Any]) -> None:
         self.messages.append([first])
-        self.used = size(first["title"]) + size(first.get("description", "")) + FOOTER_ROOM
-        self.used += size(first.get("author", {}).get("name", ""))
+        self.used = utf16_len(first["title"]) + utf16_len(first.get("description", "")) + FOOTER_ROOM
+        self.used += utf16_len(first.get("author", {}).get("name", ""))
         self.fields = 0
 
     def room(self) -> tuple[int, int]:

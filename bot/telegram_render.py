@@ -13,6 +13,7 @@ import math
 import re
 
 from bot.fallback import fallback_note
+from bot.render_parts import chapter_title, time_range, utf16_len, video_name
 from core.formats import clock
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job, JobStatus
@@ -65,11 +66,6 @@ HELP: dict[str, str] = {
 # entities.
 _TAG = re.compile(r"<[^>]*>")
 _OPENING_TAG = re.compile(r"<[a-z]")
-
-
-def utf16_len(text: str) -> int:
-    """Length as Telegram counts it (UTF-16 code units: characters beyond U+FFFF count twice)."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
 
 
 def parsed_text(html_text: str) -> str:
@@ -126,25 +122,9 @@ def byline(job: Job) -> str:
     return f" — {_clip(job.channel, CHANNEL_MAX)}" if job.channel else ""
 
 
-def video_name(job: Job) -> str:
-    """The title, or the one the inline transcript (a subtitle file's name) brings before the job starts,
-    or the video id."""
-    return job.title or (job.transcript.title if job.transcript else None) or job.video_id
-
-
 def topics_line(job: Job) -> list[str]:
     """The video's key phrases as an italic line, or nothing."""
     return [f"<i>{_clip(' · '.join(job.topics), TOPICS_MAX)}</i>"] if job.topics else []
-
-
-def time_range(chunk: ChunkSummary) -> str:
-    """`4:47` and `9:28` joined by an en dash: where a chapter starts and ends."""
-    return f"{clock(chunk.start)}\u2013{clock(chunk.end)}"
-
-
-def chapter_title(chunk: ChunkSummary) -> str:
-    """The chunk's title, or "Part n" when nothing stood out."""
-    return (chunk.title or "").strip() or f"Part {chunk.index + 1}"
 
 
 def chapter_heading(job: Job, chunk: ChunkSummary, continued: bool = False) -> str:

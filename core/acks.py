@@ -48,10 +48,6 @@ class AckGate:
             self._idle.set()
             self._idle_for_threads.set()
 
-    @property
-    def in_flight(self) -> int:
-        return self._in_flight
-
     async def quiet(self, max_hold: float = MAX_HOLD) -> None:
         """Return once no ack is in flight, or after `max_hold` seconds."""
         if self._in_flight:

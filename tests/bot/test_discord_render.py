@@ -23,10 +23,10 @@ from bot.discord_render import (
     failure_text,
     point_line,
     progress_message,
-    size,
     summary_messages,
 )
 from bot.fallback import fallback_note
+from bot.render_parts import utf16_len
 from core.formats import clock
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job, JobStatus
@@ -57,14 +57,17 @@ def hostile_job(points: int, text_chars: int, per_chunk: int = 1) -> Job:
 def check_limits(message: dict[str, Any]) -> None:
     """Every limit of Discord's for one message."""
     assert message["allowed_mentions"] == {"parse": []}
-    assert size(message["content"]) <= CONTENT_MAX
+    assert utf16_len(message["content"]) <= CONTENT_MAX
     assert len(message["embeds"]) <= EMBEDS_MAX
     for embed in message["embeds"]:
-        assert size(embed.get("title", "")) <= TITLE_MAX
-        assert size(embed.get("description", "")) <= DESCRIPTION_MAX
+        assert utf16_len(embed.get("title", "")) <= TITLE_MAX
+        assert utf16_len(embed.get("description", "")) <= DESCRIPTION_MAX
         assert len(embed.get("fields", [])) <= FIELDS_MAX
         for field in embed.get("fields", []):
-            assert 0 < size(field["name"]) <= FIELD_NAME_MAX and 0 < size(field["value"]) <= FIELD_VALUE_MAX
+            assert (
+                0 < utf16_len(field["name"]) <= FIELD_NAME_MAX
+                and 0 < utf16_len(field["value"]) <= FIELD_VALUE_MAX
+            )
         assert embed.get("title") or embed.get("description") or embed.get("fields")
     assert embeds_size(message) <= EMBED_TOTAL_MAX
 
@@ -79,7 +82,7 @@ def linked_lines(text: str) -> list[re.Match[str]]:
 
 
 def test_sizes_are_counted_in_utf16_units() -> None:
-    assert size("ab") == 2 and size("😀") == 2
+    assert utf16_len("ab") == 2 and utf16_len("😀") == 2
     message = {
         "embeds": [
             {
@@ -139,7 +142,9 @@ async def test_the_podcast_overflows_into_follow_ups_between_chapters() -> None:
     # A chapter goes to the next message only when it does not fit in the one before.
     for before, after in itertools.pairwise(messages):
         field = after["embeds"][0]["fields"][0]
-        assert embeds_size(before) + size(field["name"]) + size(field["value"]) > EMBED_TOTAL_MAX - 15
+        assert (
+            embeds_size(before) + utf16_len(field["name"]) + utf16_len(field["value"]) > EMBED_TOTAL_MAX - 15
+        )
 
 
 @pytest.mark.parametrize(
@@ -218,7 +223,7 @@ def test_progress_shows_the_status_topics_and_the_chapters_so_far() -> None:
     many = hostile_job(300, 800)  # a progress message never overflows: it says how many are not shown
     many.status = job.status
     description = progress_message(many)["embeds"][0]["description"]
-    assert size(description) <= DESCRIPTION_MAX and re.search(r"… and \d+ more so far$", description)
+    assert utf16_len(description) <= DESCRIPTION_MAX and re.search(r"… and \d+ more so far$", description)
 
 
 def test_failures_read_well_and_busy_says_when() -> None:

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import discord_render, telegram_render
+from bot.render_parts import utf16_len
 from summarizer.jobs import Job
 from summarizer.models import ChunkSummary, Point, moment_url
 
@@ -112,15 +113,15 @@ def test_discord_messages_fit_and_never_mention(job: Job) -> None:
     messages = discord_render.summary_messages(job)
     for message in messages:
         assert message["allowed_mentions"] == {"parse": []}
-        assert discord_render.size(message.get("content", "")) <= discord_render.CONTENT_MAX
+        assert utf16_len(message.get("content", "")) <= discord_render.CONTENT_MAX
         assert 0 < len(message["embeds"]) <= discord_render.EMBEDS_MAX
         for embed in message["embeds"]:
-            assert discord_render.size(embed.get("description", "")) <= discord_render.DESCRIPTION_MAX
-            assert discord_render.size(embed.get("title", "")) <= discord_render.TITLE_MAX
+            assert utf16_len(embed.get("description", "")) <= discord_render.DESCRIPTION_MAX
+            assert utf16_len(embed.get("title", "")) <= discord_render.TITLE_MAX
             assert len(embed.get("fields", [])) <= discord_render.FIELDS_MAX
             for field in embed.get("fields", []):
-                assert 0 < discord_render.size(field["name"]) <= discord_render.FIELD_NAME_MAX
-                assert 0 < discord_render.size(field["value"]) <= discord_render.FIELD_VALUE_MAX
+                assert 0 < utf16_len(field["name"]) <= discord_render.FIELD_NAME_MAX
+                assert 0 < utf16_len(field["value"]) <= discord_render.FIELD_VALUE_MAX
         assert discord_render.embeds_size(message) <= discord_render.EMBED_TOTAL_MAX
     fields = _fields(messages)
     # Every chapter has a field (or several, marked continued), in order; every point is in its chapter's.

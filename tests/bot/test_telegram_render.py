@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from bot.render_parts import utf16_len
 from bot.telegram_render import (
     HELP,
     MAX_ENTITIES,
@@ -23,7 +24,6 @@ from bot.telegram_render import (
     render_error,
     render_final,
     render_progress,
-    utf16_len,
 )
 from core.formats import clock
 from summarizer.errors import SummaryError

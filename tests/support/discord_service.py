@@ -26,8 +26,8 @@ from bot.discord_render import (
     FIELDS_MAX,
     embeds_size,
     point_line,
-    size,
 )
+from bot.render_parts import utf16_len
 from core.config import Settings
 from summarizer.cpu_process import InlineRunner, Runner
 from summarizer.jobs import chunk_from_dict
@@ -145,12 +145,12 @@ def is_final(call: Call) -> bool:
 def check_message(message: dict[str, Any]) -> None:
     """Discord's limits for a message (counted as Discord does), and no mentions."""
     assert message["allowed_mentions"] == {"parse": []}
-    assert size(message["content"]) <= CONTENT_MAX and len(message["embeds"]) <= EMBEDS_MAX
+    assert utf16_len(message["content"]) <= CONTENT_MAX and len(message["embeds"]) <= EMBEDS_MAX
     for embed in message["embeds"]:
-        assert size(embed.get("description", "")) <= DESCRIPTION_MAX
+        assert utf16_len(embed.get("description", "")) <= DESCRIPTION_MAX
         assert len(embed.get("fields", [])) <= FIELDS_MAX
         for field in embed.get("fields", []):
-            assert size(field["name"]) <= FIELD_NAME_MAX and size(field["value"]) <= FIELD_VALUE_MAX
+            assert utf16_len(field["name"]) <= FIELD_NAME_MAX and utf16_len(field["value"]) <= FIELD_VALUE_MAX
     assert embeds_size(message) <= EMBED_TOTAL_MAX
 
 

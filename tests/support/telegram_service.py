@@ -14,7 +14,7 @@ import httpx
 from telegram import Chat, Message, MessageEntity, Update, User
 
 from api.main import create_app
-from bot.telegram_render import utf16_len
+from bot.render_parts import utf16_len
 from core.config import Settings
 from summarizer.cpu_process import InlineRunner, Runner
 from tests.support.data import TRANSCRIPTS
