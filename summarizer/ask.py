@@ -31,7 +31,7 @@ from core.formats import clock
 from core.telemetry import ASKS
 from summarizer.cache import Cache, languages_key
 from summarizer.cpu_process import Runner
-from summarizer.errors import SummaryError
+from summarizer.errors import SummaryError, check_duration
 from summarizer.llm import ChatClient, LLMError
 from summarizer.models import Transcript, moment_url
 from summarizer.rate_limit import RateLimiter
@@ -211,12 +211,7 @@ class Asker:
         except SummaryError as error:
             await self._cache.set_failure(video_id, languages, error)
             raise
-        if transcript.duration > self._settings.max_video_seconds:
-            raise SummaryError(
-                "too_long",
-                f"This video is {transcript.duration / 3600:.1f} h long; this service reads videos up to "
-                f"{self._settings.max_video_seconds / 3600:.1f} h.",
-            )
+        check_duration(transcript.duration, self._settings.max_video_seconds)
         return transcript
 
 

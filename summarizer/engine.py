@@ -24,7 +24,7 @@ from summarizer.backends.local import LocalBackend
 from summarizer.cache import Cache, memory_cache, redis_cache
 from summarizer.chats import ChatState
 from summarizer.cpu_process import CpuProcess, Runner
-from summarizer.errors import SummaryError
+from summarizer.errors import SummaryError, check_duration
 from summarizer.extractive import make_tldr, summarize_chunk
 from summarizer.jobs import Job
 from summarizer.llm import ChatClient
@@ -262,12 +262,7 @@ class Engine:
             job.video_id, job.languages, job.output_language
         )
         settings = self.settings
-        if transcript.duration > settings.max_video_seconds:
-            raise SummaryError(
-                "too_long",
-                f"This video is {transcript.duration / 3600:.1f} h long; this service summarizes videos "
-                f"up to {settings.max_video_seconds / 3600:.1f} h.",
-            )
+        check_duration(transcript.duration, settings.max_video_seconds)
         llm = None if job.summarizer == "extractive" else self.llm
         # LLM chunks are bounded by the token budget only (max_video_seconds: no time limit of their own).
         seconds, words = (

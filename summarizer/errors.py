@@ -57,3 +57,13 @@ class SummaryError(Exception):
 
     def to_dict(self) -> dict[str, str]:
         return {"code": self.code, "message": self.message}
+
+
+def check_duration(seconds: float, max_seconds: float) -> None:
+    """Raise `too_long` for a video of `seconds` past `max_seconds` (`MAX_VIDEO_SECONDS`)."""
+    if seconds > max_seconds:
+        raise SummaryError(
+            "too_long",
+            f"This video is {seconds / 3600:.1f} h long; this service summarizes videos up to "
+            f"{max_seconds / 3600:.1f} h.",
+        )

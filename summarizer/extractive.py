@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from summarizer.ads import Window, in_ad
 from summarizer.models import Chunk, ChunkSummary, Point, moment_url
 from summarizer.readable import point_text
-from summarizer.words import uninformative
+from summarizer.words import CJK, uninformative
 
 if TYPE_CHECKING:
     from sumy.summarizers import AbstractSummarizer
@@ -59,9 +59,8 @@ _TLDR_POOL = 48
 # A TL;DR candidate sharing more than this share of its content words with an item already taken repeats it.
 _REPEAT_SHARE = 0.5
 
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # Like sumy's own filter (letters, inner ' and -), without digits and punctuation; CJK per character.
-_WORD = re.compile(rf"[{_CJK}]|[^\W\d_{_CJK}](?:['\u2019-]?[^\W\d_{_CJK}])*")
+_WORD = re.compile(rf"[{CJK}]|[^\W\d_{CJK}](?:['\u2019-]?[^\W\d_{CJK}])*")
 _SENTENCE_BREAK = re.compile("(?<=[.!?\u2026\u3002\uff01\uff1f])\\s+")
 
 

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from summarizer.ads import Window, in_ad
 from summarizer.extractive import language_tools
 from summarizer.models import Chunk
-from summarizer.words import uninformative
+from summarizer.words import CJK, uninformative
 
 MAX_WORDS = 4
 TOPIC_MIN_COUNT = 2
@@ -36,9 +36,8 @@ TITLE_SEPARATOR = " \u00b7 "
 _LENGTH_BONUS = (0.0, 1.0, 1.8, 2.2, 2.4)  # by words: a phrase of 2 words counts 1.8 times its count
 _ABSORBED = 0.6  # a phrase said this share of its times inside a longer candidate gives way to it
 _NAMES = 0.2  # a longer phrase said this share of a chosen word's times takes its place ("language model")
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CLAUSES = re.compile(r"[.,;:!?()\[\]\"\u201c\u201d\u00ab\u00bb\u2026]+|\s[-\u2013\u2014]\s")
-_WORD = re.compile(rf"[^\W\d_{_CJK}](?:['\u2019-]?[^\W\d_{_CJK}])*")
+_WORD = re.compile(rf"[^\W\d_{CJK}](?:['\u2019-]?[^\W\d_{CJK}])*")
 
 Key = tuple[str, ...]  # a phrase's stems
 

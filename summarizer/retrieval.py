@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from summarizer.extractive import language_tools
 from summarizer.models import Sentence, Transcript
-from summarizer.words import FUNCTION_WORDS
+from summarizer.words import CJK, FUNCTION_WORDS
 
 if TYPE_CHECKING:
     from rank_bm25 import BM25Okapi
@@ -49,10 +49,9 @@ MAX_PASSAGES = 5  # the 4th and 5th only when they score at least `EXTRA_SHARE` 
 EXTRA_SHARE = 0.5
 MAX_QUERY_TERMS = 32  # distinct stems of a question that are scored (bounds the CPU of one question)
 
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # Words with their digits ("2017", "gpt4") and inner hyphens; CJK one character each. An apostrophe splits
 # ("l'OTAN" → "l", "OTAN"), and the one-letter pieces left ("l", "d", "s") are dropped.
-_WORD = rf"[{_CJK}]|[^\W_{_CJK}]{{2,}}(?:-[^\W_{_CJK}]+)*"
+_WORD = rf"[{CJK}]|[^\W_{CJK}]{{2,}}(?:-[^\W_{CJK}]+)*"
 
 # The most recently asked videos' indexes, newest last; `ASK_INDEXES` long (set by `search`).
 _INDEXES: OrderedDict[str, VideoIndex] = OrderedDict()

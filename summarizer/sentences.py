@@ -9,12 +9,11 @@ from itertools import pairwise
 from statistics import median
 
 from summarizer.models import Sentence, Snippet
-from summarizer.words import FUNCTION_WORDS, OPENERS
+from summarizer.words import CJK, FUNCTION_WORDS, OPENERS
 
 # Han ideographs and kana: one "word" per character (no spaces between words in Chinese/Japanese).
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_TOKEN = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+")
-_CJK_EDGE = re.compile(rf"[{_CJK}]")
+_TOKEN = re.compile(rf"[{CJK}]|[^\s{CJK}]+")
+_CJK_EDGE = re.compile(rf"[{CJK}]")
 
 # Non-spoken cue text: [Music], [ rires ], *Beifall*, ♪ lyrics ♪, stray notes, HTML tags.
 _NOISE = re.compile(r"\[[^\]]*\]|\*[^*\n]+\*|♪[^♪]*♪|[♪♫]|</?[a-zA-Z][^>]*>")

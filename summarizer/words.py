@@ -4,6 +4,7 @@
   a readable unit does not end on, and that never start or end a key phrase.
 - `OPENERS`: words that open a new thought after a pause ("so", "now", "okay"): a good place for a cut in
   unpunctuated captions, and a sentence start.
+- `CJK`: the character ranges of scripts written without spaces (a word per character).
 - `GENERIC`: words of the spoken language that name no subject ("thing", "gonna", "c'est", "also"), left
   out of key phrases on top of sumy's stop words, which are thin for German and French (no "une",
   no "haben").
@@ -12,6 +13,9 @@ sumy's stop words.
 """
 
 from __future__ import annotations
+
+# Hiragana, katakana and CJK ideographs: scripts written without spaces, read one character per word.
+CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 
 _NONE: frozenset[str] = frozenset()
 

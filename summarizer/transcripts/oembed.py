@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from summarizer.links import watch_url
 from summarizer.transcripts.session import timeout_session
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,7 @@ def title_and_channel(video_id: str, oembed_url: str) -> tuple[str | None, str |
     """`(title, channel)` of a YouTube video, `(None, None)` when the lookup fails."""
     import requests
 
-    params = {"url": f"https://www.youtube.com/watch?v={video_id}", "format": "json"}
+    params = {"url": watch_url(video_id), "format": "json"}
     try:
         with timeout_session(TIMEOUT, "youtube") as session:
             response = session.get(oembed_url, params=params)

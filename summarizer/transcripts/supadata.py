@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from summarizer.errors import SummaryError
+from summarizer.links import watch_url
 from summarizer.models import Snippet, Transcript
 from summarizer.transcripts.session import timeout_session
 from summarizer.transcripts.source import check_video_id
@@ -48,7 +49,7 @@ class SupadataSource:
         import requests
 
         check_video_id(video_id)
-        params = {"url": f"https://www.youtube.com/watch?v={video_id}", "mode": "native"}
+        params = {"url": watch_url(video_id), "mode": "native"}
         if languages:
             params["lang"] = languages[0].split("-")[0]
         headers = {"x-api-key": self._api_key}
