@@ -159,7 +159,9 @@ async def discord_command(client: DiscordClient, settings: Settings) -> dict[str
     path = f"/applications/{settings.discord_application_id}/commands"
     telemetry.OUTBOUND.labels("discord").inc()
     try:
-        response = await client.http.get(path, headers={"Authorization": f"Bot {settings.discord_bot_token}"})
+        response = await (await client.pool()).get(
+            path, headers={"Authorization": f"Bot {settings.discord_bot_token}"}
+        )
     except httpx.HTTPError as error:
         telemetry.OUTBOUND_ERRORS.labels("discord").inc()
         return {"ok": False, "error": _scrub(f"{type(error).__name__}: {error}", settings)}

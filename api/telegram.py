@@ -177,12 +177,15 @@ async def take_over(services: Services, every: float) -> None:
     """Handle the updates that processes now gone acked and did not handle (with Redis), every `every`
     seconds (a job lease: a process is gone once its heartbeat has expired)."""
     while True:
-        for update in await services.engine.jobs.orphan_updates(PLATFORM):
-            log.warning(
-                "telegram: update %s was left by a process that is gone, handled here",
-                update.get("update_id"),
-            )
-            await _handle(services, update)
+        try:
+            for update in await services.engine.jobs.orphan_updates(PLATFORM):
+                log.warning(
+                    "telegram: update %s was left by a process that is gone, handled here",
+                    update.get("update_id"),
+                )
+                await _handle(services, update)
+        except Exception as error:  # Redis away for a moment: try again next round, never stop taking over
+            log.warning("telegram: taking over held updates failed, trying again in %.0f s: %r", every, error)
         await asyncio.sleep(every)
 
 

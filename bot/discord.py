@@ -13,6 +13,7 @@ import random
 from typing import TYPE_CHECKING, Any
 
 from core.acks import AckGate
+from core.lazy import Lazy
 from core.logs import redact_url_loggers
 from core.telemetry import OUTBOUND, OUTBOUND_ERRORS, OUTBOUND_RATE_LIMITED
 
@@ -78,42 +79,38 @@ class DiscordClient:
         self.backoff = backoff
         self._gate = gate or AckGate()  # calls wait for the acks in flight (core/acks.py)
         self._paused_until = 0.0  # loop time until which a global rate limit holds every call
-        self._http: httpx.AsyncClient | None = None
+        self._pool = Lazy(self._make_pool)
         redact_url_loggers()  # interaction tokens are in the webhook URLs httpx logs
 
     @classmethod
     def from_settings(cls, settings: Settings, gate: AckGate | None = None) -> DiscordClient:
         return cls(settings.discord_api_base_url, settings.discord_bot_token, gate=gate)
 
-    @property
-    def http(self) -> httpx.AsyncClient:
-        """The pooled client, made on first use. httpx costs 103 ms of CPU to import (`benchmarks/imports.py
-        httpx`, on top of `import api.main`), 1 s of wall time at 0.1 CPU: `warm()` does it after start-up,
-        in a thread, so neither the cold start nor an ack waits for it."""
-        if self._http is None:
-            import httpx
+    def _make_pool(self) -> httpx.AsyncClient:
+        """The pooled client. httpx costs 103 ms of CPU to import (`benchmarks/imports.py httpx`, on top of
+        `import api.main`) and the pool's TLS context (certifi's bundle) ~40 ms more (`time.process_time()`
+        around the first `httpx.AsyncClient()`, three runs 38-45 ms): 1.4 s of wall time at 0.1 CPU, so it is
+        made in a worker thread (`core.lazy.Lazy`), by `warm()` after start-up or by the first call before
+        that, never in the event loop an ack is waiting on."""
+        import httpx
 
-            self._http = httpx.AsyncClient(
-                base_url=self.base_url,
-                headers={"User-Agent": USER_AGENT, "Content-Type": "application/json"},
-                timeout=httpx.Timeout(TIMEOUT, connect=CONNECT_TIMEOUT),
-            )
-        return self._http
+        return httpx.AsyncClient(
+            base_url=self.base_url,
+            headers={"User-Agent": USER_AGENT, "Content-Type": "application/json"},
+            timeout=httpx.Timeout(TIMEOUT, connect=CONNECT_TIMEOUT),
+        )
+
+    async def pool(self) -> httpx.AsyncClient:
+        """The pooled client, made on first use (in a thread)."""
+        return await self._pool.get()
 
     async def warm(self) -> None:
-        """Import httpx and make the pool in a worker thread, before the first call needs them. Not in the
-        event loop: the pool's TLS context (certifi's bundle) alone is ~40 ms of CPU (`time.process_time()`
-        around the first `httpx.AsyncClient()`, three runs 38-45 ms), 0.4 s at 0.1 CPU that an ack arriving
-        meanwhile waited for."""
-
-        def make() -> None:
-            self.http  # noqa: B018 (the property makes the pool)
-
-        await asyncio.to_thread(make)
+        """Make the pool before the first call needs it."""
+        await self._pool.get()
 
     async def close(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
+        if (http := self._pool.built) is not None:
+            await http.aclose()
 
     async def edit_original(self, application_id: str, token: str, message: dict[str, Any]) -> Any:
         """Replace the interaction's original (or deferred) response with `message`."""
@@ -150,7 +147,7 @@ class DiscordClient:
                 await asyncio.sleep(pause)
             OUTBOUND.labels("discord").inc()
             try:
-                response = await self.http.request(method, path, json=body, headers=headers)
+                response = await (await self.pool()).request(method, path, json=body, headers=headers)
             except httpx.TransportError as error:
                 OUTBOUND_ERRORS.labels("discord").inc()
                 # A POST that may have arrived is not repeated (it would post twice); one that never

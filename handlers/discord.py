@@ -304,7 +304,7 @@ async def download(discord: DiscordClient, url: str, origins: Collection[str], m
         raise AttachmentUnavailable("the attachment is not on Discord's servers.")
     OUTBOUND.labels("discord").inc()
     try:
-        async with discord.http.stream("GET", url) as response:
+        async with (await discord.pool()).stream("GET", url) as response:
             if response.status_code != 200:
                 raise AttachmentUnavailable(
                     f"Discord answered {response.status_code}; please attach it again."
