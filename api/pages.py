@@ -3,13 +3,12 @@
 api/state.py).
 
 The three pages are one static shell (api/static/index.html) with one script and one stylesheet; the
-script picks the view from the path and reads the rest as JSON. This module is imported on the first page
-request (api/main.py), not with the app, and the files are read, hashed and gzipped then, and kept as
-bytes (37 KiB, 12 KiB gzipped); every later view is answered from memory, or `304 Not Modified` when the browser's copy
-is current. The script and stylesheet URLs carry their content hash, so browsers keep them a year
-(`immutable`): a new version is a new URL. A page view costs ~0.3 ms of CPU, a fifth of a summary poll
-(`benchmarks/page_cpu.py`: 335 µs for `GET /`, 310 µs for `GET /s/{id}/job`, 1575 µs for
-`GET /v1/summaries/{id}`).
+script picks the view from the path. This module is imported on the first page request (api/main.py), not
+with the app, and the files are read, hashed and gzipped then, and kept as bytes (37 KiB, 12 KiB gzipped);
+every later view is answered from memory, or `304 Not Modified` when the browser's copy is current. The
+script and stylesheet URLs carry their content hash, so browsers keep them a year (`immutable`): a new
+version is a new URL. `/s/{id}` carries its job inside the shell (a JSON data block), so a view is one
+request: measured in docs/page.md (`benchmarks/page_cpu.py`) against a poll of the same summary.
 
 Reading a summary needs no API key: its id (96 random bits, `secrets.token_urlsafe(12)`) is the
 capability, as it is for the chat where the same summary is shown. `API_KEY` guards creating summaries
@@ -19,8 +18,6 @@ submitter's URLs). docs/page.md has what each page shows.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -36,6 +33,7 @@ from summarizer.jobs import Job
 from summarizer.subtitles import job_resource
 
 STATIC = Path(__file__).with_name("static")
+HTML = "text/html; charset=utf-8"
 ASSETS = {"app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8"}
 # The shell loads only its own script and stylesheet and talks only to this service: no other host.
 SHELL_HEADERS = {
@@ -47,7 +45,6 @@ SHELL_HEADERS = {
 }
 YEAR = 365 * 24 * 3600
 JOB_ID_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
-FINISHED_EVENTS = (b"event: done\n", b"event: failed\n")
 
 
 # --- the static files -----------------------------------------------------------------------------------
@@ -84,7 +81,7 @@ def files() -> dict[str, File]:
     shell = (STATIC / "index.html").read_bytes()
     for name, served_file in served.items():
         shell = shell.replace(b"{{" + name.encode() + b"}}", served_file.version.encode())
-    served["index.html"] = _file(shell, "text/html; charset=utf-8")
+    served["index.html"] = _file(shell, HTML)
     return served
 
 
@@ -142,10 +139,25 @@ async def _job(request: Request) -> Job | None:
     return await services.engine.get(job_id)
 
 
-def public(resource: dict[str, Any]) -> dict[str, Any]:
-    """A job resource without `callbacks` (URLs of whoever submitted it)."""
+def public_resource(job: Job) -> dict[str, Any]:
+    """The job resource without `callbacks` (URLs of whoever submitted it)."""
+    resource = job_resource(job)
     resource.pop("callbacks", None)
     return resource
+
+
+@cache
+def _summary_shell() -> tuple[bytes, bytes]:
+    """The shell cut where a summary page's job goes: in a JSON data block just before `</body>`."""
+    head, tail = files()["index.html"].body.split(b"</body>", 1)
+    return head + b'<script id="job" type="application/json">', b"</script>\n</body>" + tail
+
+
+def _with_job(job: Job | None) -> bytes:
+    head, tail = _summary_shell()
+    data = b"null" if job is None else orjson.dumps(public_resource(job))
+    # `<` occurs only inside JSON strings, where `\u003c` means the same: a title cannot end the block.
+    return head + data.replace(b"<", b"\\u003c") + tail
 
 
 def _not_found(request: Request) -> Response:
@@ -154,37 +166,31 @@ def _not_found(request: Request) -> Response:
 
 
 async def summary_page(request: Request) -> Response:
-    """One summary's page (the same shell; 404 when the id is unknown, and the page says so)."""
-    known = await _job(request) is not None
-    return shell(request, 200 if known else 404, {"X-Robots-Tag": "noindex"})
+    """One summary's page: the shell with the job inside, so a view is one request (the script follows a
+    running job from there); 404 with `null` inside when the id is unknown, and the page says so."""
+    job = await _job(request)
+    headers = SHELL_HEADERS | {"X-Robots-Tag": "noindex", "Cache-Control": "no-store"}
+    return Response(_with_job(job), 404 if job is None else 200, headers, HTML)
 
 
 async def summary_job(request: Request) -> Response:
-    """The job resource for the summary page, without the API key and without `callbacks`."""
+    """The job resource for the summary page, without the API key and without `callbacks` (the page asks
+    it while a job has not started, and when the stream is refused)."""
     if (job := await _job(request)) is None:
         return _not_found(request)
     return Response(
-        orjson.dumps(public(job_resource(job))),
+        orjson.dumps(public_resource(job)),
         media_type="application/json",
         headers={"Cache-Control": "no-cache"},
     )
 
 
-async def public_events(job: Job, stopping: asyncio.Event) -> AsyncIterator[bytes]:
-    """The stream of `GET /v1/summaries/{id}/events` (chunk..., partial, done/failed), the job in
-    `done`/`failed` without `callbacks`."""
-    async for event in job_events(job, stopping):
-        if event.startswith(FINISHED_EVENTS):
-            name, data = event.split(b"\ndata: ", 1)
-            event = name + b"\ndata: " + orjson.dumps(public(orjson.loads(data))) + b"\n\n"
-        yield event
-
-
 async def summary_events(request: Request) -> Response:
-    """Follow one summary as server-sent events, without the API key (EventSource sends no headers)."""
+    """Follow one summary as server-sent events (`GET /v1/summaries/{id}/events`: chunk..., partial,
+    done/failed with the job without `callbacks`), without the API key (EventSource sends no headers)."""
     if (job := await _job(request)) is None:
         return _not_found(request)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     services: Services = request.app.state.services
-    events = public_events(job, services.stopping)
+    events = job_events(job, services.stopping, public_resource)
     return StreamingResponse(events, media_type="text/event-stream", headers=headers)

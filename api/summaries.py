@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import orjson
@@ -158,10 +158,14 @@ def _event(name: str, data: object) -> bytes:
     return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 
 
-async def job_events(job: Job, stopping: asyncio.Event) -> AsyncIterator[bytes]:
+async def job_events(
+    job: Job,
+    stopping: asyncio.Event,
+    resource: Callable[[Job], dict[str, Any]] = job_resource,
+) -> AsyncIterator[bytes]:
     """`chunk` per finished chunk (all earlier ones first for a late listener), `partial` whenever the
-    points of the chunk a model is writing change, then `done`/`failed`; or the end of the stream when the
-    server begins to stop (the job goes on: read it again)."""
+    points of the chunk a model is writing change, then `done`/`failed` with `resource(job)`; or the end of
+    the stream when the server begins to stop (the job goes on: read it again)."""
     sent = 0
     partial: ChunkSummary | None = None
     file = is_file_video(job.video_id)
@@ -176,7 +180,7 @@ async def job_events(job: Job, stopping: asyncio.Event) -> AsyncIterator[bytes]:
             partial = current.partial
             yield _event("partial", _chunk(partial, file))
         if current.finished:
-            yield _event("done" if current.status is JobStatus.DONE else "failed", job_resource(current))
+            yield _event("done" if current.status is JobStatus.DONE else "failed", resource(current))
 
 
 def _chunk(chunk: ChunkSummary, file: bool) -> dict[str, object]:

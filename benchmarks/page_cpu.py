@@ -38,7 +38,7 @@ def kinds(client: httpx.Client, job_id: str) -> dict[str, tuple[str, dict[str, s
         "GET /v1/summaries/{id} (done)": (f"/v1/summaries/{job_id}", gzip),
         "GET / (200, gzip)": ("/", gzip),
         "GET / (304, revalidated)": ("/", {**gzip, "If-None-Match": etag}),
-        "GET /s/{id} (200, gzip)": (f"/s/{job_id}", gzip),
+        "GET /s/{id} (the page with the job inside)": (f"/s/{job_id}", gzip),
         "GET /s/{id}/job": (f"/s/{job_id}/job", gzip),
         "GET /static/app.js (200, gzip)": (script, gzip),
         "GET /v1/state": ("/v1/state", gzip),
@@ -100,7 +100,7 @@ def main() -> None:
     )
     for label, values in results.items():
         cpu = statistics.median(values)
-        print(f"  {label:34} {cpu:7.0f} µs  ({cpu / poll:4.2f} x the summary poll; {sizes[label]:6} B sent)")
+        print(f"  {label:44} {cpu:7.0f} µs  ({cpu / poll:4.2f} x the summary poll; {sizes[label]:6} B sent)")
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@
     const match = location.pathname.match(/^\/s\/([A-Za-z0-9_-]+)\/?$/);
     if (match) {
       show("summary");
-      openSummary(match[1], null);
+      openSummary(match[1], embeddedJob());
     } else if (location.pathname === "/status") {
       show("status");
       document.title = "Service status · YouTube summaries";
@@ -190,6 +190,15 @@
     $("copy").textContent = "Copy link";
   }
 
+  // /s/<id> comes with its job inside the page (one request per view): read once, on the first view; null
+  // when the service knows no such summary, undefined when there is none (after navigating: ask).
+  function embeddedJob() {
+    const block = $("job");
+    if (!block) return undefined;
+    block.remove();
+    return JSON.parse(block.textContent);
+  }
+
   async function fetchJob(id) {
     const response = await fetch(`/s/${encodeURIComponent(id)}/job`, { cache: "no-store" });
     if (response.status === 404) return null;
@@ -201,7 +210,8 @@
     resetSummary(id);
     const mine = { id, job: null, source: null, timer: 0, nodes: new Map(), refreshed: 0 };
     current = mine;
-    if (!job) {
+    if (job === null) return notFound();
+    if (job === undefined) {
       try {
         job = await fetchJob(id);
       } catch {

@@ -170,9 +170,22 @@ async def test_the_api_key_is_asked_for_and_a_summary_link_opens_without_it(brow
             assert API_KEY not in await (await context.request.get(f"{url}/")).text()
         async with offline(browser, width=360, height=740) as (phone, _):
             page = await phone.new_page()
+            asked: list[str] = []
+            page.on("request", lambda request: asked.append(request.url.removeprefix(url)))
+            errors: list[str] = []
+            page.on(
+                "console", lambda message: errors.append(message.text) if message.type == "error" else None
+            )
             await page.goto(shared)  # another browser, no key: the address is enough
             await expect(page.locator(".chunk")).to_have_count(2)
             await expect(page.locator("#tldr")).to_be_visible()
+            # The finished job came inside the page: one request for it, beside the script and stylesheet.
+            assert [path.split("?")[0] for path in asked] == [
+                shared.removeprefix(url),
+                "/static/app.css",
+                "/static/app.js",
+            ]
+            assert errors == []  # nor did the content security policy refuse anything
             width = await page.evaluate("document.documentElement.scrollWidth")
             assert width <= 360  # nothing wider than a phone
             await page.keyboard.press("Tab")

@@ -5,6 +5,7 @@ and Discord), and that nothing of the pages is read at start-up. In a browser: t
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from starlette.routing import Route
 from api.main import create_app
 from core.config import Settings
 from summarizer.cpu_process import InlineRunner
-from tests.support.data import ROOT, SHORT
+from tests.support.data import ROOT, SHORT, TRANSCRIPTS
 from tests.support.fake_supadata import FakeSupadata
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.rest import finished, gated_service, read_events, settings
@@ -72,12 +73,12 @@ async def service(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
 async def summarized(client: httpx.AsyncClient, key: str) -> str:
     """The id of a done job of SHORT."""
     job = (await client.post("/v1/summaries", json={"url": SHORT}, headers={"X-API-Key": key})).json()
-
-    async def done() -> bool:
-        return bool((await client.get(f"/s/{job['id']}/job")).json()["status"] == "done")
-
-    await eventually(done, "the summary done")
+    await eventually(lambda: summary_done(client, job["id"]), "the summary done")
     return str(job["id"])
+
+
+async def summary_done(client: httpx.AsyncClient, job_id: str) -> bool:
+    return bool((await client.get(f"/s/{job_id}/job")).json()["status"] == "done")
 
 
 async def test_the_pages_are_one_shell_revalidated_and_its_files_kept_a_year_by_version() -> None:
@@ -176,6 +177,38 @@ async def test_a_summary_is_read_by_its_address_without_the_api_key_and_without_
         assert (await client.get("/s/unknownJob000")).headers["content-type"].startswith("text/html")
         error = (await client.get("/s/unknownJob000/job")).json()["error"]
         assert error["code"] == "not_found"
+
+
+def embedded(page: httpx.Response) -> Any:
+    """The job a summary page carries inside (its JSON data block)."""
+    [data] = re.findall(r'<script id="job" type="application/json">(.*?)</script>', page.text, re.S)
+    return json.loads(data)
+
+
+async def test_a_summary_page_carries_its_job_so_a_view_is_one_request() -> None:
+    title = "Tags </script><script>alert(1)</script> <!-- in a title"
+    data = json.loads((TRANSCRIPTS / f"{SHORT}.json").read_text())
+    transcript = {"language_code": "en", "title": title, "snippets": data["snippets"]}
+    body = {"url": SHORT, "transcript": transcript, "callback_url": "https://callbacks.example/hook?k=mine"}
+    overrides = {"api_key": API_KEY, "callback_allow_hosts": ["callbacks.example"]}
+    async with gated_service(**overrides) as (client, runner):
+        job = (await client.post("/v1/summaries", json=body, headers={"X-API-Key": API_KEY})).json()
+        for status in ("running", "done"):
+            if status == "done":
+                runner.release(2)
+                await eventually(lambda: summary_done(client, job["id"]), "the summary done")
+            page = await client.get(f"/s/{job['id']}", headers={"Accept-Encoding": "gzip"})
+            assert (page.status_code, page.headers["cache-control"]) == (200, "no-store")
+            assert page.headers["x-robots-tag"] == "noindex" and "content-security-policy" in page.headers
+            read = embedded(page)
+            assert read == (await client.get(f"/s/{job['id']}/job")).json()
+            assert read["status"] in ({"queued", "running"} if status == "running" else {"done"})
+            assert read["title"] == title and "callbacks" not in read
+            # The title's tags stay inside the JSON: the only `</script>`s are the script's and the block's.
+            assert page.text.count("</script>") == 2 and "<script>alert" not in page.text
+
+        missing = await client.get("/s/unknownJob000")
+        assert missing.status_code == 404 and embedded(missing) is None
 
 
 async def test_v1_state_says_what_telegram_says_and_asks_it_once_a_minute() -> None:

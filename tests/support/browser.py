@@ -103,6 +103,7 @@ async def screenshots(folder: Path) -> None:
     from tests.support.rest import settings
     from tests.support.runners import GatedRunner
     from tests.support.servers import serve
+    from tests.support.waiting import eventually
 
     runner = GatedRunner()
     async with (
@@ -121,7 +122,19 @@ async def screenshots(folder: Path) -> None:
         await page.screenshot(path=folder / "page.png")
         runner.release(3)
         await page.locator("#progress-text").filter(has_text="complete").wait_for()
-        await api.post("/v1/summaries", json={"url": "https://youtu.be/AAAAAAAAAAA"})  # one that fails
+
+        async def settled() -> bool:
+            """The steps run on the event loop here (InlineRunner; the service runs them in its CPU process):
+            the page would show a loop lag (and refusals) this setup caused until the lag sample settles."""
+            return bool((await api.get("/v1/state")).json()["process"]["event_loop_lag_seconds"] < 0.05)
+
+        async def failed(job_id: str) -> bool:
+            return bool((await api.get(f"/v1/summaries/{job_id}")).json()["status"] == "failed")
+
+        await eventually(settled, "the event loop's lag settled")
+        failing = (await api.post("/v1/summaries", json={"url": "https://youtu.be/AAAAAAAAAAA"})).json()
+        await eventually(lambda: failed(failing["id"]), "the summary failed")
+        await eventually(settled, "the event loop's lag settled")
         await page.goto(f"{url}/status")
         await page.locator(".summary-line").wait_for()
         await page.screenshot(path=folder / "status.png", full_page=True)
