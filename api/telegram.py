@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
@@ -55,7 +54,6 @@ from summarizer.errors import SummaryError
 
 if TYPE_CHECKING:
     from bot.telegram import TelegramClient
-    from summarizer.engine import Engine
     from summarizer.jobs import Job
     from summarizer.sinks import TelegramSink
 
@@ -144,7 +142,7 @@ async def telegram_webhook(
     username = built.known_username if built is not None else None
     if needs_username(update) and username is None:  # learnt after start-up; until then, all via the API
         return Response(
-            b"{}", media_type="application/json", background=BackgroundTask(_handle, services, update)
+            b"{}", media_type="application/json", background=BackgroundTask(_later, services, update)
         )
     try:
         planned = await plan_update(
@@ -167,7 +165,7 @@ async def telegram_webhook(
     # Started once the response is sent, so the ack always goes out before any call to Telegram. An answer
     # in the response is sent then: with nothing left to send, the update is handled.
     if planned is not None and steps:
-        later = BackgroundTask(_deliver, services, update_id, planned[0], steps)
+        later = BackgroundTask(_later, services, update, (planned[0], steps))
     else:
         later = BackgroundTask(services.engine.jobs.update_handled, PLATFORM, update_id)
     return Response(orjson.dumps(body), media_type="application/json", background=later)
@@ -183,41 +181,37 @@ async def take_over(services: Services, every: float) -> None:
                     "telegram: update %s was left by a process that is gone, handled here",
                     update.get("update_id"),
                 )
-                await _handle(services, update)
+                await _later(services, update)
         except Exception as error:  # Redis away for a moment: try again next round, never stop taking over
             log.warning("telegram: taking over held updates failed, trying again in %.0f s: %r", every, error)
         await asyncio.sleep(every)
 
 
-async def _handle(services: Services, update: dict[str, Any]) -> None:
-    assert services.telegram is not None
-    engine = services.engine
-    coroutine = _full(services.telegram, engine, update)
-    name = f"telegram-update-{update['update_id']}"
-    services.background.spawn(_handled(engine, update["update_id"], coroutine), name=name)
+async def _later(
+    services: Services, update: dict[str, Any], planned: tuple[Chat, list[Step]] | None = None
+) -> None:
+    """After the webhook's response (or for `take_over`), in a task of the process's: send the steps the
+    webhook `planned` (paced behind the acks, bot/telegram.py) or, with no plan, handle `update` entirely
+    through the Bot API; then the update is handled, also when that failed (it is not tried again).
+    Cancelled (the process stops), it stays held: the next process handles it (`take_over`)."""
+    client, engine = services.telegram, services.engine
+    assert client is not None  # configured: the lifespan made the client's holder
+    update_id = update["update_id"]
 
-
-async def _full(client: Lazy[TelegramClient], engine: Engine, update: dict[str, Any]) -> None:
-    await handle_update(update, engine, engine.chats, await client.get())
-
-
-async def _deliver(services: Services, update_id: int, chat: Chat, steps: list[Step]) -> None:
-    assert services.telegram is not None
-    coroutine = _send(services.telegram, services.engine, chat, steps)
-    name = f"telegram-reply-{chat.id}-{chat.reply_to}"
-    services.background.spawn(_handled(services.engine, update_id, coroutine), name=name)
-
-
-async def _send(client: Lazy[TelegramClient], engine: Engine, chat: Chat, steps: list[Step]) -> None:
-    await deliver(chat, steps, engine, await client.get())
-
-
-async def _handled(engine: Engine, update_id: int, handling: Awaitable[None]) -> None:
-    """Handle an update, then mark it handled, also when handling failed (it is not tried again). Cancelled
-    (the process stops), it stays held: the next process handles it."""
-    try:
-        await handling
-    except Exception:
+    async def handling() -> None:
+        try:
+            built = await client.get()
+            if planned is None:
+                await handle_update(update, engine, engine.chats, built)
+            else:
+                await deliver(*planned, engine, built)
+        except Exception:
+            await engine.jobs.update_handled(PLATFORM, update_id)
+            raise
         await engine.jobs.update_handled(PLATFORM, update_id)
-        raise
-    await engine.jobs.update_handled(PLATFORM, update_id)
+
+    if planned is None:
+        services.background.spawn(handling(), name=f"telegram-update-{update_id}")
+    else:
+        chat = planned[0]
+        services.background.spawn(handling(), name=f"telegram-reply-{chat.id}-{chat.reply_to}")
