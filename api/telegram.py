@@ -182,7 +182,9 @@ async def take_over(services: Services, every: float) -> None:
                     update.get("update_id"),
                 )
                 await _later(services, update)
-        except Exception as error:  # Redis away for a moment: try again next round, never stop taking over
+        except Exception as error:
+            # Never the end of the take-over for the process's life. (Redis errors do not come this far: the
+            # store answers no updates for the round, RedisJobStore.claim_updates.)
             log.warning("telegram: taking over held updates failed, trying again in %.0f s: %r", every, error)
         await asyncio.sleep(every)
 

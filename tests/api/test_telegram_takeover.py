@@ -1,6 +1,7 @@
 """A Telegram update acked by a process that then dies (kill -9) is handled by the next one, with Redis:
 the webhook keeps the update in Redis until it is handled (issue 17). Telegram never sends an acked update
-again, and its redeliveries of an unacked one are dropped as already seen."""
+again, and its redeliveries of an unacked one are dropped as already seen. Redis away for a while does
+not end the taking over."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from summarizer.backends.redis_store import UPDATE_MAX_AGE, RedisJobStore
 from tests.support.data import MEDIUM, ROOT
 from tests.support.fake_telegram import TOKEN, Call, FakeTelegram
 from tests.support.redis_mode import redis_client
-from tests.support.servers import free_port, serve
+from tests.support.servers import RedisServer, free_port, serve
 from tests.support.telegram_service import GROUP, SECRET, Service, message, telegram_settings, update
 from tests.support.waiting import eventually
 
@@ -91,14 +92,32 @@ async def answered_by_the_next_process(fake: FakeTelegram, redis_url: str, msg: 
         service = Service(client, fake)
         replies = await service.replies_to(msg, before + 1)
         assert "Key points" in await service.summary(replies[-1])
-        async with redis_client(redis_url) as redis:
-
-            async def forgotten() -> bool:
-                return not await redis.exists(UPDATES)
-
-            await eventually(forgotten, "the handled update is no longer held")
+        await nothing_held(redis_url)
     assert len(service.sent_in_reply(msg)) == before + 1  # answered once by the next process
     return service.sent_in_reply(msg)
+
+
+async def test_held_updates_are_still_taken_over_after_redis_was_away(own_redis: RedisServer) -> None:
+    # Redis is gone for a few rounds of the take-over (one per lease), then back, empty (it restarted): an
+    # update that a process now gone holds there afterwards is still handled. (Redis errors come back to
+    # the loop as no updates, `RedisJobStore.claim_updates`; and a round that fails otherwise does not end
+    # the loop either, `take_over`.)
+    lease = 0.5
+    async with FakeTelegram().running() as fake:
+        settings = telegram_settings(fake, redis_url=own_redis.url, job_lease_seconds=lease)
+        async with serve(create_app(settings)) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+            own_redis.kill()
+            await asyncio.sleep(4 * lease)  # (not an assert: a shorter outage only tests less)
+            own_redis.start()
+            msg = message("/help")
+            body = update(msg)
+            gone = RedisJobStore(own_redis.url, 60, lease)  # never beats, as a process killed
+            try:
+                await gone.hold_update(f"tg:{body['update_id']}", body)
+            finally:
+                await gone.close()
+            await Service(client, fake).replies_to(msg)
+            await nothing_held(own_redis.url)
 
 
 async def test_a_held_update_is_taken_over_once_and_only_from_a_process_that_is_gone(redis_url: str) -> None:
@@ -137,6 +156,16 @@ async def test_a_held_update_older_than_a_day_is_dropped_not_handled(
     finally:
         await gone.close()
         await taking.close()
+
+
+async def nothing_held(redis_url: str) -> None:
+    """Wait until Redis holds no update (the handled ones are dropped)."""
+    async with redis_client(redis_url) as redis:
+
+        async def forgotten() -> bool:
+            return not await redis.exists(UPDATES)
+
+        await eventually(forgotten, "the handled update is no longer held")
 
 
 async def alive_beats(redis_url: str, owner: str) -> bool:
