@@ -8,16 +8,21 @@ stays available at `GET /v1/summaries/{id}` and in the cache).
 `/summarize file:<subtitle file> [url:<link>]` always defers: downloading and reading the file (seconds of
 the CPU process at 0.1 CPU) happen in the background, and a file that cannot be read edits the response to
 say why. Only its name and size are checked inside the 3 seconds.
+
+Work done after a deferred response (a file read here, a question in handlers/discord_ask.py) runs in
+`settle`: what it ends with is edited in, and anything it raises unexpectedly is logged once and edited in
+as "something went wrong", so a deferred response never stays "thinking…".
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
-from collections.abc import Callable, Collection, Coroutine
+from collections.abc import Awaitable, Callable, Collection, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from bot import discord_render as render
@@ -72,15 +77,38 @@ def options_of(interaction: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def language_refusal(options: dict[str, Any]) -> Message | None:
+    """The answer (only the user sees it) to a `language` option that is not a language code; None when
+    the option is absent or fine."""
+    language = options.get("language")
+    if language is None or is_language_code(language):
+        return None
+    return ephemeral("`language` should be a language code such as `en`, `de` or `pt-BR`.")
+
+
 @dataclass
 class Reply:
-    """Where a job's state goes: the interaction's original response and its follow-ups."""
+    """Where a job's state (or what other work done after a deferred answer ends with) goes: the
+    interaction's original response and its follow-ups."""
 
     discord: DiscordClient
     application_id: str
     token: str
     deadline: float  # time.monotonic() after which the token may have expired
     public_url: str | None = None  # a long summary links to its page there (PUBLIC_URL)
+    # time.monotonic() about when our answer to the interaction went out (taken over: when we took over)
+    answered_at: float = dataclasses.field(default_factory=time.monotonic)
+
+    @classmethod
+    def to(cls, interaction: dict[str, Any], discord: DiscordClient, public_url: str | None = None) -> Self:
+        """The response to `interaction`, answered now; its token lives `TOKEN_EDIT_WINDOW` from now."""
+        application_id, token = str(interaction.get("application_id", "")), str(interaction.get("token", ""))
+        return cls(discord, application_id, token, time.monotonic() + TOKEN_EDIT_WINDOW, public_url)
+
+    async def answered(self) -> None:
+        """Wait until `FIRST_EDIT_DELAY` after our answer, so no edit reaches Discord before the answer
+        that creates the message it edits."""
+        await asyncio.sleep(max(0.0, self.answered_at + FIRST_EDIT_DELAY - time.monotonic()))
 
     async def show(self, job: Job) -> None:
         """Edit the response to the job's state; a finished summary that overflows adds follow-ups."""
@@ -104,7 +132,7 @@ class Reply:
 
 async def deliver(job: Job, reply: Reply) -> None:
     """Follow `job` and show it in the response until it ends or the token is about to expire."""
-    await asyncio.sleep(FIRST_EDIT_DELAY)
+    await reply.answered()
     try:
         async with asyncio.timeout(reply.deadline - time.monotonic()):
             await follow(job, reply.show, EDIT_INTERVAL)
@@ -129,7 +157,7 @@ async def show(job: Job, sink: DiscordSink, discord: DiscordClient, public_url: 
 
 async def send_followups(reply: Reply, messages: list[Message]) -> None:
     """Post the rest of a summary that was answered in the interaction response."""
-    await asyncio.sleep(FIRST_EDIT_DELAY)
+    await reply.answered()
     try:
         await reply.followups(messages)
     except DiscordError as error:
@@ -152,17 +180,11 @@ async def summarize(
     interaction: dict[str, Any], engine: Engine, discord: DiscordClient, spawn: Spawn
 ) -> Message:
     """`/summarize`: the cached summary at once, else a deferred response and a task that fills it in."""
-    reply = Reply(
-        discord,
-        str(interaction.get("application_id", "")),
-        str(interaction.get("token", "")),
-        deadline=time.monotonic() + TOKEN_EDIT_WINDOW,
-        public_url=engine.settings.public_url,
-    )
+    reply = Reply.to(interaction, discord, engine.settings.public_url)
     options = options_of(interaction)
+    if (refusal := language_refusal(options)) is not None:
+        return refusal
     language = options.get("language")
-    if language is not None and not is_language_code(language):
-        return ephemeral("`language` should be a language code such as `en`, `de` or `pt-BR`.")
     if options.get("file") is not None:
         return summarize_attachment(interaction, options, engine, reply, spawn)
     if options.get("url") is None:
@@ -218,17 +240,10 @@ def summarize_attachment(
             video_id = parse_video_id(options["url"])
         except SummaryError as error:
             return ephemeral(failure_text(error))
-    spawn(
-        read_attachment(
-            reply,
-            engine,
-            attachment["url"],
-            name,
-            video_id,
-            options.get("language"),
-            requester_of(interaction),
-        )
+    reading = read_attachment(
+        reply, engine, attachment["url"], name, video_id, options.get("language"), requester_of(interaction)
     )
+    spawn(settle(reply, reading, f"reading the attachment {name}"))
     return DEFERRED
 
 
@@ -240,9 +255,9 @@ async def read_attachment(
     video_id: str | None,
     language: str | None,
     requester: str,
-) -> None:
-    """Download and read the file, submit its transcript, and show the job in the deferred response (or
-    what is wrong with the file)."""
+) -> Message | None:
+    """Download and read the file, submit its transcript, and show the job in the deferred response; what
+    is wrong with the file instead, as the message to show (run by `settle`)."""
     settings = engine.settings
     try:
         data = await download(
@@ -251,30 +266,37 @@ async def read_attachment(
         job, finished = await submit_file(engine, data, name, requester, video_id=video_id, language=language)
     except (SummaryError, AttachmentUnavailable) as error:
         if isinstance(error, SummaryError) and error.code != "invalid_subtitles":
-            await answer(reply, failure_text(error))  # busy, rate_limited: when to come back
-        else:
-            problem = error.message if isinstance(error, SummaryError) else str(error)
-            await answer(reply, f"Couldn't read {escape(name)}: {escape(problem)}")
-        return
-    # Anything else (the CPU process crashed, say): the user still gets an answer, never "thinking…" forever.
-    except Exception:
-        log.exception("discord: reading the attachment %s failed", name)
-        await answer(reply, failure_text(SummaryError("internal_error")))
-        return
+            raise  # busy, rate_limited: `settle` says when to come back
+        problem = error.message if isinstance(error, SummaryError) else str(error)
+        return render.message(f"Couldn't read {escape(name)}: {escape(problem)}")
     if finished:
         await deliver(job, reply)
     else:
         expires_at = time.time() + reply.deadline - time.monotonic()
         await engine.report(job, DiscordSink(reply.application_id, reply.token, expires_at))
+    return None
 
 
-async def answer(reply: Reply, text: str) -> None:
-    """Edit the deferred response to `text`."""
-    await asyncio.sleep(FIRST_EDIT_DELAY)  # our deferred answer must reach Discord first
+async def settle(reply: Reply, work: Awaitable[Message | None], what: str, mark: str = "") -> None:
+    """Await `work`, done after a deferred answer, then edit the response to the message it ends with (None:
+    `work` showed its outcome itself, e.g. by following a job). A `SummaryError` is edited in as its failure
+    text after `mark`; anything else is logged here, once, and edited in as the internal error: the user
+    always gets an answer, never "thinking…" forever (the CPU process crashed, say). `what` names the work
+    in logs."""
     try:
-        await reply.discord.edit_original(reply.application_id, reply.token, render.message(text))
-    except DiscordError as failed:
-        log.warning("discord: could not answer about an attachment: %s", failed)
+        shown = await work
+    except SummaryError as error:
+        shown = render.message(mark + failure_text(error))
+    except Exception:
+        log.exception("discord: %s failed", what)
+        shown = render.message(mark + failure_text(SummaryError("internal_error")))
+    if shown is None:
+        return
+    await reply.answered()
+    try:
+        await reply.discord.edit_original(reply.application_id, reply.token, shown)
+    except DiscordError as error:
+        log.warning("discord: could not show the outcome of %s: %s", what, error)
 
 
 def origin(url: str) -> str:

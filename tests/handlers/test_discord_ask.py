@@ -1,12 +1,18 @@
 """`/ask` in Discord, end to end: the real app under uvicorn, signed interactions, the local Discord API
-server. Deferred then edited with the answer, a cached answer at once, errors, Discord's limits."""
+server. Deferred then edited with the answer, a cached answer at once, errors (also unexpected ones),
+Discord's limits."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import pytest
+
+from summarizer.retrieval import search
 from tests.support.data import MEDIUM
 from tests.support.discord_service import Service, check_message, command, discord_service, edits
+from tests.support.runners import CrashingRunner
 
 QUESTION = "How many parameters does each block of multi-headed attention have?"
 
@@ -57,6 +63,21 @@ async def test_errors() -> None:
         await svc.fake.wait_for(edits)
         [edit] = edits(svc.fake)
     assert edit.body["content"].startswith("⚠️ This video has no captions")
+
+
+async def test_a_crash_while_answering_still_edits_the_deferred_response(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The CPU process dies while searching: "thinking…" becomes a friendly error, logged once."""
+    with caplog.at_level(logging.ERROR):
+        async with discord_service(CrashingRunner(search)) as svc:
+            assert await answered(svc, ask(MEDIUM, QUESTION)) == {"type": 5}
+            await svc.fake.wait_for(edits)
+            [edit] = edits(svc.fake)
+    assert edit.body["content"] == "⚠️ Something went wrong on my side. Please try again."
+    assert edit.body["embeds"] == [] and edit.body["allowed_mentions"] == {"parse": []}
+    [logged] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert logged.exc_info is not None and "child process died" in str(logged.exc_info[1])
 
 
 async def test_summarize_still_works_through_the_same_endpoint() -> None:
