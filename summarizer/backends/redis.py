@@ -343,7 +343,7 @@ class RedisBackend(JobBackend):
                 log.info(
                     "job %s for video %s: no %s worker took it in time", job_id, job.video_id, self.lane.name
                 )
-            await self.lane.forget(job_id, f"{job_id}:{self.lane.name}")
+            await self.lane.forget(job_id)
 
     async def _announce(self) -> None:
         """Tell the other processes that this worker serves its lane, three times per lease."""

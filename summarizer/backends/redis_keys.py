@@ -66,6 +66,18 @@ def lane_queue(lane: str) -> str:
     return f"arq:queue:{lane}"
 
 
+def queue_entry(job_id: str, tail: str) -> str:
+    """arq's job id of one queueing of `job_id`: `<job id>:<lane>` for a hand-over to a lane (it waits in the
+    lane's queue), `<job id>:<attempt>` otherwise (in the main one)."""
+    return f"{job_id}:{tail}"
+
+
+def entry_queue(entry: str) -> str:
+    """The arq queue a `queue_entry` waits in."""
+    tail = entry.rsplit(":", 1)[-1]
+    return lane_queue(tail) if tail in LANES else QUEUE
+
+
 def lane_workers_key(lane: str) -> str:
     """Sorted set: the lane's workers (process tokens), scored by when each was last seen (Unix time)."""
     return f"lane:{lane}:workers"

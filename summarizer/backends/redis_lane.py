@@ -18,7 +18,7 @@ import time
 
 from redis.asyncio import Redis
 
-from summarizer.backends.redis_keys import lane_deadlines_key, lane_queue, lane_workers_key
+from summarizer.backends.redis_keys import lane_deadlines_key, lane_queue, lane_workers_key, queue_entry
 from summarizer.errors import SummaryError
 
 RESIDENTIAL = "residential"
@@ -37,6 +37,10 @@ class Lane:
         self.queue = lane_queue(name)
         self._workers = lane_workers_key(name)
         self._deadlines = lane_deadlines_key(name)
+
+    def entry(self, job_id: str) -> str:
+        """The queue entry (arq job id) of `job_id` handed to the lane."""
+        return queue_entry(job_id, self.name)
 
     async def announce(self, worker: str) -> None:
         """`worker` (a process token) serves the lane now; workers not seen for a day are forgotten."""
@@ -63,11 +67,11 @@ class Lane:
         """Ids of the jobs whose wait has ended without a worker of the lane taking them."""
         return [raw.decode() for raw in await self._redis.zrangebyscore(self._deadlines, "-inf", time.time())]
 
-    async def forget(self, job_id: str, entry: str) -> None:
-        """`job_id` no longer waits, and its queue entry `entry` is withdrawn."""
+    async def forget(self, job_id: str) -> None:
+        """`job_id` no longer waits, and its queue entry is withdrawn."""
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.zrem(self._deadlines, job_id)
-            pipe.zrem(self.queue, entry)
+            pipe.zrem(self.queue, self.entry(job_id))
             await pipe.execute()
 
     def gave_up(self) -> SummaryError:

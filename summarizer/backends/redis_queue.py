@@ -31,12 +31,13 @@ from core.logs import error_text
 from core.tasks import cancel
 from core.telemetry import JOBS_REFUSED
 from summarizer.backends.redis_keys import (
-    LANES,
     QUEUE,
     SUMMARIZE,
     WAITING,
+    entry_queue,
     flight_key,
     lane_queue,
+    queue_entry,
     requester_key,
 )
 from summarizer.backends.redis_lane import Lane
@@ -97,12 +98,6 @@ def _keys(job: Job) -> list[str]:
     return [flight_key(job.key), requester_key(job.requester), WAITING]
 
 
-def _queue_of(entry: str) -> str:
-    """The arq queue of a queue entry: `<job id>:<lane>` waits in the lane's, `<job id>:<attempt>` in the main one."""
-    suffix = entry.rsplit(":", 1)[-1]
-    return lane_queue(suffix) if suffix in LANES else QUEUE
-
-
 class SharedQueue:
     """Admits jobs across processes, hands them to arq, and (with `start_worker`) runs some of them here.
 
@@ -155,10 +150,10 @@ class SharedQueue:
     async def enqueue(self, job_id: str, attempt: str = "0", lane: Lane | None = None) -> str:
         """Hand `job_id` to the workers (of `lane`, for `wait_seconds`); each `attempt` of one job is a
         separate arq job, whose id this is."""
-        entry = f"{job_id}:{lane.name if lane else attempt}"
+        entry = lane.entry(job_id) if lane else queue_entry(job_id, attempt)
         options: dict[str, Any] = {"_queue_name": lane.queue, "_expires": lane.wait_seconds} if lane else {}
         await self._redis.enqueue_job(SUMMARIZE, job_id, _job_id=entry, **options)
-        if self._worker is not None and _queue_of(entry) == self._worker_queue:
+        if self._worker is not None and entry_queue(entry) == self._worker_queue:
             # Offer it to this process's worker now rather than at its next poll (arq checks that a slot is
             # free and that no other worker took it). Request → first chunk at 0.1 CPU, median: short video
             # 0.83 → 0.29 s, medium 0.70 → 0.35 s (0.22 / 0.29 s without Redis; benchmarks/run.py --quick).
@@ -194,7 +189,7 @@ class SharedQueue:
         """Whether the arq job `entry` still waits for a worker (not taken, not lost, not evicted)."""
         if entry is None:
             return False
-        job = ArqJob(entry, self._redis, _queue_name=_queue_of(entry))
+        job = ArqJob(entry, self._redis, _queue_name=entry_queue(entry))
         return await job.status() in (ArqStatus.queued, ArqStatus.deferred)
 
     @_reachable
