@@ -61,7 +61,8 @@ async def ask(
     requester = requester_of(interaction)
 
     async def answer() -> Message:
-        return discord_answer(await engine.asker.ask(video_id, question, languages, requester))
+        found = await engine.asker.ask(video_id, question, languages, requester, looked_up=True)
+        return discord_answer(found)
 
     spawn(settle(Reply.to(interaction, discord), answer(), f"/ask on {video_id}", mark="⚠️ "))
     return DEFERRED

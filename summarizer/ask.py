@@ -132,23 +132,33 @@ class Asker:
 
     async def cached(self, video_id: str, question: str, languages: tuple[str, ...]) -> Answer | None:
         """The cached answer to this question on this video, or None (no rate limit counted)."""
-        data = await self._cache.get_value(self._answer_key(video_id, languages, clean_question(question)))
+        return await self._lookup(self._answer_key(video_id, languages, clean_question(question)))
+
+    async def _lookup(self, key: str) -> Answer | None:
+        data = await self._cache.get_value(key)
         if not isinstance(data, dict):
             return None
         ASKS.labels("cached").inc()
         return Answer.from_dict(data)
 
     async def ask(
-        self, video_id: str, question: str, languages: tuple[str, ...], requester: str = ""
+        self,
+        video_id: str,
+        question: str,
+        languages: tuple[str, ...],
+        requester: str = "",
+        *,
+        looked_up: bool = False,
     ) -> Answer:
-        """The answer to `question` about the video (see the module docstring); raises `SummaryError`."""
+        """The answer to `question` about the video (see the module docstring); raises `SummaryError`.
+
+        `looked_up`: the caller's `cached` has just found no answer, so the cache is not read again."""
         try:
             question = clean_question(question)
             await self._rate_limiter.hit(requester)
             key = self._answer_key(video_id, languages, question)
-            if isinstance(data := await self._cache.get_value(key), dict):
-                ASKS.labels("cached").inc()
-                return Answer.from_dict(data)
+            if not looked_up and (cached := await self._lookup(key)) is not None:
+                return cached
             if (reason := self._overloaded()) is not None or self._in_flight >= self._settings.queue_max:
                 why = reason or "too many questions at once"
                 raise SummaryError(
