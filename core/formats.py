@@ -1,4 +1,4 @@
-"""How times and language codes are written, in every message, prompt and request check."""
+"""How times, language codes and shortened text are written, in every message, prompt and request check."""
 
 from __future__ import annotations
 
@@ -26,3 +26,11 @@ def clock(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` on one line, cut at a word boundary to at most `limit` characters (with "…")."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"

@@ -20,7 +20,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 
-from core.formats import clock
+from core.formats import clip, clock
 from core.telemetry import CHUNK_SECONDS
 from summarizer.ads import Window
 from summarizer.cpu_process import Runner
@@ -117,14 +117,6 @@ def tldr_messages(points: Sequence[Point], language: str, count: int) -> list[di
         {"role": "system", "content": system},
         {"role": "user", "content": "<points>\n" + "\n".join(lines) + "\n</points>"},
     ]
-
-
-def clip(text: str, limit: int) -> str:
-    """`text` on one line, cut at a word boundary to at most `limit` characters (with "…")."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def in_window(start: float, ads: Sequence[Window]) -> bool:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.config import Settings
-from core.formats import clock
+from core.formats import clip, clock
 from core.telemetry import ASKS
 from summarizer.cache import Cache, languages_key
 from summarizer.cpu_process import Runner
@@ -256,5 +256,4 @@ def cited(text: str, passages: Sequence[Passage]) -> str | None:
     text = _CITATION.sub(time_of, text)
     if not real:
         return None
-    text = " ".join(text.split())
-    return text if len(text) <= ANSWER_MAX_CHARS else text[: ANSWER_MAX_CHARS - 1].rstrip() + "…"
+    return clip(text, ANSWER_MAX_CHARS)

@@ -43,7 +43,7 @@ from itertools import pairwise
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
-from core.formats import clock, is_language_code
+from core.formats import clip, clock, is_language_code
 from summarizer.errors import SummaryError
 from summarizer.models import Snippet, Transcript
 
@@ -510,8 +510,7 @@ def _digest(language: str, snippets: Sequence[Snippet]) -> str:
 
 def _shown(error: Exception) -> str:
     """A library's error message, short enough to show."""
-    text = " ".join(str(error).split())
-    return text[:120] + ("…" if len(text) > 120 else "")
+    return clip(str(error), 120)
 
 
 def _size(size: int) -> str:
