@@ -20,8 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from core.limits import SUBTITLES_MAX_BYTES  # noqa: E402
 from summarizer.errors import SummaryError  # noqa: E402
-from summarizer.subtitles import DEFAULT_MAX_BYTES, Limits, parse_subtitles  # noqa: E402
+from summarizer.subtitles import Limits, parse_subtitles  # noqa: E402
 from tests.support import subtitle_files as files  # noqa: E402
 from tests.support.data import LONG  # noqa: E402
 
@@ -52,7 +53,7 @@ def costliest() -> bytes:
         f"{n}\n{files.clock(n * 0.7, ',')} --> {files.clock(n * 0.7 + 0.6, ',')}\n{'word ' * 9}\n"
         for n in range(1, 30_001)
     ]
-    return "\n".join(blocks).encode()[:DEFAULT_MAX_BYTES]
+    return "\n".join(blocks).encode()[:SUBTITLES_MAX_BYTES]
 
 
 def main() -> None:
@@ -68,7 +69,7 @@ def main() -> None:
             lambda d: lambda: parse_subtitles(d, Limits(len(d))),
         ),
         ("30,000 SRT cues in 2 MiB", costliest(), lambda d: lambda: parse_subtitles(d)),
-        ("refused: 2 MiB + 1 byte", b"x" * (DEFAULT_MAX_BYTES + 1), refused),
+        ("refused: 2 MiB + 1 byte", b"x" * (SUBTITLES_MAX_BYTES + 1), refused),
         (
             "refused: 40,000 cues",
             ("WEBVTT\n\n" + "00:00.000 --> 00:00.001\nx\n\n" * 40_000).encode(),

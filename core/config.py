@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.limits import MAX_TRANSCRIPT_CHARS, MAX_TRANSCRIPT_SNIPPETS, MAX_VIDEO_SECONDS, SUBTITLES_MAX_BYTES
+
 # A list read from one variable as comma-separated words: LANGUAGES=de,en
 CommaList = Annotated[list[str], NoDecode]
 
@@ -90,7 +92,7 @@ class Settings(BaseSettings):
     cpu_process_idle_seconds: float = Field(
         default=600.0, validation_alias=AliasChoices("CPU_PROCESS_IDLE_SECONDS", "WORKER_IDLE_SECONDS")
     )
-    max_video_seconds: float = 6 * 3600
+    max_video_seconds: float = MAX_VIDEO_SECONDS
     chunk_seconds: float = 300.0
     chunk_max_words: int = 900
     points_per_chunk: int = 3
@@ -150,11 +152,11 @@ class Settings(BaseSettings):
     # REST.
     api_key: str | None = None
     max_body_bytes: int = 4 * 1024 * 1024
-    max_transcript_snippets: int = 30_000
-    max_transcript_chars: int = 2_000_000
+    max_transcript_snippets: int = MAX_TRANSCRIPT_SNIPPETS
+    max_transcript_chars: int = MAX_TRANSCRIPT_CHARS
     # Subtitle files users send (REST `subtitles`, Telegram documents, Discord attachments): at most this many
     # bytes; their cues and text are held to the two limits above and their length to max_video_seconds.
-    subtitles_max_bytes: int = 2 * 1024 * 1024
+    subtitles_max_bytes: int = SUBTITLES_MAX_BYTES
 
     # Monitoring (docs/operations.md). When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`.
     metrics_token: str | None = None

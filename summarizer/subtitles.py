@@ -44,6 +44,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from core.formats import clip, clock, is_language_code
+from core.limits import MAX_TRANSCRIPT_CHARS, MAX_TRANSCRIPT_SNIPPETS, MAX_VIDEO_SECONDS, SUBTITLES_MAX_BYTES
 from summarizer.errors import SummaryError
 from summarizer.models import Snippet, Transcript
 
@@ -76,7 +77,6 @@ __all__ = [
 
 CODE = "invalid_subtitles"
 EXTENSIONS = (".srt", ".vtt", ".txt")
-DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 FILE_PREFIX = "file-"
 PROVIDER = "subtitles"  # the job resource's `provider` for captions read from a file
 MAX_READING = 2  # files read at the same time in one process (a third one is refused as `busy`)
@@ -112,10 +112,10 @@ _NAME_LANGUAGE = re.compile(r"\.([A-Za-z]{2}(?:-[A-Za-z0-9]{2,8})*)$")
 class Limits:
     """What a subtitle file may be: bytes, cues, characters of text, and seconds it runs."""
 
-    max_bytes: int = DEFAULT_MAX_BYTES
-    max_snippets: int = 30_000
-    max_chars: int = 2_000_000
-    max_seconds: float = 6 * 3600
+    max_bytes: int = SUBTITLES_MAX_BYTES
+    max_snippets: int = MAX_TRANSCRIPT_SNIPPETS
+    max_chars: int = MAX_TRANSCRIPT_CHARS
+    max_seconds: float = MAX_VIDEO_SECONDS
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
