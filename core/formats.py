@@ -1,4 +1,4 @@
-"""How times, language codes and shortened text are written, in every message, prompt and request check."""
+"""How times, language codes, sizes and shortened text are written, in every message, prompt and request check."""
 
 from __future__ import annotations
 
@@ -34,3 +34,10 @@ def clip(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def byte_size(size: int) -> str:
+    """A size in bytes as people read it: `2097152` → `2 MB`, `1536` → `1.5 KB`, `900` → `900 bytes`."""
+    if size >= 1_048_576:
+        return f"{size / 1_048_576:.3g} MB"
+    return f"{size / 1024:.3g} KB" if size >= 1024 else f"{size} bytes"

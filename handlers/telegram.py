@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.progress import follow
 from bot.telegram_render import MAX_ENTITIES, MAX_LENGTH, escape, render_error, render_final, render_progress
-from core.formats import is_language_code
+from core.formats import byte_size, is_language_code
 from handlers.payload import field
 from handlers.telegram_ask import Question, answer, plan_ask, plan_follow_up
 from summarizer.chats import ChatState
@@ -41,23 +41,30 @@ GROUPS = ("group", "supergroup")
 _COMMAND = re.compile(r"/(?P<name>[A-Za-z0-9_]{1,64})(?:@(?P<bot>[A-Za-z0-9_]+))?(?:\s+(?P<args>.*))?", re.S)
 _RESET = ("auto", "default", "reset", "off")
 
-HELP = (
-    "I summarize YouTube videos. Send me a link, for example\n"
-    "https://youtu.be/LPZh9BOjkQs\n"
-    "and I answer at once, fill in the key points as I go, and end with a TL;DR and the key points, "
-    "each with a link to its moment in the video.\n\n"
-    "/summary &lt;link&gt; summarize a video (in groups, or when the link is in a message you reply to)\n"
-    "/ask &lt;question&gt; as a reply to a summary (or /ask &lt;link&gt; &lt;question&gt;): the moments of the "
-    "video that answer it; in this chat you can also just ask right after a summary\n"
-    "/lang &lt;code&gt; preferred caption language for this chat, e.g. /lang de (/lang shows it, "
-    "/lang auto resets it)\n"
-    "/help this text\n\n"
-    "YouTube will not give me a video's captions? Send me its subtitle file (.srt, .vtt or .txt, UTF-8, "
-    "up to 2 MB; e.g. from <code>yt-dlp --write-subs --write-auto-subs --skip-download &lt;link&gt;</code>) "
-    "with the video's link in the caption, so the points link into the video.\n\n"
-    f"Up to {MAX_LINKS} links per message. In groups I only answer links, commands, and replies or "
-    "mentions of me."
-)
+
+def help_text(max_file_bytes: int) -> str:
+    """/help's text, with the largest subtitle file taken (`SUBTITLES_MAX_BYTES`)."""
+    return (
+        "I summarize YouTube videos. Send me a link, for example\n"
+        "https://youtu.be/LPZh9BOjkQs\n"
+        "and I answer at once, fill in the key points as I go, and end with a TL;DR and the key points, "
+        "each with a link to its moment in the video.\n\n"
+        "/summary &lt;link&gt; summarize a video (in groups, or when the link is in a message you reply "
+        "to)\n"
+        "/ask &lt;question&gt; as a reply to a summary (or /ask &lt;link&gt; &lt;question&gt;): the moments "
+        "of the video that answer it; in this chat you can also just ask right after a summary\n"
+        "/lang &lt;code&gt; preferred caption language for this chat, e.g. /lang de (/lang shows it, "
+        "/lang auto resets it)\n"
+        "/help this text\n\n"
+        "YouTube will not give me a video's captions? Send me its subtitle file (.srt, .vtt or .txt, "
+        f"UTF-8, up to {byte_size(max_file_bytes)}; e.g. from <code>yt-dlp --write-subs "
+        "--write-auto-subs --skip-download &lt;link&gt;</code>) with the video's link in the caption, so "
+        "the points link into the video.\n\n"
+        f"Up to {MAX_LINKS} links per message. In groups I only answer links, commands, and replies or "
+        "mentions of me."
+    )
+
+
 HINT = "Send me a YouTube link and I will summarize the video. /help tells more."
 FILE_HINT = (
     "I can summarize from subtitle files: .srt, .vtt or .txt (UTF-8), with the video's link in the "
@@ -221,7 +228,7 @@ async def plan_command(
     addressed: bool,
 ) -> list[Step]:
     if name in ("start", "help"):
-        return [HELP]
+        return [help_text(engine.settings.subtitles_max_bytes)]
     if name == "lang":
         return [await language_command(args, chat.id, chats)]
     if name == "summary" and (document := subtitle_document(message)) is not None:

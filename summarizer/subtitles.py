@@ -43,7 +43,7 @@ from itertools import pairwise
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
-from core.formats import clip, clock, is_language_code
+from core.formats import byte_size, clip, clock, is_language_code
 from core.limits import MAX_TRANSCRIPT_CHARS, MAX_TRANSCRIPT_SNIPPETS, MAX_VIDEO_SECONDS, SUBTITLES_MAX_BYTES
 from summarizer.errors import SummaryError
 from summarizer.models import Snippet, Transcript
@@ -193,9 +193,9 @@ def check_size(data: bytes | str, limits: Limits) -> None:
 
 def too_large(size: int, limits: Limits) -> str:
     """What to say about a file of `size` bytes over `limits.max_bytes`."""
-    limit = _size(limits.max_bytes)
+    limit = byte_size(limits.max_bytes)
     exact = "" if limit.endswith(" bytes") else f" ({limits.max_bytes} bytes)"
-    return f"The file is {_size(size)}; subtitle files may be at most {limit}{exact}."
+    return f"The file is {byte_size(size)}; subtitle files may be at most {limit}{exact}."
 
 
 async def read_subtitles(
@@ -511,12 +511,6 @@ def _digest(language: str, snippets: Sequence[Snippet]) -> str:
 def _shown(error: Exception) -> str:
     """A library's error message, short enough to show."""
     return clip(str(error), 120)
-
-
-def _size(size: int) -> str:
-    if size >= 1_048_576:
-        return f"{size / 1_048_576:.3g} MB"
-    return f"{size / 1024:.3g} KB" if size >= 1024 else f"{size} bytes"
 
 
 def _error(message: str) -> SummaryError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.formats import MAX_LANGUAGE_CODE_CHARS, clip, is_language_code
+from core.formats import MAX_LANGUAGE_CODE_CHARS, byte_size, clip, is_language_code
 
 SUBTAG = st.from_regex(r"[A-Za-z0-9]{1,8}", fullmatch=True)
 
@@ -43,3 +43,7 @@ def test_clip_keeps_to_the_limit_and_to_the_text(text: str, limit: int) -> None:
         assert clipped == one_line
     else:
         assert clipped.endswith("…") and one_line.startswith(clipped[:-1])
+
+
+def test_byte_size_is_written_as_people_read_it() -> None:
+    assert [byte_size(n) for n in (2 * 1024 * 1024, 1536, 900)] == ["2 MB", "1.5 KB", "900 bytes"]

@@ -151,6 +151,14 @@ async def test_other_documents_get_a_hint_and_groups_only_files_meant_for_the_bo
     assert f'href="https://youtu.be/{GERMAN}?t=' in final
 
 
+async def test_help_says_the_largest_file_taken() -> None:
+    async with telegram_service(subtitles_max_bytes=512 * 1024) as svc:
+        msg = message("/help")
+        await svc.send(msg)
+        [reply] = await svc.replies_to(msg)
+    assert "(.srt, .vtt or .txt, UTF-8, up to 512 KB;" in reply.params["text"]
+
+
 async def test_a_reply_to_the_bot_with_a_file_is_meant_for_it() -> None:
     async with telegram_service() as svc:
         bot_message = Message(1, NOW, GROUP, from_user=User(BOT["id"], "Summary", True), text="earlier")
