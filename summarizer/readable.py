@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from core.lazy import lazy_regex
 from summarizer.models import Sentence
 
 ELLIPSIS = "\u2026"
@@ -37,26 +38,28 @@ _KEPT_REPEATS = frozenset(
         "long",
     }
 )
-_REPEAT = re.compile(r"\b(\w+(?:['\u2019]\w+)?(?: \w+(?:['\u2019]\w+)?)?)(?:[ ,]+\1\b)+", re.IGNORECASE)
-_FILLER = re.compile(
+# Compiled at the first use, in the CPU process: the web process imports this module (as summarizer/ads.py)
+# but never makes a point, and compiling these six costs 0.8 ms of CPU (`re.compile` timed as there).
+_REPEAT = lazy_regex(r"\b(\w+(?:['\u2019]\w+)?(?: \w+(?:['\u2019]\w+)?)?)(?:[ ,]+\1\b)+", re.IGNORECASE)
+_FILLER = lazy_regex(
     r"(?:^|(?<=[\s,]))(?:uh+|u[hm]+|erm+|ah+|hmm+|mm+|euh+|äh+m?|ähm+)(?=[\s,.!?]|$),?\s*", re.I
 )
 # "you know" / "I mean" as fillers: at the start or end, between commas, or before a subject or conjunction.
 _NEXT_CLAUSE = r"(?:i|we|they|he|she|it's|that's|there's|and|but|so|like|because)\b"
-_HEDGE = re.compile(
+_HEDGE = lazy_regex(
     rf"(?:^|(?<=,)|(?<=\s))(?:you know|i mean)(?:,\s*|\s+(?={_NEXT_CLAUSE})|\s*$|(?=[.!?]))", re.IGNORECASE
 )
-_SPACE_PUNCT = re.compile(r"\s+([,.!?;:])")
-_SPACES = re.compile(r"\s{2,}")
-_LONE_I = re.compile(r"(?<![\w'\u2019])i(?=$|[\s,.!?;:]|['\u2019](?:m|d|ll|ve)\b)")
+_SPACE_PUNCT = lazy_regex(r"\s+([,.!?;:])")
+_SPACES = lazy_regex(r"\s{2,}")
+_LONE_I = lazy_regex(r"(?<![\w'\u2019])i(?=$|[\s,.!?;:]|['\u2019](?:m|d|ll|ve)\b)")
 
 
 def without_disfluencies(text: str) -> str:
     """`text` without stutters, filler sounds and filler phrases."""
-    text = _FILLER.sub("", text)
-    text = _HEDGE.sub("", text)
-    text = _REPEAT.sub(_first_unless_kept, text)
-    text = _SPACE_PUNCT.sub(r"\1", _SPACES.sub(" ", text)).strip(" ,")
+    text = _FILLER().sub("", text)
+    text = _HEDGE().sub("", text)
+    text = _REPEAT().sub(_first_unless_kept, text)
+    text = _SPACE_PUNCT().sub(r"\1", _SPACES().sub(" ", text)).strip(" ,")
     return text
 
 
@@ -69,7 +72,7 @@ def point_text(sentence: Sentence, language_code: str) -> str:
     """`sentence`'s text as a readable point (see the module docstring)."""
     text = without_disfluencies(sentence.text)
     if language_code.split("-")[0].lower() == "en":
-        text = _LONE_I.sub("I", text)
+        text = _LONE_I().sub("I", text)
     if not text:
         return text
     # A sentence start gets its capital; a fragment its "…" (and no capital: it must not look like a sentence).

@@ -25,13 +25,13 @@ where it counts (the child restarts after `CPU_PROCESS_IDLE_SECONDS`, and every 
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
+from core.lazy import lazy_regex
 from summarizer.extractive import language_tools
 from summarizer.models import Sentence, Transcript
 from summarizer.words import CJK, FUNCTION_WORDS
@@ -50,8 +50,10 @@ EXTRA_SHARE = 0.5
 MAX_QUERY_TERMS = 32  # distinct stems of a question that are scored (bounds the CPU of one question)
 
 # Words with their digits ("2017", "gpt4") and inner hyphens; CJK one character each. An apostrophe splits
-# ("l'OTAN" → "l", "OTAN"), and the one-letter pieces left ("l", "d", "s") are dropped.
-_WORD = rf"[{CJK}]|[^\W_{CJK}]{{2,}}(?:-[^\W_{CJK}]+)*"
+# ("l'OTAN" → "l", "OTAN"), and the one-letter pieces left ("l", "d", "s") are dropped. Compiled at the first
+# use, in the CPU process: compiling it costs 5 ms of CPU, which the web process would pay at start-up for
+# nothing (a `re.compile` timed with time.process_time).
+_words = lazy_regex(rf"[{CJK}]|[^\W_{CJK}]{{2,}}(?:-[^\W_{CJK}]+)*")
 
 # The most recently asked videos' indexes, newest last; `ASK_INDEXES` long (set by `search`).
 _INDEXES: OrderedDict[str, VideoIndex] = OrderedDict()
@@ -121,13 +123,6 @@ def terms(text: str, language_code: str) -> list[str]:
     """The stems of `text`'s words that are not stop words of its language."""
     stem, stop_words = _tools(language_code)
     return [stem(word) for word in _words().findall(text.lower()) if word not in stop_words]
-
-
-@cache
-def _words() -> re.Pattern[str]:
-    """`_WORD`, compiled at the first use, in the CPU process: compiling it costs 5 ms of CPU, which the
-    web process would pay at start-up for nothing (a `re.compile` timed with time.process_time)."""
-    return re.compile(_WORD)
 
 
 @cache

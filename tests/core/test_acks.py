@@ -1,12 +1,13 @@
 """core/acks.py, core/lazy.py and core/pacing.py as units: outbound calls wait for acks in flight (for a
-bounded time), the warm-up waits for a quiet spell, a lazy value is built once, a webhook answer takes a
-chat's slot only when it is free."""
+bounded time), the warm-up waits for a quiet spell, a lazy value is built once (a lazy regex compiled once),
+a webhook answer takes a chat's slot only when it is free."""
 
 from __future__ import annotations
 
 import asyncio
 import builtins
 import importlib
+import re
 import threading
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from core.acks import AckGate, _Pace
-from core.lazy import Lazy
+from core.lazy import Lazy, lazy_regex
 from core.pacing import Pacer
 
 
@@ -67,6 +68,11 @@ async def test_a_lazy_value_is_built_once_in_a_worker_thread() -> None:
     first, second = await asyncio.gather(lazy.get(), lazy.get())
     assert first is second is lazy.built and len(threads) == 1
     assert threads[0] is not threading.main_thread()
+
+
+def test_a_lazy_regex_is_compiled_once_with_its_flags() -> None:
+    words = lazy_regex(r"ab+", re.IGNORECASE)
+    assert words() is words() and words().findall("ABb ac abbb") == ["ABb", "abbb"]
 
 
 def test_an_answer_takes_a_chats_slot_only_when_it_is_free() -> None:
