@@ -138,7 +138,7 @@ async def create_summary(
     return json_response(job_resource(job), 200 if finished else 202)
 
 
-async def _job_or_404(engine: Engine, job_id: str) -> Job:
+async def job_or_404(engine: Engine, job_id: str) -> Job:
     if (job := await engine.get(job_id)) is None:
         raise SummaryError("not_found", f"No summary job with id {job_id!r}.")
     return job
@@ -151,7 +151,7 @@ async def _job_or_404(engine: Engine, job_id: str) -> Job:
 )
 async def read_summary(job_id: str, engine: EngineDep) -> Response:
     """The job: status, progress, the chunks finished so far, the TL;DR once done."""
-    return json_response(job_resource(await _job_or_404(engine, job_id)))
+    return json_response(job_resource(await job_or_404(engine, job_id)))
 
 
 def _event(name: str, data: object) -> bytes:
@@ -203,7 +203,7 @@ def _chunk(chunk: ChunkSummary, file: bool) -> dict[str, object]:
 )
 async def summary_events(job_id: str, services: ServicesDep) -> Response:
     """Follow a job as server-sent events."""
-    job = await _job_or_404(services.engine, job_id)
+    job = await job_or_404(services.engine, job_id)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     events = job_events(job, services.stopping)
     return StreamingResponse(events, media_type="text/event-stream", headers=headers)

@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.config import Settings  # noqa: E402
+from summarizer.ask import Subject  # noqa: E402
 from summarizer.cpu_process import InlineRunner  # noqa: E402
 from summarizer.engine import Engine  # noqa: E402
 from summarizer.models import Transcript  # noqa: E402
@@ -76,13 +77,13 @@ async def asker_warm(video_id: str) -> list[float]:
     engine = Engine.from_settings(settings, InlineRunner())
     await engine.start()
     try:
-        languages = engine.languages_for(None)
-        await engine.asker.ask(video_id, "warm the index up", languages)
+        subject = Subject(video_id, engine.languages_for(None))
+        await engine.asker.ask(subject, "warm the index up")
         times = []
         for run in range(WARM_RUNS):
             for question in QUESTIONS:
                 began = time.process_time()
-                await engine.asker.ask(video_id, f"{question} ({run})", languages)
+                await engine.asker.ask(subject, f"{question} ({run})")
                 times.append(time.process_time() - began)
         return times
     finally:

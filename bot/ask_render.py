@@ -9,8 +9,6 @@ Discord: one embed, title the question (256), description the answer and 5 x 550
 
 from __future__ import annotations
 
-import html
-
 from bot import discord_render, telegram_render
 from bot.discord_render import Message
 from summarizer.ask import Answer
@@ -29,8 +27,8 @@ def _points(answer: Answer) -> list[Point]:
 
 def telegram_answer(answer: Answer) -> str:
     """The answer as one Telegram HTML message."""
-    video = f'<a href="{html.escape(watch_url(answer.video_id))}">{answer.video_id}</a>'
-    lines = [f"🔎 <b>{telegram_render.escape(answer.question)}</b> ({video})"]
+    video = telegram_render.video_ref(answer.video_id)
+    lines = [f"🔎 <b>{telegram_render.escape(answer.question)}</b>{video}"]
     if answer.answer:
         lines += ["", telegram_render.escape(answer.answer)]
     lines.append("")
@@ -47,8 +45,9 @@ def telegram_error(error: SummaryError, video_id: str | None = None) -> str:
     text = text or telegram_render.HELP.get(error.code, error.message)
     if error.code == "rate_limited" and error.retry_after:
         text = f"You asked a lot in a short time. Please try again in {error.retry_after} s."
-    video = f' (<a href="{html.escape(watch_url(video_id))}">{video_id}</a>)' if video_id else ""
-    return f"⚠️ Could not search this video{video}.\n{telegram_render.escape(text)}"
+    return (
+        f"⚠️ Could not search this video{telegram_render.video_ref(video_id)}.\n{telegram_render.escape(text)}"
+    )
 
 
 def discord_answer(answer: Answer) -> Message:

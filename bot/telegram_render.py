@@ -173,8 +173,12 @@ def render_error(error: SummaryError, video_id: str | None = None) -> str:
     text = error.message if error.code == "too_long" else HELP.get(error.code, error.message)
     if error.code in ("busy", "rate_limited") and error.retry_after:
         text += f" Please try again in ~{math.ceil(error.retry_after / 60)} min."
-    subject = f" ({_link(watch_url(video_id), video_id)})" if video_id and not is_file_video(video_id) else ""
-    return f"⚠️ Could not summarize this video{subject}.\n{escape(text)}"
+    return f"⚠️ Could not summarize this video{video_ref(video_id)}.\n{escape(text)}"
+
+
+def video_ref(video_id: str | None) -> str:
+    """` (<the video's id, linked to it>)` after a heading; nothing without a video (a subtitle file's)."""
+    return f" ({_link(watch_url(video_id), video_id)})" if video_id and not is_file_video(video_id) else ""
 
 
 def _head(job: Job, page: str | None = None) -> str:

@@ -44,7 +44,7 @@ from summarizer.errors import SummaryError
 from summarizer.jobs import Job, JobStatus
 from summarizer.links import page_url, parse_video_id
 from summarizer.sinks import DiscordSink
-from summarizer.subtitles import EXTENSIONS, Limits, submit_file, too_large
+from summarizer.subtitles import EXTENSIONS, Limits, too_large
 
 log = logging.getLogger(__name__)
 
@@ -263,7 +263,7 @@ async def read_attachment(
         data = await download(
             reply.discord, url, settings.discord_attachment_origins, settings.subtitles_max_bytes
         )
-        job, finished = await submit_file(engine, data, name, requester, video_id=video_id, language=language)
+        job, finished = await engine.submit_file(data, name, requester, video_id=video_id, language=language)
     except (SummaryError, AttachmentUnavailable) as error:
         if isinstance(error, SummaryError) and error.code != "invalid_subtitles":
             raise  # busy, rate_limited: `settle` says when to come back

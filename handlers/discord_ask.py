@@ -4,7 +4,8 @@ question.
 A cached answer is the interaction response itself; otherwise the response is deferred ("thinking…") and
 a background task edits it with the answer once the passages are found, well within the interaction
 token's 15 minutes, or with what went wrong (also when it was unexpected: `handlers.discord.settle`).
-Questions count against the user's rate limit like summaries.
+Questions count against the user's rate limit like summaries. A video the user summarized from a subtitle
+file (`/summarize file:`) is searched in that file (`Asker.subject`).
 """
 
 from __future__ import annotations
@@ -50,19 +51,19 @@ async def ask(
     if (refusal := language_refusal(options)) is not None:
         return refusal
     language = options.get("language")
+    requester = requester_of(interaction)
     try:
         video_id = parse_video_id(options.get("video", ""))
         question = str(options.get("question", ""))
         languages = engine.languages_for([language] if language else None)
-        if (cached := await engine.asker.cached(video_id, question, languages)) is not None:
+        subject = await engine.asker.subject(video_id, languages, requester)
+        if (cached := await engine.asker.cached(subject, question)) is not None:
             return {"type": 4, "data": discord_answer(cached)}
     except SummaryError as error:
         return ephemeral(failure_text(error))
-    requester = requester_of(interaction)
 
     async def answer() -> Message:
-        found = await engine.asker.ask(video_id, question, languages, requester, looked_up=True)
-        return discord_answer(found)
+        return discord_answer(await engine.asker.ask(subject, question, requester, looked_up=True))
 
     spawn(settle(Reply.to(interaction, discord), answer(), f"/ask on {video_id}", mark="⚠️ "))
     return DEFERRED

@@ -18,14 +18,14 @@ from bot.progress import follow
 from bot.telegram_render import MAX_ENTITIES, MAX_LENGTH, escape, render_error, render_final, render_progress
 from core.formats import byte_size, is_language_code
 from handlers.payload import field
-from handlers.telegram_ask import Question, answer, plan_ask, plan_follow_up
+from handlers.telegram_ask import Question, plan_ask, plan_follow_up, send_answer
 from summarizer.chats import ChatState
 from summarizer.engine import Engine
 from summarizer.errors import SummaryError
 from summarizer.jobs import Job
 from summarizer.links import MAX_INPUT_CHARS, find_video_ids, page_url, parse_video_id
 from summarizer.sinks import TelegramSink
-from summarizer.subtitles import EXTENSIONS, Limits, submit_file, too_large
+from summarizer.subtitles import EXTENSIONS, Limits, too_large
 
 if TYPE_CHECKING:
     from bot.telegram import TelegramClient
@@ -242,7 +242,10 @@ async def plan_command(
             return await plan_links(ids, chat, engine, chats)
         return [render_error(SummaryError("invalid_url")) + "\nUsage: /summary &lt;link&gt;"]
     if name == "ask":
-        return [plan_ask(args, links_in(message, args) or links_in(field(message, "reply_to_message")))]
+        ids = links_in(message, args) or links_in(field(message, "reply_to_message"))
+        if not ids and (last := await chats.last_video(PLATFORM, chat.id)) is not None:
+            ids = [last]  # e.g. a reply to the summary of a subtitle file without a video: no link in it
+        return [plan_ask(args, ids)]
     if not group or addressed:  # in a group, an unknown bare /command is another bot's
         return [HINT]
     return []
@@ -317,7 +320,7 @@ async def deliver(chat: Chat, steps: list[Step], engine: Engine, client: Telegra
         elif isinstance(step, Document):
             await summarize_document(step, chat, engine, client)
         elif isinstance(step, Question):
-            await client.send(chat.id, await answer(step, PLATFORM, chat.id, engine), chat.reply_to)
+            await send_answer(step, PLATFORM, chat.id, chat.reply_to, engine, client)
         elif step.finished:  # a cached summary in several messages: the rest reply to the first
             first, *rest = render_final(step, page_url(engine.settings.public_url, step.id))
             if (message_id := await client.send(chat.id, first, chat.reply_to)) is not None:
@@ -370,8 +373,7 @@ async def summarize_document(file: Document, chat: Chat, engine: Engine, client:
 
     try:
         data = await client.download(str(document["file_id"]), limits.max_bytes)
-        job, finished = await submit_file(
-            engine,
+        job, finished = await engine.submit_file(
             data,
             name,
             f"{PLATFORM}:{chat.id}",
@@ -391,6 +393,8 @@ async def summarize_document(file: Document, chat: Chat, engine: Engine, client:
         log.exception("telegram: reading the document %s failed", name)
         await live.say(render_error(SummaryError("internal_error")))
         return
+    # A question that follows without a link (a summary of a file without a video has none) is about it.
+    await engine.chats.set_last_video(PLATFORM, chat.id, job.video_id)
     if finished:  # from the cache: "Reading…" becomes the summary at once
         await live.show(job)
     else:  # the display edits "Reading…" to the job's progress (and its end, however soon that comes)

@@ -1,16 +1,19 @@
 """Questions about a video in Telegram: `/ask <question>` as a reply to a summary (or to any message with a
-link), `/ask <link> <question>`, and in a private chat a plain question (a "?" in it or a question word
-first) within an hour of a summary.
+link; without a link anywhere, about the chat's last summary within an hour), `/ask <link> <question>`, and
+in a private chat a plain question (a "?" in it or a question word first) within an hour of a summary. A
+video the chat summarized from a subtitle file is searched in that file (`Asker.subject`).
 
 Planned in the webhook's request (a `Question` step, or the usage text), answered in the background: the
-search may have to fetch the transcript and build the video's index. The answer is one message
-(bot/ask_render.py): the passages as timestamped quotes, with a model the model's answer first. Questions
-count against the chat's rate limit like summaries (`RATE_LIMIT`).
+search may have to fetch the transcript and build the video's index, so "⏳ Searching…" shows meanwhile
+(a cached answer comes at once). The answer is one message (bot/ask_render.py): the passages as timestamped
+quotes, with a model the model's answer first. Questions count against the chat's rate limit like
+summaries (`RATE_LIMIT`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.ask_render import telegram_answer, telegram_error
 from summarizer.chats import ChatState
@@ -18,6 +21,10 @@ from summarizer.engine import Engine
 from summarizer.errors import SummaryError
 from summarizer.links import find_video_ids
 
+if TYPE_CHECKING:
+    from bot.telegram import TelegramClient
+
+SEARCHING = "⏳ Searching…"
 USAGE = (
     "Ask about a video: reply to its summary with /ask &lt;question&gt;, or send "
     "/ask &lt;link&gt; &lt;question&gt;."
@@ -71,12 +78,30 @@ async def plan_follow_up(text: str, platform: str, chat_id: int, chats: ChatStat
     return Question(video_id, text) if video_id is not None else None
 
 
-async def answer(question: Question, platform: str, chat_id: int, engine: Engine) -> str:
-    """The message that answers `question` (or says why it cannot be)."""
+async def send_answer(
+    question: Question,
+    platform: str,
+    chat_id: int,
+    reply_to: int | None,
+    engine: Engine,
+    client: TelegramClient,
+) -> None:
+    """Send the message that answers `question` (or says why it cannot be): at once when the answer is
+    cached, else `SEARCHING` first, edited to the answer once it is found (a cold question fetches the
+    transcript and builds its index: seconds at 0.1 CPU), as a summary's "Working on…" is."""
+    requester = f"{platform}:{chat_id}"
     language = await engine.chats.language(platform, chat_id)
     languages = engine.languages_for([language] if language else None)
+    searching = None
     try:
-        found = await engine.asker.ask(question.video_id, question.text, languages, f"{platform}:{chat_id}")
+        subject = await engine.asker.subject(question.video_id, languages, requester)
+        if (found := await engine.asker.cached(subject, question.text)) is None:
+            searching = await client.send(chat_id, SEARCHING, reply_to)
+            found = await engine.asker.ask(subject, question.text, requester)
+        text = telegram_answer(found)
     except SummaryError as error:
-        return telegram_error(error, question.video_id)
-    return telegram_answer(found)
+        text = telegram_error(error, question.video_id)
+    if searching is None:
+        await client.send(chat_id, text, reply_to)
+    else:
+        await client.edit(chat_id, searching, text)

@@ -1,14 +1,19 @@
 """Ask the video: the transcript passages that answer a question, and with a chat model its short answer.
 
-`Asker.ask` takes a question about a video (REST `POST /v1/ask`, Telegram `/ask`, Discord `/ask`):
+`Asker.ask` takes a question about a `Subject` (REST `POST /v1/ask`, Telegram `/ask`, Discord `/ask`): a
+video's captions in some languages, or the transcript a summary was made from when the service did not fetch
+it (a subtitle file, a REST client's own transcript: `Subject.of_job`). A chat user's file answers their
+questions about its video (`Asker.remember`, `Asker.subject`); nobody else's.
 
 1. the question, whitespace collapsed, 1-`MAX_QUESTION_CHARS` characters (else `invalid_question`);
 2. the requester's rate limit (`RATE_LIMIT`, the summaries' windows), then `busy` while the process is
    overloaded or `QUEUE_MAX` questions are in flight here: the same bounds as a summary request;
-3. the answer cached for this video, languages, question and answerer (`SUMMARY_TTL`), else
-4. the passages, searched in the CPU process (summarizer/retrieval.py) in the video's index kept there;
-   when the index is missing, the transcript (the cache, else fetched as for a summary, `too_long` past
-   `MAX_VIDEO_SECONDS`) goes along to build it; known "no captions" failures answer at once;
+3. the answer cached for this subject, question and answerer (`SUMMARY_TTL`), else
+4. the passages, searched in the CPU process (summarizer/retrieval.py) in the subject's index kept there;
+   when the index is missing, the transcript goes along to build it: a summary's own from the cache (kept
+   `TRANSCRIPT_TTL`; once gone, a YouTube video's own captions answer, a file without a video is
+   `not_found`), else the video's (the cache, else fetched as for a summary, `too_long` past
+   `MAX_VIDEO_SECONDS`; known "no captions" failures answer at once);
 5. with a model (`LLM_BASE_URL`, `LLM_MODEL`) its answer from those passages only, each sentence citing
    a passage, shown as that passage's time; a failed call or an answer citing none leaves `answer` null
    and `source` "extractive", the passages still answer (after a failed call, uncached: the next asking
@@ -24,7 +29,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.config import Settings
 from core.formats import clip, clock
@@ -36,6 +41,10 @@ from summarizer.llm import ChatClient, LLMError
 from summarizer.models import Transcript, moment_url
 from summarizer.rate_limit import RateLimiter
 from summarizer.retrieval import Passage, search
+from summarizer.subtitles import is_file_video, spoken_language
+
+if TYPE_CHECKING:
+    from summarizer.jobs import Job
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +54,8 @@ _ANSWER_TOKENS = ANSWER_MAX_CHARS // 4
 _NOT_FOUND = "NOT FOUND"
 _CITATION = re.compile(r"\s*\[(\d{1,2})\]")
 _CLOSING = re.compile(r"</?(?:question|transcript)>", re.IGNORECASE)
+# A question about subtitles sent without a video, once the cache no longer holds them (`TRANSCRIPT_TTL`).
+GONE = "The subtitle file this summary was made from is no longer kept here: send the subtitles again to ask."
 
 # (video id, languages, language to translate to) → the transcript, from the cache or a provider
 TranscriptOf = Callable[[str, tuple[str, ...], str | None], Awaitable[Transcript]]
@@ -58,6 +69,31 @@ SYSTEM = (
     "End every sentence with the number of the excerpt it comes from in square brackets, like [2].\n"
     f"If the excerpts do not answer the question, answer exactly: {_NOT_FOUND}"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What a question searches: the captions of `video_id` in `languages`, or with `inline` (its digest,
+    `Job.inline`) the transcript a summary was made from, which only the cache holds."""
+
+    video_id: str
+    languages: tuple[str, ...]
+    inline: str | None = None
+
+    @classmethod
+    def of_job(cls, job: Job) -> Subject:
+        """The transcript `job` summarized."""
+        return cls(job.video_id, job.languages, job.inline)
+
+    @property
+    def key(self) -> str:
+        """What tells indexes and answers apart (a video's captions keep the key they always had)."""
+        key = f"{self.video_id}:{languages_key(self.languages)}"
+        return key if self.inline is None else f"{key}:inline:{self.inline}"
+
+    def captions(self) -> Subject:
+        """The video's own captions, in the languages spoken in this transcript."""
+        return Subject(self.video_id, tuple(dict.fromkeys(map(spoken_language, self.languages))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,13 +162,33 @@ class Asker:
     def _variant(self) -> str:
         return f"llm:{self._llm.model}" if self._llm else "extractive"
 
-    def _answer_key(self, video_id: str, languages: tuple[str, ...], question: str) -> str:
+    def _answer_key(self, subject: Subject, question: str) -> str:
         digest = hashlib.sha256(question.casefold().encode()).hexdigest()[:24]
-        return f"ask:{video_id}:{languages_key(languages)}:{self._variant}:{digest}"
+        return f"ask:{subject.key}:{self._variant}:{digest}"
 
-    async def cached(self, video_id: str, question: str, languages: tuple[str, ...]) -> Answer | None:
-        """The cached answer to this question on this video, or None (no rate limit counted)."""
-        return await self._lookup(self._answer_key(video_id, languages, clean_question(question)))
+    @staticmethod
+    def _file_key(requester: str, video_id: str) -> str:
+        return f"ask-file:{requester}:{video_id}"
+
+    async def remember(self, requester: str, job: Job) -> None:
+        """`requester`'s questions about `job`'s video search the transcript `job` summarized (a subtitle file
+        a chat user sent) for as long as the cache keeps that (`TRANSCRIPT_TTL`)."""
+        about = {"languages": job.languages, "inline": job.inline}
+        await self._cache.set_value(
+            self._file_key(requester, job.video_id), about, ttl=self._settings.transcript_ttl
+        )
+
+    async def subject(self, video_id: str, languages: tuple[str, ...], requester: str) -> Subject:
+        """What `requester`'s question about `video_id` searches: the file they summarized it from
+        (`remember`), else the video's captions in `languages`."""
+        about = await self._cache.get_value(self._file_key(requester, video_id))
+        if isinstance(about, dict):
+            return Subject(video_id, tuple(about["languages"]), about["inline"])
+        return Subject(video_id, languages)
+
+    async def cached(self, subject: Subject, question: str) -> Answer | None:
+        """The cached answer to this question on this subject, or None (no rate limit counted)."""
+        return await self._lookup(self._answer_key(subject, clean_question(question)))
 
     async def _lookup(self, key: str) -> Answer | None:
         data = await self._cache.get_value(key)
@@ -142,21 +198,15 @@ class Asker:
         return Answer.from_dict(data)
 
     async def ask(
-        self,
-        video_id: str,
-        question: str,
-        languages: tuple[str, ...],
-        requester: str = "",
-        *,
-        looked_up: bool = False,
+        self, subject: Subject, question: str, requester: str = "", *, looked_up: bool = False
     ) -> Answer:
-        """The answer to `question` about the video (see the module docstring); raises `SummaryError`.
+        """The answer to `question` about `subject` (see the module docstring); raises `SummaryError`.
 
         `looked_up`: the caller's `cached` has just found no answer, so the cache is not read again."""
         try:
             question = clean_question(question)
             await self._rate_limiter.hit(requester)
-            key = self._answer_key(video_id, languages, question)
+            key = self._answer_key(subject, question)
             if not looked_up and (cached := await self._lookup(key)) is not None:
                 return cached
             if (reason := self._overloaded()) is not None or self._in_flight >= self._settings.queue_max:
@@ -164,7 +214,7 @@ class Asker:
                 raise SummaryError(
                     "busy", f"The server is busy ({why}); please try again in a minute.", retry_after=60
                 )
-            answer = await self._bounded(video_id, question, languages)
+            answer = await self._bounded(subject, question)
         except SummaryError as error:
             ASKS.labels(error.code).inc()
             raise
@@ -172,15 +222,15 @@ class Asker:
             await self._cache.set_value(key, answer.to_dict(), ttl=self._settings.summary_ttl)
         return answer
 
-    async def _bounded(self, video_id: str, question: str, languages: tuple[str, ...]) -> Answer:
+    async def _bounded(self, subject: Subject, question: str) -> Answer:
         """`_answer`, counted among the questions in flight; any failure a `SummaryError`."""
         self._in_flight += 1
         try:
-            return await self._answer(video_id, question, languages)
+            return await self._answer(subject, question)
         except SummaryError:
             raise
         except Exception as error:  # e.g. the CPU process died: every surface says so, none goes silent
-            log.exception("ask: question on video %s failed", video_id)
+            log.exception("ask: question on video %s failed", subject.video_id)
             raise SummaryError(
                 "internal_error",
                 "Something went wrong on our side while searching this video; please try again.",
@@ -188,13 +238,14 @@ class Asker:
         finally:
             self._in_flight -= 1
 
-    async def _answer(self, video_id: str, question: str, languages: tuple[str, ...]) -> Answer:
-        index = f"{video_id}:{languages_key(languages)}"
-        keep = self._settings.ask_indexes
-        found = await self._runner.run(search, index, question, None, keep)
-        if found is None:  # the CPU process has no index of this video (yet, or any more)
-            transcript = await self._transcript(video_id, languages)
-            found = await self._runner.run(search, index, question, transcript, keep)
+    async def _answer(self, subject: Subject, question: str) -> Answer:
+        video_id, keep = subject.video_id, self._settings.ask_indexes
+        found = await self._runner.run(search, subject.key, question, None, keep)
+        if found is None:  # the CPU process has no index of this subject (yet, or any more)
+            transcript = await self._transcript(subject)
+            if transcript is None:  # a summary's own transcript is gone: the video's captions answer
+                return await self._answer(subject.captions(), question)
+            found = await self._runner.run(search, subject.key, question, transcript, keep)
             assert found is not None
             ASKS.labels("cold").inc()
         else:
@@ -213,7 +264,18 @@ class Asker:
         written = cited(text, found)
         return Answer(video_id, question, passages, written, "llm" if written else "extractive")
 
-    async def _transcript(self, video_id: str, languages: tuple[str, ...]) -> Transcript:
+    async def _transcript(self, subject: Subject) -> Transcript | None:
+        """The transcript to index: a summary's own from the cache, else the video's; None when a summary's
+        own is gone and the video is YouTube's."""
+        video_id, languages = subject.video_id, subject.languages
+        if subject.inline is not None:
+            kept = await self._cache.get_transcript(video_id, languages, inline=subject.inline)
+            if kept is not None:
+                return kept
+        if is_file_video(video_id):  # subtitles without a video: nothing could fetch them again
+            raise SummaryError("not_found", GONE)
+        if subject.inline is not None:
+            return None
         if (failure := await self._cache.get_failure(video_id, languages)) is not None:
             raise failure
         try:

@@ -230,22 +230,33 @@ class Cache:
         await self.backend.set(key, summary, ttl=self._summary_ttl)
 
     @classmethod
-    def _transcript_key(cls, video_id: str, languages: tuple[str, ...], translate_to: str | None) -> str:
-        """A translated transcript (`>de`: translated into German when needed) is another transcript."""
+    def _transcript_key(
+        cls, video_id: str, languages: tuple[str, ...], translate_to: str | None, inline: str | None
+    ) -> str:
+        """A translated transcript (`>de`: translated into German when needed) is another transcript; so is
+        one a user or client sent (`inline`, its digest: `Job.inline`), never the video's."""
         kind = "transcript" if translate_to is None else f"transcript>{translate_to}"
-        return cls._key(kind, video_id, languages)
+        return cls._key(kind if inline is None else f"{kind}[inline:{inline}]", video_id, languages)
 
     async def get_transcript(
-        self, video_id: str, languages: tuple[str, ...], translate_to: str | None = None
+        self,
+        video_id: str,
+        languages: tuple[str, ...],
+        translate_to: str | None = None,
+        inline: str | None = None,
     ) -> Transcript | None:
-        data = await self.backend.get(self._transcript_key(video_id, languages, translate_to))
+        data = await self.backend.get(self._transcript_key(video_id, languages, translate_to, inline))
         cache_lookup("transcript", data)
         return None if data is None else Transcript.from_dict(data)
 
     async def set_transcript(
-        self, languages: tuple[str, ...], transcript: Transcript, translate_to: str | None = None
+        self,
+        languages: tuple[str, ...],
+        transcript: Transcript,
+        translate_to: str | None = None,
+        inline: str | None = None,
     ) -> None:
-        key = self._transcript_key(transcript.video_id, languages, translate_to)
+        key = self._transcript_key(transcript.video_id, languages, translate_to, inline)
         if isinstance(self.backend, RedisLayers):
             # Packed in a thread: a 3.5 h transcript takes 11 ms of CPU to compress, >110 ms of the event
             # loop at 0.1 CPU. Busy-ack p99 with Redis (benchmarks/run.py --redis), Telegram / Discord:

@@ -31,6 +31,7 @@ from summarizer.llm import ChatClient
 from summarizer.models import Transcript
 from summarizer.rate_limit import RateLimiter
 from summarizer.sinks import CallbackSink, Displays, Sink
+from summarizer.subtitles import Limits, filename_hints, is_file_video, read_subtitles, spoken_language
 from summarizer.transcripts.chain import ProviderChain
 
 if TYPE_CHECKING:
@@ -161,8 +162,10 @@ class Engine:
     ) -> tuple[Job, bool]:
         """Return `(job, finished_from_cache)`; queues new work or joins the same video in flight.
 
-        `summarizer` ("extractive" or "llm") overrides `SUMMARIZER`. Raises `SummaryError` `busy` /
-        `rate_limited` when the work cannot be taken, `invalid_request` for "llm" without a model.
+        `summarizer` ("extractive" or "llm") overrides `SUMMARIZER`. A `transcript` sent along (a subtitle
+        file, a REST client's own) is cached under its digest for questions about the job
+        (`summarizer.ask.Subject.of_job`). Raises `SummaryError` `busy` / `rate_limited` when the work cannot
+        be taken, `invalid_request` for "llm" without a model.
         """
         kind, writing = self._summarizer_for(summarizer, languages)
         await self.rate_limiter.hit(requester)
@@ -171,6 +174,10 @@ class Engine:
         job = Job(
             video_id, langs, requester, transcript, summarizer=kind, output_language=writing, inline=inline
         )
+        if transcript is not None:
+            # Questions about this summary search the transcript it was made from (summarizer/ask.py), which
+            # no provider could fetch again: kept apart from the video's, as long as a fetched one.
+            await self.cache.set_transcript(langs, transcript, inline=inline)
         if (in_flight := self.jobs.in_flight(job.key)) is not None:
             return in_flight, False
         if (cached := await self.cache.get_summary(video_id, langs, job.variant)) is not None:
@@ -185,6 +192,38 @@ class Engine:
                 "busy", f"The server is overloaded ({reason}); please try again in a minute.", retry_after=60
             )
         return await self.jobs.submit(job), False
+
+    async def submit_file(
+        self, data: bytes, name: str, requester: str, *, video_id: str | None, language: str | None
+    ) -> tuple[Job, bool]:
+        """A subtitle file a chat user sent, read and summarized: `submit`'s `(job, finished)`; the user's
+        questions about its video search it (`Asker.remember`).
+
+        Its points link into `video_id`, else the video its yt-dlp name names (`Title [<id>].en.vtt`), else
+        nowhere. A YouTube video's title and channel come from oEmbed, as for a link; else (or when that
+        lookup fails) the file's name is the title. `language` (the one the user asked for) is the captions'
+        when the file does not say, and the summary's. Raises `SummaryError`: `invalid_subtitles` saying
+        what is wrong with the file, or `busy` / `rate_limited`.
+        """
+        named_id, _, title = filename_hints(name)
+        transcript = await read_subtitles(
+            self.runner,
+            data,
+            Limits.from_settings(self.settings),
+            video_id=video_id or named_id,
+            language=language,
+            default_language=(self.settings.languages or ["en"])[0],
+            filename=name,
+            title=title or name,
+        )
+        if not is_file_video(transcript.video_id):
+            title, channel = await asyncio.to_thread(self.transcripts.details, transcript.video_id)
+            if title is not None:
+                transcript.title, transcript.channel = title, channel
+        languages = [language or spoken_language(transcript.language_code)]
+        job, finished = await self.submit(transcript.video_id, languages, requester, transcript)
+        await self.asker.remember(requester, job)
+        return job, finished
 
     async def get(self, job_id: str) -> Job | None:
         """A job of this process, or (with Redis) of any process, kept up to date while it runs."""

@@ -25,13 +25,14 @@ them:
 - without one, the job's video id is `file-<20 base32 characters>` (100 bits of the digest); YouTube ids are
   11 characters, so it is never one, and `links_nowhere` tells renderers not to link it.
 
-Failures are remembered under the same keys. Identical captions (same text, timings and language,
+Failures are remembered under the same keys. The transcript itself is cached apart from the video's, under
+the job's digest of it (`Job.inline`, summarizer/cache.py), for questions about the summary
+(summarizer/ask.py): its sender's in a chat (`Engine.submit_file`), a REST job's by its id. Identical captions (same text, timings and language,
 whatever the file format) share one job and one cached summary, which is what they would make anyway.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import codecs
 import hashlib
@@ -53,7 +54,6 @@ if TYPE_CHECKING:
 
     from core.config import Settings
     from summarizer.cpu_process import Runner
-    from summarizer.engine import Engine
     from summarizer.jobs import Job
 
 __all__ = [
@@ -70,7 +70,6 @@ __all__ = [
     "parse_subtitles",
     "read_subtitles",
     "spoken_language",
-    "submit_file",
     "too_large",
     "unlinked",
 ]
@@ -228,36 +227,6 @@ async def read_subtitles(
         )
     finally:
         _reading -= 1
-
-
-async def submit_file(
-    engine: Engine, data: bytes, name: str, requester: str, *, video_id: str | None, language: str | None
-) -> tuple[Job, bool]:
-    """A file a chat user sent, read and summarized: `engine.submit`'s `(job, finished)`.
-
-    Its points link into `video_id`, else the video its yt-dlp name names (`Title [<id>].en.vtt`), else
-    nowhere. A YouTube video's title and channel come from oEmbed, as for a link; else (or when that lookup
-    fails) the file's name is the title. `language` (the one the user asked for) is the captions' when the
-    file does not say, and the summary's. Raises `SummaryError`: `invalid_subtitles` saying what is wrong
-    with the file, or `busy` / `rate_limited`.
-    """
-    named_id, _, title = filename_hints(name)
-    transcript = await read_subtitles(
-        engine.runner,
-        data,
-        Limits.from_settings(engine.settings),
-        video_id=video_id or named_id,
-        language=language,
-        default_language=(engine.settings.languages or ["en"])[0],
-        filename=name,
-        title=title or name,
-    )
-    if not is_file_video(transcript.video_id):
-        title, channel = await asyncio.to_thread(engine.transcripts.details, transcript.video_id)
-        if title is not None:
-            transcript.title, transcript.channel = title, channel
-    languages = [language or spoken_language(transcript.language_code)]
-    return await engine.submit(transcript.video_id, languages, requester, transcript)
 
 
 def parse_subtitles(

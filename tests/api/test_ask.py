@@ -18,7 +18,8 @@ from summarizer import retrieval
 from summarizer.ask import MAX_QUESTION_CHARS
 from summarizer.cpu_process import CpuProcess, InlineRunner, Runner
 from summarizer.retrieval import search
-from tests.support.data import GERMAN, LONG, MEDIUM
+from tests.support import subtitle_files as files
+from tests.support.data import GERMAN, LONG, MEDIUM, SHORT, UNCAPTIONED, transcript_fetches
 from tests.support.fake_llm import FakeLLM
 from tests.support.rest import settings
 from tests.support.runners import CrashingRunner, RecordingRunner
@@ -86,6 +87,8 @@ async def test_german_captions_by_language() -> None:
         ({"url": MEDIUM, "question": "x" * (MAX_QUESTION_CHARS + 1)}, "invalid_request"),
         ({"url": "https://example.com/watch?v=nothing", "question": "why?"}, "invalid_url"),
         ({"question": "why?"}, "invalid_request"),
+        ({"url": MEDIUM, "job_id": "x", "question": "why?"}, "invalid_request"),  # one or the other
+        ({"job_id": "x", "question": "why?", "languages": ["de"]}, "invalid_request"),  # the job's are used
     ],
 )
 async def test_bad_questions_get_422_with_the_error_body(body: dict[str, Any], code: str) -> None:
@@ -220,3 +223,63 @@ async def test_api_key_is_checked_before_the_body() -> None:
         )
     assert (refused.status_code, refused.json()["error"]["code"]) == (401, "unauthorized")
     assert allowed.status_code == 200
+
+
+# SHORT (3Blue1Brown on large language models) says at 0:00 "I was contacted by the Computer History Museum";
+# MEDIUM does not.
+MUSEUM = "Which museum asked for this video?"
+
+
+async def test_a_summary_of_subtitles_is_asked_about_by_its_job_id() -> None:
+    async with service() as client:
+        linked = await client.post("/v1/summaries", json={"url": UNCAPTIONED, "subtitles": files.srt(MEDIUM)})
+        alone = await client.post("/v1/summaries", json={"subtitles": files.srt(MEDIUM)})
+        fetched = transcript_fetches()
+        answers = [
+            await client.post("/v1/ask", json={"job_id": job.json()["id"], "question": PARAMETERS})
+            for job in (linked, alone)
+        ]
+        assert transcript_fetches() == fetched  # no provider asked: the subtitles sent answered
+        by_url = await client.post("/v1/ask", json={"url": UNCAPTIONED, "question": PARAMETERS})
+        unknown = await client.post("/v1/ask", json={"job_id": "no-such-job", "question": PARAMETERS})
+    for answer, job in zip(answers, (linked, alone), strict=True):
+        assert answer.status_code == 200
+        assert answer.json()["video_id"] == job.json()["video_id"]
+        assert "600 million parameters" in answer.json()["passages"][0]["text"]
+    assert all(
+        p["url"].startswith(f"https://youtu.be/{UNCAPTIONED}?t=") for p in answers[0].json()["passages"]
+    )
+    assert all(
+        p["url"] is None for p in answers[1].json()["passages"]
+    )  # a file without a video links nowhere
+    # Someone asking about the video gets YouTube's captions (here: none), never a client's file.
+    assert (by_url.status_code, by_url.json()["error"]["code"]) == (422, "no_transcript")
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "not_found")
+
+
+async def test_a_summary_of_an_inline_transcript_is_asked_about_by_its_job_id() -> None:
+    own = files.load(SHORT)  # a client's own captions for MEDIUM (those of another video, to tell them apart)
+    transcript = {"language_code": "en", "is_generated": False, "snippets": own["snippets"]}
+    async with service() as client:
+        job = (await client.post("/v1/summaries", json={"url": MEDIUM, "transcript": transcript})).json()
+        by_job = await client.post("/v1/ask", json={"job_id": job["id"], "question": MUSEUM})
+        by_url = await client.post("/v1/ask", json={"url": MEDIUM, "question": MUSEUM})
+    assert by_job.json()["video_id"] == by_url.json()["video_id"] == MEDIUM
+    assert "Computer History Museum" in by_job.json()["passages"][0]["text"]
+    assert not any("Computer History Museum" in p["text"] for p in by_url.json()["passages"])  # MEDIUM's own
+
+
+async def test_once_the_subtitles_are_no_longer_kept() -> None:
+    app = create_app(settings(), InlineRunner())
+    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+        alone = (await client.post("/v1/summaries", json={"subtitles": files.srt(SHORT)})).json()
+        linked = (
+            await client.post("/v1/summaries", json={"url": MEDIUM, "subtitles": files.srt(SHORT)})
+        ).json()
+        await app.state.services.engine.cache.backend.clear()  # TRANSCRIPT_TTL passed, say
+        gone = await client.post("/v1/ask", json={"job_id": alone["id"], "question": MUSEUM})
+        fallback = await client.post("/v1/ask", json={"job_id": linked["id"], "question": PARAMETERS})
+    assert (gone.status_code, gone.json()["error"]["code"]) == (404, "not_found")
+    assert "send the subtitles again" in gone.json()["error"]["message"]
+    # A file of a YouTube video: the video's own captions answer (here MEDIUM's, from the caption folder).
+    assert fallback.status_code == 200 and "600 million parameters" in fallback.json()["passages"][0]["text"]

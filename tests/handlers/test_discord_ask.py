@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from summarizer.retrieval import search
-from tests.support.data import MEDIUM
-from tests.support.discord_service import Service, check_message, command, discord_service, edits
+from tests.support import subtitle_files as files
+from tests.support.data import MEDIUM, UNCAPTIONED, transcript_fetches
+from tests.support.discord_service import Service, check_message, command, discord_service, edits, is_final
 from tests.support.redis_mode import redis_client
 from tests.support.runners import CrashingRunner
 from tests.support.waiting import eventually
@@ -124,3 +125,24 @@ async def test_a_malformed_interaction_is_answered() -> None:
         broken["data"] = "not an object"
         answer = await answered(svc, broken)
     assert answer["type"] == 4 and answer["data"]["flags"] == 64
+
+
+async def test_a_video_summarized_from_a_subtitle_file_is_asked_about_from_that_file() -> None:
+    async with discord_service() as svc:
+        attachment = svc.fake.attach("lecture.srt", files.srt(MEDIUM).encode())
+        assert await svc.summarize(f"https://youtu.be/{UNCAPTIONED}", file=attachment) == {"type": 5}
+        await svc.fake.wait_for(lambda f: any(map(is_final, edits(f))))
+        fetched = transcript_fetches()
+        assert await answered(svc, ask(UNCAPTIONED, QUESTION, token="tok-2")) == {"type": 5}
+        await svc.fake.wait_for(lambda f: edits(f, "tok-2"))
+        assert transcript_fetches() == fetched  # no provider asked: the file answered
+        # The file is its sender's: another user asking about the video gets YouTube's captions (none).
+        assert await answered(svc, ask(UNCAPTIONED, QUESTION, token="tok-3", user="7")) == {"type": 5}
+        await svc.fake.wait_for(lambda f: edits(f, "tok-3"))
+    [edit] = edits(svc.fake, "tok-2")
+    [embed] = edit.body["embeds"]
+    assert embed["url"] == f"https://www.youtube.com/watch?v={UNCAPTIONED}"
+    assert "600 million parameters" in embed["description"].split("\n")[0]
+    assert f"youtu.be/{UNCAPTIONED}?t=" in embed["description"]
+    [other] = edits(svc.fake, "tok-3")
+    assert other.body["content"].startswith("⚠️ This video has no captions")

@@ -4,12 +4,16 @@ private chat; the answer as timestamped quotes within Telegram's limits."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from telegram import Chat, Document, Message, MessageEntity, User
 
 from bot.telegram_render import fits, parsed_text
-from summarizer.links import watch_url
-from tests.support.data import SHORT
+from handlers.telegram_ask import SEARCHING
+from summarizer.links import parse_video_id, watch_url
+from tests.support import subtitle_files as files
+from tests.support.data import SHORT, UNCAPTIONED, transcript_fetches
 from tests.support.fake_llm import FakeLLM
 from tests.support.fake_telegram import BOT, Call
 from tests.support.telegram_service import (
@@ -22,6 +26,7 @@ from tests.support.telegram_service import (
     telegram_service,
     update,
 )
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.usefixtures("fast_pacing")
 
@@ -37,17 +42,34 @@ async def summarized(svc: Service, chat: Chat = PRIVATE) -> Message:
     msg = message(f"{LINK}", chat=chat, entities=link_entities(LINK))
     await svc.send(msg)
     [reply] = await svc.replies_to(msg)
-    text = parsed_text(await svc.summary(reply))
-    # Telegram hands the replied-to message over with its entities: the title links to the video.
-    title = MessageEntity(MessageEntity.TEXT_LINK, 2, 5, url=watch_url(SHORT))
+    return as_seen(reply, await svc.summary(reply), SHORT)
+
+
+def as_seen(reply: Call, summary: str, video_id: str | None) -> Message:
+    """The bot's summary message as Telegram hands it over in a reply to it: the text, and its title linked
+    to `video_id` (None: a summary of a subtitle file without a video, which links nowhere)."""
+    entities = [MessageEntity(MessageEntity.TEXT_LINK, 2, 5, url=watch_url(video_id))] if video_id else []
     assert reply.message_id is not None
-    return Message(
-        reply.message_id, NOW, chat, from_user=User(BOT["id"], "Summary", True), text=text, entities=[title]
-    )
+    chat = Chat(reply.params["chat_id"], Chat.SUPERGROUP if reply.params["chat_id"] < 0 else Chat.PRIVATE)
+    bot = User(BOT["id"], "Summary", True)
+    return Message(reply.message_id, NOW, chat, from_user=bot, text=parsed_text(summary), entities=entities)
 
 
-def answer_of(reply: Call) -> str:
-    text: str = reply.params["text"]
+async def summarized_file(svc: Service, name: str, link: str | None = None) -> Message:
+    """Have the bot summarize SHORT's captions sent as the file `name` in the private chat, with `link` in
+    the caption; its summary message as a user replying to it sees it."""
+    document = Document.de_json(svc.fake.add_file(name, files.srt(SHORT).encode()), None)
+    entities = link_entities(link) if link else None
+    msg = message(None, document=document, caption=link, caption_entities=entities)
+    await svc.send(msg)
+    [reply] = await svc.replies_to(msg)
+    return as_seen(reply, await svc.summary(reply), parse_video_id(link) if link else None)
+
+
+async def answered(svc: Service, msg: Message) -> str:
+    """The bot's one reply to the question `msg`, once it shows the answer ("⏳ Searching…" until then)."""
+    [reply] = await svc.replies_to(msg)
+    text = await until(lambda: t if (t := svc.fake.text(reply)) != SEARCHING else None)
     assert fits(text) and reply.params["parse_mode"] == "HTML"
     return text
 
@@ -57,20 +79,26 @@ async def test_ask_as_a_reply_to_a_summary() -> None:
         summary = await summarized(svc, GROUP)
         ask = message(f"/ask {RLHF}", chat=GROUP, reply_to_message=summary)
         await svc.send(ask)
-        [reply] = await svc.replies_to(ask)
-    text = answer_of(reply)
+        text = await answered(svc, ask)
     assert text.startswith(f"🔎 <b>{RLHF}</b>")
     assert "reinforcement learning with human feedback" in text
     assert f'<a href="https://youtu.be/{SHORT}?t=' in text  # each quote starts with a link to its moment
 
 
-async def test_ask_with_a_link() -> None:
+async def test_ask_with_a_link_and_the_same_question_again() -> None:
     async with telegram_service() as svc:
-        ask = message(f"/ask {LINK} {MUSEUM}", entities=link_entities(f"/ask {LINK} {MUSEUM}"))
+        ask, again = (
+            message(f"/ask {LINK} {MUSEUM}", entities=link_entities(f"/ask {LINK} {MUSEUM}"))
+            for _ in range(2)
+        )
         await svc.send(ask)
-        [reply] = await svc.replies_to(ask)
-    text = answer_of(reply)
+        text = await answered(svc, ask)
+        [searching] = await svc.replies_to(ask)
+        assert searching.params["text"] == SEARCHING  # while the transcript is read and searched
+        await svc.send(again)
+        [cached] = await svc.replies_to(again)
     assert f"<b>{MUSEUM}</b>" in text and "Computer History Museum" in text
+    assert cached.params["text"] == text  # from the cache: the answer at once
 
 
 async def test_a_plain_question_after_a_summary_in_a_private_chat() -> None:
@@ -83,8 +111,7 @@ async def test_a_plain_question_after_a_summary_in_a_private_chat() -> None:
         await summarized(svc)
         question = message(MUSEUM)
         await svc.send(question)
-        [reply] = await svc.replies_to(question)
-        assert "Computer History Museum" in answer_of(reply)
+        assert "Computer History Museum" in await answered(svc, question)
 
         for chatter in ("thanks!", "ok cool"):  # not questions: the usual hint, no search
             said = message(chatter)
@@ -93,8 +120,7 @@ async def test_a_plain_question_after_a_summary_in_a_private_chat() -> None:
             assert "Send me a YouTube link" in hint.params["text"]
         without_mark = message("which museum asked for this video")
         await svc.send(without_mark)
-        [reply] = await svc.replies_to(without_mark)
-    assert "Computer History Museum" in answer_of(reply)
+        assert "Computer History Museum" in await answered(svc, without_mark)
 
 
 async def test_a_captioned_file_after_a_summary_is_not_a_question() -> None:
@@ -141,9 +167,8 @@ async def test_a_video_without_captions() -> None:
     async with telegram_service() as svc:
         ask = message(f"/ask https://youtu.be/AAAAAAAAAAA {MUSEUM}")
         await svc.send(ask)
-        [reply] = await svc.replies_to(ask)
-    assert reply.params["text"].startswith("⚠️ Could not search this video")
-    assert "no captions" in reply.params["text"]
+        text = await answered(svc, ask)
+    assert text.startswith("⚠️ Could not search this video") and "no captions" in text
 
 
 async def test_questions_share_the_chats_rate_limit() -> None:
@@ -152,18 +177,56 @@ async def test_questions_share_the_chats_rate_limit() -> None:
         await svc.send(first)
         await svc.replies_to(first)
         await svc.send(second)
-        [reply] = await svc.replies_to(second)
-    assert "You asked a lot in a short time" in reply.params["text"]
+        assert "You asked a lot in a short time" in await answered(svc, second)
 
 
 async def test_with_a_model_its_answer_comes_first() -> None:
     async with FakeLLM().running() as llm, telegram_service(llm_base_url=llm.url, llm_model="fake") as svc:
         ask = message(f"/ask {LINK} {MUSEUM}", entities=link_entities(f"/ask {LINK} {MUSEUM}"))
         await svc.send(ask)
-        [reply] = await svc.replies_to(ask)
-    question, answer, *quotes = [part for part in answer_of(reply).split("\n") if part]
+        text = await answered(svc, ask)
+    question, answer, *quotes = [part for part in text.split("\n") if part]
     assert question.startswith(f"🔎 <b>{MUSEUM}</b>")
     assert answer.startswith("Answer: ") and "(0:" in answer  # the model's citation, shown as a time
     assert 1 <= len(quotes) <= 5 and all(
         q.startswith(f'• <a href="https://youtu.be/{SHORT}?t=') for q in quotes
     )
+
+
+async def test_ask_about_the_summary_of_a_subtitle_file_searches_that_file() -> None:
+    async with telegram_service() as svc:
+        link = f"https://youtu.be/{UNCAPTIONED}"  # YouTube (the caption folder) has no captions for it
+        summary = await summarized_file(svc, "lecture.srt", link)
+        fetched = transcript_fetches()
+        replied = message(f"/ask {RLHF}", reply_to_message=summary)
+        with_link = message(f"/ask {link} {MUSEUM}", entities=link_entities(f"/ask {link} {MUSEUM}"))
+        for ask in (replied, with_link):
+            await svc.send(ask)
+        rlhf, museum = await answered(svc, replied), await answered(svc, with_link)
+        assert transcript_fetches() == fetched  # no provider was asked: the file's own transcript answered
+        # The file is this chat's: elsewhere the video is asked about as YouTube has it.
+        elsewhere = message(
+            f"/ask {link} {MUSEUM}", chat=GROUP, entities=link_entities(f"/ask {link} {MUSEUM}")
+        )
+        await svc.send(elsewhere)
+        other = await answered(svc, elsewhere)
+    assert rlhf.startswith(f"🔎 <b>{RLHF}</b>") and "reinforcement learning with human feedback" in rlhf
+    assert f'<a href="https://youtu.be/{UNCAPTIONED}?t=' in rlhf  # the quotes link into the file's video
+    assert "Computer History Museum" in museum
+    assert other.startswith("⚠️ Could not search this video") and "no captions" in other
+
+
+async def test_ask_about_the_summary_of_a_file_without_a_video() -> None:
+    async with telegram_service() as svc:
+        summary = await summarized_file(svc, "notes.srt")
+        fetched = transcript_fetches()
+        follow_up = message(MUSEUM)  # a plain question right after the summary, in a private chat
+        replied = message(f"/ask {RLHF}", reply_to_message=summary)  # the summary has no link to find it by
+        for ask in (follow_up, replied):
+            await svc.send(ask)
+        museum, text = await answered(svc, follow_up), await answered(svc, replied)
+        assert transcript_fetches() == fetched
+    assert "Computer History Museum" in museum
+    assert text.startswith(f"🔎 <b>{RLHF}</b>") and "reinforcement learning with human feedback" in text
+    assert "<a " not in text and "file-" not in text  # nothing links to a video that is not there
+    assert re.search(r"• \d+:\d\d \w", text)  # the quotes keep their times, as plain text
