@@ -35,4 +35,4 @@ HEALTHCHECK --interval=60s --timeout=5s --start-period=60s --retries=3 \
 # The same server options as render.yaml's startCommand (explained there). PORT is respected; set
 # FORWARDED_ALLOW_IPS to your proxy's address when clients can reach the container directly (with "*" any
 # client could claim another IP in X-Forwarded-For and dodge the per-client limits).
-CMD ["sh", "-c", "exec uvicorn api.main:app --host 0.0.0.0 --port \"${PORT:-8000}\" --workers 1 --loop uvloop --http api.header_timeout:HeaderTimeoutProtocol --no-proxy-headers --no-access-log --timeout-graceful-shutdown 20"]
+CMD ["sh", "-c", "exec uvicorn api.main:app --host 0.0.0.0 --port \"${PORT:-8000}\" --workers 1 --loop uvloop --http api.request_deadline:RequestDeadlineProtocol --no-proxy-headers --no-access-log --timeout-graceful-shutdown 20"]

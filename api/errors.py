@@ -9,6 +9,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from summarizer.errors import SummaryError
@@ -50,6 +51,11 @@ HTTP_CODES = {
 }
 
 
+def error_body(code: str, message: str) -> bytes:
+    """The contract's error body, JSON."""
+    return orjson.dumps({"error": {"code": code, "message": message}})
+
+
 def error_response(
     code: str,
     message: str,
@@ -60,8 +66,7 @@ def error_response(
     headers = dict(headers or {})
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
-    body = orjson.dumps({"error": {"code": code, "message": message}})
-    return Response(body, status, headers=headers, media_type="application/json")
+    return Response(error_body(code, message), status, headers=headers, media_type="application/json")
 
 
 async def _summary_error(request: Request, exc: Exception) -> Response:
@@ -83,6 +88,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(code, str(exc.detail), exc.status_code, headers=exc.headers)  # e.g. 405's Allow
 
 
+async def _body_cut_short(request: Request, exc: Exception) -> Response:
+    """The connection ended while the body was read: the client went away, or its body was late
+    (api/request_deadline.py, which answered and logged it). Nothing of ours failed; this answer is dropped."""
+    return error_response("invalid_request", "The request's body did not arrive whole.", 400)
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response("internal_error", "Something went wrong on our side.", 500)
@@ -92,4 +103,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(SummaryError, _summary_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(ClientDisconnect, _body_cut_short)
     app.add_exception_handler(Exception, _unexpected_error)

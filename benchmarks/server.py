@@ -22,7 +22,7 @@ TARGETS = {
     # render.yaml's start command (host and port set below).
     "real": [
         *("-m", "uvicorn", "api.main:app", "--workers", "1", "--loop", "uvloop"),
-        *("--http", "api.header_timeout:HeaderTimeoutProtocol"),
+        *("--http", "api.request_deadline:RequestDeadlineProtocol"),
         *("--no-proxy-headers", "--no-access-log", "--timeout-graceful-shutdown", "20"),
     ],
     # uvicorn's defaults, as a typical bot is started.

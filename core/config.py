@@ -31,8 +31,12 @@ class Settings(BaseSettings):
     # Where to listen (used by `python -m api`; uvicorn's own flags win when it is started directly).
     host: str = "127.0.0.1"
     port: int = 8000
-    # Seconds a connection may take to send a request's headers (api/header_timeout.py: slowloris).
+    # Seconds a connection may take to send a request's headers, then its body (api/request_deadline.py:
+    # slowloris, slow POST). The body's 180 s: the largest body taken (MAX_BODY_BYTES, 4 MiB) arrives in
+    # 168 s at 200 kbit/s, the uplink of WebPageTest's "Mobile Edge" profile, a slow phone line (its "2G"
+    # has 256, "3G Slow" 400); a 2 MiB subtitle file (SUBTITLES_MAX_BYTES) in 84 s. Raise it with the limit.
     header_timeout: float = Field(default=10.0, gt=0)
+    body_timeout: float = Field(default=180.0, gt=0)
 
     # Sources and storage.
     redis_url: str | None = None

@@ -4,6 +4,7 @@ transcript is counted before it is validated, and validation stops at the first 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -39,6 +40,25 @@ async def test_a_wrong_key_is_refused_before_the_body_is_read() -> None:
         finally:
             writer.close()
     assert status.startswith(b"HTTP/1.1 401")
+
+
+async def test_a_client_gone_before_its_body_arrived_is_not_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Its read of the body ends as `ClientDisconnect` (also when api/request_deadline.py ended the request):
+    two ERROR tracebacks before, the app's and uvicorn's."""
+    app = create_app(service_settings(), InlineRunner())
+    async with serve(app) as url:  # leaving it waits for the request's task
+        host, port = url.removeprefix("http://").split(":")
+        _, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            b"POST /v1/summaries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 3000000\r\n\r\n" + b'{"url": "x'
+        )
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 def test_a_list_of_bad_snippets_makes_one_error_not_one_each() -> None:

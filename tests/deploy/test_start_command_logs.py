@@ -26,7 +26,7 @@ def test_start_command_logs_failures_not_requests(tmp_path: Path, access_log: bo
     assert "--no-access-log" in command
     if access_log:
         command.remove("--no-access-log")
-    with running(command, tmp_path) as (client, log):
+    with running(command, tmp_path) as (client, log, _process):
         for _ in range(20):
             assert client.get("/healthz").status_code == 200
         assert client.post("/v1/summaries", json={"url": "not a link"}).status_code == 422

@@ -24,7 +24,7 @@ from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = "api.main:app"
-HTTP = "api.header_timeout:HeaderTimeoutProtocol"  # uvicorn's httptools, with a deadline for headers
+HTTP = "api.request_deadline:RequestDeadlineProtocol"  # uvicorn's httptools, with deadlines for requests
 # The packages the service is made of (compiled ahead of time by both deployments).
 PACKAGES = sorted(
     path.parent.name for path in ROOT.glob("*/__init__.py") if path.parent.name not in {"tests", "benchmarks"}
@@ -58,7 +58,7 @@ def assert_runs_the_app_in_one_process(params: dict[str, object]) -> None:
     assert params["host"] == "0.0.0.0", "must listen on every interface (0.0.0.0), not loopback"
     assert params["workers"] in (None, 1), "one process: the queue and the jobs live in it"
     assert params["reload"] is False, "--reload is for development"
-    assert params["http"] == HTTP, f"--http {HTTP}: request headers have a deadline (slowloris)"
+    assert params["http"] == HTTP, f"--http {HTTP}: request heads and bodies have deadlines (slowloris)"
     assert import_from_string(HTTP) is not None
     assert params["proxy_headers"] is False, (
         "--no-proxy-headers: the app takes the client IP the proxy appended (uvicorn's would be the client's)"
@@ -75,9 +75,11 @@ def start_command() -> list[str]:
 
 
 @contextmanager
-def running(command: list[str], workdir: Path, **settings: str) -> Iterator[tuple[httpx.Client, Path]]:
+def running(
+    command: list[str], workdir: Path, **settings: str
+) -> Iterator[tuple[httpx.Client, Path, subprocess.Popen[bytes]]]:
     """The command started offline (transcripts from the test folder, `settings` as environment variables);
-    a client on its port and its log."""
+    a client on its port, its log and its process."""
     port = command[command.index("--port") + 1]
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
     env |= {"PYTHONPATH": str(ROOT), "TRANSCRIPT_DIR": str(TRANSCRIPTS), "RATE_LIMIT": ""} | settings
@@ -93,7 +95,7 @@ def running(command: list[str], workdir: Path, **settings: str) -> Iterator[tupl
                     break
                 except httpx.TransportError:
                     time.sleep(0.05)
-            yield client, log
+            yield client, log, process
     finally:
         process.terminate()
         process.wait(20)

@@ -1,9 +1,10 @@
-"""What the deadline for request headers costs the service (api/header_timeout.py): server CPU per request.
+"""What the deadlines for request heads and bodies cost the service (api/request_deadline.py): server CPU
+per request.
 
-    .venv/bin/python benchmarks/header_timeout.py [--requests 2000] [--rounds 5]
+    .venv/bin/python benchmarks/request_deadline.py [--requests 2000] [--rounds 5]
 
 Starts render.yaml's start command (offline, no platform configured) on a free loopback port, once as
-deployed (`--http api.header_timeout:HeaderTimeoutProtocol`) and once with uvicorn's own `--http httptools`,
+deployed (`--http api.request_deadline:RequestDeadlineProtocol`) and once with uvicorn's own `--http httptools`,
 alternating, `--rounds` times each; each round sends `--requests` `GET /healthz` on one kept-alive connection
 and, as Telegram's webhook connections may, `--requests` / 10 on a new connection each, and reads the
 service's CPU (utime + stime from /proc). Prints the median CPU per request of each, unlimited (no cgroup: at
@@ -23,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.idle_cpu import cpu_seconds, serving  # noqa: E402
 from tests.support.data import TRANSCRIPTS  # noqa: E402
-from tests.support.deploy import start_command  # noqa: E402
+from tests.support.deploy import HTTP, start_command  # noqa: E402
 
 
 def cpu_per_request(protocol: str, requests: int) -> float:
@@ -52,7 +53,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    found: dict[str, list[float]] = {"api.header_timeout:HeaderTimeoutProtocol": [], "httptools": []}
+    found: dict[str, list[float]] = {HTTP: [], "httptools": []}
     for _ in range(args.rounds):
         for protocol, figures in found.items():
             figures.append(cpu_per_request(protocol, args.requests))
