@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Annotated
 
 import orjson
@@ -107,9 +107,11 @@ async def interactions(
     except orjson.JSONDecodeError:
         return error_response("invalid_request", "The body is not JSON.", 400)
     assert services.discord is not None  # configured with the public key
+    # What it starts, a user waits for: a stop lets it end, or it says it was cut short (handlers.discord).
+    spawn = partial(services.background.spawn, owed=True)
     try:
         answer = (
-            await respond(interaction, services.engine, services.discord, services.background.spawn)
+            await respond(interaction, services.engine, services.discord, spawn)
             if isinstance(interaction, dict)
             else ephemeral("Sorry, I could not read that request.")
         )

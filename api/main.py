@@ -107,7 +107,8 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
             try:
                 yield
             finally:
-                await background.close()
+                # Work a Discord user waits for ends, or says it was cut short (handlers.discord.settle).
+                await background.close(grace=handlers.discord.STOP_GRACE)
                 await engine.stop()  # the jobs first, then the last edits of those that ended
                 await callbacks.close()
                 if telegram_client is not None and (built := telegram_client.built) is not None:

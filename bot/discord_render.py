@@ -170,6 +170,7 @@ def failure_text(error: SummaryError, now: float | None = None) -> str:
         "rate_limited": "You already have several summaries in progress. Try again when they are done "
         f"({retry_hint(error.retry_after, now)}).",
         "internal_error": "Something went wrong on my side. Please try again.",
+        "interrupted": "The service restarted before I could finish. Please run the command again.",
     }
     return texts.get(error.code, error.message)
 

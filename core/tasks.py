@@ -1,5 +1,5 @@
-"""Small asyncio helpers: stopping a task for good, tasks started and not waited for, iterating until an
-event."""
+"""Small asyncio helpers: stopping a task for good, tasks started and not waited for (and how a shutdown ends
+them), iterating until an event."""
 
 from __future__ import annotations
 
@@ -25,27 +25,38 @@ async def cancel(task: asyncio.Task[Any]) -> None:
 
 class BackgroundTasks:
     """Tasks started and not waited for (processing a chat update, showing a job): kept referenced,
-    failures logged, cancelled at shutdown."""
+    failures logged, cancelled at shutdown; those someone waits for (`owed`) get a grace to end first."""
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._owed: set[asyncio.Task[Any]] = set()
 
-    def spawn(self, coroutine: Coroutine[Any, Any, Any], name: str | None = None) -> asyncio.Task[Any]:
+    def spawn(
+        self, coroutine: Coroutine[Any, Any, Any], name: str | None = None, *, owed: bool = False
+    ) -> asyncio.Task[Any]:
+        """Run `coroutine` in a task. `owed`: someone waits for what it ends with (a deferred Discord
+        response), so `close` gives it time to end before cancelling it."""
         task = asyncio.create_task(coroutine, name=name)
         self._tasks.add(task)
+        if owed:
+            self._owed.add(task)
         task.add_done_callback(self._done)
         return task
 
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
+        self._owed.discard(task)
         if not task.cancelled() and (error := task.exception()) is not None:
             log.error("background task %s failed", task.get_name(), exc_info=error)
 
     def __len__(self) -> int:
         return len(self._tasks)
 
-    async def close(self) -> None:
-        """Cancel what is still running and wait for it to end."""
+    async def close(self, grace: float = 0.0) -> None:
+        """Give the owed tasks `grace` seconds to end, then cancel what is still running and wait for it to
+        end (an owed task that is cancelled may still tell whom it owes, e.g. `handlers.discord.settle`)."""
+        if self._owed and grace > 0:
+            await asyncio.wait(set(self._owed), timeout=grace)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

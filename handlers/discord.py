@@ -11,7 +11,9 @@ say why. Only its name and size are checked inside the 3 seconds.
 
 Work done after a deferred response (a file read here, a question in handlers/discord_ask.py) runs in
 `settle`: what it ends with is edited in, and anything it raises unexpectedly is logged once and edited in
-as "something went wrong", so a deferred response never stays "thinking…".
+as "something went wrong", so a deferred response never stays "thinking…". Neither does it when the service
+stops (SIGTERM: every deploy or restart): the work gets `STOP_GRACE` to end, and work still unfinished then
+is cut short and its response edited to say the service restarted and the command should be run again.
 """
 
 from __future__ import annotations
@@ -57,6 +59,12 @@ TOKEN_EDIT_WINDOW = 14.5 * 60  # the token lives 15 min; keep a margin for the l
 # The first edit waits this long, so it never reaches Discord before our HTTP answer that creates
 # the message it edits.
 FIRST_EDIT_DELAY = 1.0
+# At a stop, work after a deferred response gets this long to end by itself (BackgroundTasks.close), and the
+# edit saying it was cut short as long again: with uvicorn's 20 s for open connections and the engine's 10 s
+# for its last edits (FINAL_EDIT_SECONDS), 36 s, inside the 40 s Render allows between SIGTERM and SIGKILL
+# (render.yaml maxShutdownDelaySeconds). A warm /ask is a few ms of CPU, a cold one at most 0.21 s (~2 s of
+# wall time at 0.1 CPU, docs/ask.md).
+STOP_GRACE = 3.0
 
 Spawn = Callable[[Coroutine[Any, Any, None]], object]
 ASK = "Give me a YouTube link in `url`, or the video's subtitle file (.srt, .vtt or .txt) in `file`."
@@ -281,17 +289,30 @@ async def settle(reply: Reply, work: Awaitable[Message | None], what: str, mark:
     """Await `work`, done after a deferred answer, then edit the response to the message it ends with (None:
     `work` showed its outcome itself, e.g. by following a job). A `SummaryError` is edited in as its failure
     text after `mark`; anything else is logged here, once, and edited in as the internal error: the user
-    always gets an answer, never "thinking…" forever (the CPU process crashed, say). `what` names the work
-    in logs."""
+    always gets an answer, never "thinking…" forever (the CPU process crashed, say). Cancelled (the service
+    stops, and `work` did not end within `STOP_GRACE`), it edits in `interrupted` (run the command again),
+    within `STOP_GRACE`, and stays cancelled. `what` names the work in logs."""
     try:
         shown = await work
     except SummaryError as error:
         shown = render.message(mark + failure_text(error))
+    except asyncio.CancelledError:
+        log.warning("discord: the service stopped before %s was done; the user is told to run it again", what)
+        try:
+            async with asyncio.timeout(STOP_GRACE):
+                await edit_in(reply, render.message(mark + failure_text(SummaryError("interrupted"))), what)
+        except TimeoutError:
+            log.warning("discord: could not show in time that %s was cut short", what)
+        raise
     except Exception:
         log.exception("discord: %s failed", what)
         shown = render.message(mark + failure_text(SummaryError("internal_error")))
-    if shown is None:
-        return
+    if shown is not None:
+        await edit_in(reply, shown, what)
+
+
+async def edit_in(reply: Reply, shown: Message, what: str) -> None:
+    """Edit the deferred response to `shown`, the outcome of `what` (a refusal is logged, not raised)."""
     await reply.answered()
     try:
         await reply.discord.edit_original(reply.application_id, reply.token, shown)

@@ -14,21 +14,19 @@ import pytest
 from summarizer.retrieval import search
 from tests.support import subtitle_files as files
 from tests.support.data import MEDIUM, UNCAPTIONED, transcript_fetches
-from tests.support.discord_service import Service, check_message, command, discord_service, edits, is_final
+from tests.support.discord_service import (
+    Service,
+    ask,
+    check_message,
+    discord_service,
+    edits,
+    is_final,
+)
 from tests.support.redis_mode import redis_client
 from tests.support.runners import CrashingRunner
 from tests.support.waiting import eventually
 
 QUESTION = "How many parameters does each block of multi-headed attention have?"
-
-
-def ask(video: str, question: str, token: str = "tok-1", **extra: Any) -> dict[str, Any]:
-    interaction = command(None, name="ask", token=token, **extra)
-    interaction["data"]["options"] += [
-        {"name": "video", "type": 3, "value": video},
-        {"name": "question", "type": 3, "value": question},
-    ]
-    return interaction
 
 
 async def answered(svc: Service, interaction: dict[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """SIGTERM (the lifespan exit) loses no ending: a job that ended gets its last edit before the process
-exits, and without Redis a chat whose job is cut short is told so and how to get it (issue 17).
+exits, and without Redis a chat whose job is cut short is told so and how to get it (issue 17); a Discord
+response deferred for work the service did not finish (`/ask`, `/summarize file:`) is told so too.
 (With Redis the next process resumes and shows it: tests/summarizer/backends/test_redis_takeover.py.)"""
 
 from __future__ import annotations
@@ -8,11 +9,19 @@ import logging
 
 import pytest
 
-from tests.support.data import SHORT
+from summarizer.extractive import summarize_chunk
+from summarizer.links import watch_url
+from summarizer.retrieval import search
+from summarizer.subtitles import parse_subtitles
+from tests.support import subtitle_files as files
+from tests.support.data import MEDIUM, SHORT
+from tests.support.discord_service import ask, discord_service, edits
 from tests.support.rest import wait_for
 from tests.support.runners import GatedRunner
 from tests.support.telegram_service import message, telegram_service
 from tests.support.waiting import until
+
+RUN_AGAIN = "The service restarted before I could finish. Please run the command again."
 
 
 async def test_without_redis_a_chat_whose_job_is_cut_short_is_told_to_send_the_link_again(
@@ -44,3 +53,24 @@ async def test_a_job_that_ends_while_its_edits_are_paced_gets_its_last_edit_befo
         await wait_for(svc.client, job["id"], lambda j: j["status"] == "done")  # (the TL;DR follows at once)
         assert "Key points" not in svc.fake.text(placeholder)  # the next edit waits for its turn
     assert "Key points" in svc.fake.text(placeholder)
+
+
+async def test_discord_work_the_stop_cut_short_edits_its_deferred_response_to_say_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An `/ask` searching, a `/summarize file:` reading its file and a `/summarize url:` job, all stuck in
+    the CPU process when the service stops: each "thinking…" becomes the same request to run it again."""
+    runner = GatedRunner(search, parse_subtitles, summarize_chunk)  # never released
+    with caplog.at_level(logging.WARNING):
+        async with discord_service(runner) as svc:
+            attachment = svc.fake.attach("lecture.srt", files.srt(SHORT).encode())
+            assert await svc.summarize(None, token="file", file=attachment) == {"type": 5}
+            assert await svc.summarize(SHORT, token="link") == {"type": 5}
+            assert (await svc.send(ask(MEDIUM, "What is a key?", token="ask"))).json() == {"type": 5}
+            await until(lambda: runner.waiting == 3)
+        # the service stopped (SIGTERM) with all three waiting
+    last = {token: edits(svc.fake, token)[-1].body for token in ("file", "link", "ask")}
+    assert last["file"]["content"] == RUN_AGAIN and last["ask"]["content"] == f"⚠️ {RUN_AGAIN}"
+    assert last["link"]["content"] == f"Couldn't summarize <{watch_url(SHORT)}>: {RUN_AGAIN}"
+    assert all(body["embeds"] == [] and body["allowed_mentions"] == {"parse": []} for body in last.values())
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

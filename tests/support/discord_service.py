@@ -108,6 +108,16 @@ def command(
     return interaction
 
 
+def ask(video: str, question: str, token: str = "tok-1", **extra: Any) -> dict[str, Any]:
+    """`/ask` as Discord posts it (`extra` as for `command`)."""
+    interaction = command(None, name="ask", token=token, **extra)
+    interaction["data"]["options"] += [
+        {"name": "video", "type": 3, "value": video},
+        {"name": "question", "type": 3, "value": question},
+    ]
+    return interaction
+
+
 @asynccontextmanager
 async def discord_service(runner: Runner | None = None, **overrides: Any) -> AsyncIterator[Service]:
     """A fake Discord and the app under uvicorn configured for it, with a signing key of its own."""

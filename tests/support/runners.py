@@ -13,18 +13,25 @@ T = TypeVar("T")
 
 
 class GatedRunner(InlineRunner):
-    """Runs the real steps, but each chunk's summary waits for the test to `release()` it."""
+    """Runs the real steps, but each call of a `gated` step (by default a chunk's summary) waits for the test
+    to `release()` it; `waiting` counts the calls waiting now."""
 
-    def __init__(self) -> None:
+    def __init__(self, *gated: Callable[..., Any]) -> None:
+        self.gated = gated or (summarize_chunk,)
         self.gate = asyncio.Semaphore(0)
+        self.waiting = 0
 
     def release(self, n: int = 1) -> None:
         for _ in range(n):
             self.gate.release()
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        if fn is summarize_chunk:
-            await self.gate.acquire()
+        if fn in self.gated:
+            self.waiting += 1
+            try:
+                await self.gate.acquire()
+            finally:
+                self.waiting -= 1
         return await super().run(fn, *args)
 
 
