@@ -3,7 +3,9 @@
 Asks for a streamed answer (server-sent events) and hands the text written so far to a callback;
 a provider that answers with one JSON body instead is read the same way. Timeouts, 429 (after its
 `Retry-After`), 5xx and transport errors are retried a bounded number of times with jitter; quota
-and other client errors are not. Every failure that is left ends as `LLMError`.
+and other client errors are not. Every failure that is left ends as `LLMError`, also an answer that is not
+JSON or not of the API's shape (an event that is not an object, `choices` that is not a list, content that
+is not text): each piece is checked as it is read, so callers fall back as for a failed call.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from email.utils import parsedate_to_datetime
 from time import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     import httpx
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # A 429 asking to wait longer than this is not waited for (the chunk falls back instead).
 MAX_RETRY_AFTER = 30.0
@@ -113,9 +116,9 @@ class ChatClient:
             except LLMError:
                 self._failed()
                 raise
-            except (ValueError, KeyError, IndexError, TypeError) as error:  # JSON we cannot read
+            except orjson.JSONDecodeError as error:
                 self._failed()
-                raise LLMError(f"unreadable answer: {error!r}") from error
+                raise LLMError(f"unreadable answer: not JSON: {error}") from error
 
     async def _attempt(self, body: dict[str, Any], on_text: Callable[[str], None] | None) -> str:
         """One request within the timeout, counted as outbound (and as an outbound error when it fails)."""
@@ -159,9 +162,13 @@ class ChatClient:
                 raise _status_error(response)
             if response.headers.get("content-type", "").startswith("text/event-stream"):
                 return await self._read_stream(response, on_text)
-            data = orjson.loads(await response.aread())  # a provider that does not stream
+            data = _shaped(orjson.loads(await response.aread()), dict, "the answer")  # it does not stream
             self._count(data.get("usage"))
-            text = data["choices"][0]["message"]["content"] or ""
+            choices = _shaped(data.get("choices"), list, "choices")
+            if not choices:
+                raise LLMError("unreadable answer: no choices")
+            message = _shaped(_shaped(choices[0], dict, "a choice").get("message"), dict, "a message")
+            text = _text(message.get("content"))
             if on_text:
                 on_text(text)
             return text
@@ -174,21 +181,36 @@ class ChatClient:
             payload = line.removeprefix("data:").strip()
             if payload == "[DONE]":
                 break
-            event = orjson.loads(payload)
+            event = _shaped(orjson.loads(payload), dict, "an event")
             self._count(event.get("usage"))
-            for choice in event.get("choices") or ():
-                if piece := (choice.get("delta") or {}).get("content"):
+            for choice in _shaped(event.get("choices") or [], list, "choices"):
+                delta = _shaped(_shaped(choice, dict, "a choice").get("delta") or {}, dict, "a delta")
+                if piece := _text(delta.get("content")):
                     parts.append(piece)
                     if on_text:
                         on_text("".join(parts))
         return "".join(parts)
 
-    def _count(self, usage: dict[str, Any] | None) -> None:
-        if usage:
-            for kind in ("prompt", "completion"):
-                tokens = usage.get(f"{kind}_tokens") or 0
+    def _count(self, usage: object) -> None:
+        """Count the tokens an answer reports; what is not a count is left out (it is not worth the answer)."""
+        if not isinstance(usage, dict):
+            return
+        for kind in ("prompt", "completion"):
+            if isinstance(tokens := usage.get(f"{kind}_tokens"), int) and tokens > 0:
                 self.usage[f"{kind}_tokens"] += tokens
                 LLM_TOKENS.labels(kind).inc(tokens)
+
+
+def _shaped(value: object, kind: type[T], what: str) -> T:
+    """`value`, read from an answer, when it is a `kind` as the API has it there; else `LLMError`."""
+    if not isinstance(value, kind):
+        raise LLMError(f"unreadable answer: {what} is {type(value).__name__}, not {kind.__name__}")
+    return value
+
+
+def _text(content: object) -> str:
+    """A message's or a delta's `content`: text, or none (null)."""
+    return "" if content is None else _shaped(content, str, "content")
 
 
 def _status_error(response: httpx.Response) -> Exception:

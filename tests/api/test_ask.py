@@ -20,7 +20,7 @@ from summarizer.cpu_process import CpuProcess, InlineRunner, Runner
 from summarizer.retrieval import search
 from tests.support import subtitle_files as files
 from tests.support.data import GERMAN, LONG, MEDIUM, SHORT, UNCAPTIONED, transcript_fetches
-from tests.support.fake_llm import FakeLLM
+from tests.support.fake_llm import MALFORMED, FakeLLM
 from tests.support.rest import settings
 from tests.support.runners import CrashingRunner, RecordingRunner
 from tests.support.servers import serve
@@ -184,6 +184,19 @@ async def test_a_failing_model_leaves_the_passages() -> None:
         again = (await client.post("/v1/ask", json={"url": MEDIUM, "question": PARAMETERS})).json()
     assert (body["answer"], body["source"]) == (None, "extractive") and again == body
     assert len(fake.requests) == 2  # an answer without the model is not cached: the model is asked again
+    assert "600 million parameters" in body["passages"][0]["text"]
+
+
+@pytest.mark.parametrize("name", MALFORMED)
+async def test_a_model_answer_of_another_shape_leaves_the_passages(name: str) -> None:
+    streams, events = MALFORMED[name]
+    async with llm_service() as (client, fake):
+        fake.stream = streams
+        fake.send_when("<question>", *events)
+        response = await client.post("/v1/ask", json={"url": MEDIUM, "question": PARAMETERS})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["answer"], body["source"]) == (None, "extractive")
     assert "600 million parameters" in body["passages"][0]["text"]
 
 

@@ -14,14 +14,8 @@ import pytest
 from summarizer.retrieval import search
 from tests.support import subtitle_files as files
 from tests.support.data import MEDIUM, UNCAPTIONED, transcript_fetches
-from tests.support.discord_service import (
-    Service,
-    ask,
-    check_message,
-    discord_service,
-    edits,
-    is_final,
-)
+from tests.support.discord_service import Service, ask, check_message, discord_service, edits, is_final
+from tests.support.fake_llm import MALFORMED, FakeLLM
 from tests.support.redis_mode import redis_client
 from tests.support.runners import CrashingRunner
 from tests.support.waiting import eventually
@@ -81,6 +75,20 @@ async def test_a_question_not_cached_reads_its_cached_answer_once(redis_url: str
             await watching
     reads = [c for c in commands if c.startswith("GET cache:value:ask:")]
     assert len(reads) == 1 and f":{MEDIUM}:" in reads[0]
+
+
+async def test_a_model_answer_of_another_shape_still_answers_with_the_passages() -> None:
+    """The model's stream is not the API's shape (`choices` a string): the passages answer, as for a model
+    that failed, not "something went wrong"."""
+    async with FakeLLM().running() as llm:
+        llm.send_when("<question>", *MALFORMED["choices a string"][1])
+        async with discord_service(llm_base_url=llm.url, llm_model="fake-model") as svc:
+            assert await answered(svc, ask(MEDIUM, QUESTION)) == {"type": 5}
+            await svc.fake.wait_for(edits)
+            [edit] = edits(svc.fake)
+    assert len(llm.requests) == 1
+    [embed] = edit.body["embeds"]
+    assert embed["title"] == QUESTION and "600 million parameters" in embed["description"].split("\n")[0]
 
 
 async def test_errors() -> None:

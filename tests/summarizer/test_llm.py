@@ -35,7 +35,7 @@ from summarizer.models import Chunk, Point, Sentence, Transcript
 from summarizer.outline import Outline, outline
 from summarizer.transcripts.folder import FolderSource
 from tests.support.data import MEDIUM, SHORT, TRANSCRIPTS
-from tests.support.fake_llm import QUOTA, FakeLLM
+from tests.support.fake_llm import MALFORMED, QUOTA, FakeLLM
 
 CHUNK_TOKENS = 400  # small chunks: several map calls per video
 MESSAGES = [
@@ -361,6 +361,42 @@ async def test_a_malformed_reduce_answer_falls_back_part_by_part(
         assert job.tldr_source == "extractive"
         assert job.tldr_points == make_tldr(job.points, "en", 3, plan.purpose)
     assert job.topics == (["attention", "keys and queries", "transformers"] if llm_topics else plan.topics)
+
+
+@pytest.mark.parametrize("name", MALFORMED)
+async def test_an_answer_of_another_shape_fails_the_call_and_the_summary_falls_back(
+    fake: FakeLLM, name: str
+) -> None:
+    streams, events = MALFORMED[name]
+    fake.stream = streams
+    fake.send_when("", *events)  # every call, the TL;DR's too
+    client = ChatClient(fake.url, "fake-model", max_retries=2)
+    try:
+        with pytest.raises(LLMError, match="unreadable answer"):
+            await client.complete(MESSAGES, 50)
+    finally:
+        await client.close()
+    assert len(fake.requests) == 1 and client.usage["failures"] == 1  # not retried: it would say the same
+    async with llm_engine(fake) as engine:
+        job = await finished((await engine.submit(SHORT))[0])
+        plan = llm_plan(engine, transcript(SHORT))
+    assert job.status is JobStatus.DONE
+    assert [c.source for c in job.chunks] == ["extractive"] * len(plan.chunks)
+    assert job.tldr_source == "extractive" and job.tldr_points == make_tldr(job.points, "en", 3, plan.purpose)
+
+
+async def test_usage_that_is_not_a_count_is_not_counted(fake: FakeLLM) -> None:
+    fake.send_when(
+        "",
+        {"choices": [{"delta": {"content": "An answer."}}], "usage": "many"},
+        {"choices": [], "usage": {"prompt_tokens": -5, "completion_tokens": "7"}},
+    )
+    client = ChatClient(fake.url, "fake-model")
+    try:
+        assert await client.complete(MESSAGES, 50) == "An answer."
+    finally:
+        await client.close()
+    assert client.usage["prompt_tokens"] == client.usage["completion_tokens"] == client.usage["failures"] == 0
 
 
 async def test_points_are_written_in_the_requested_language_or_the_transcripts(fake: FakeLLM) -> None:

@@ -5,6 +5,7 @@ async with FakeLLM().running() as fake:      # fake.url is the LLM_BASE_URL
     fake.fail_next(429, retry_after="7")
     fake.fail_when("some transcript words", 500)
     fake.reply_when("<points>", "not the format asked for")   # a scripted answer
+    fake.send_when("<points>", {"choices": "a string"})       # scripted events (or body), any shape
 
 As a model it is a simple one, and deterministic. An ask call (a question, then numbered passages) gets
 `Answer: <text of passage 1> [1].` and a citation of a passage that does not exist. A map call gets
@@ -37,6 +38,17 @@ from tests.support.servers import serve
 LINE = re.compile(r"^\[(\d+)\] \((\d+:)?\d+:\d\d\) (.*)$")  # a numbered line of quoted data
 POINT = re.compile(r"^\d+ \| Point: ")  # a map answer's line citing a real line
 QUOTA = {"error": {"message": "You exceeded your current quota.", "type": "insufficient_quota"}}
+# Answers of another shape than the API's, by name: whether the server streams, then what `send_when` sends.
+MALFORMED: dict[str, tuple[bool, list[Any]]] = {
+    "choices a string": (True, [{"choices": "a string"}]),
+    "a choice a string": (True, [{"choices": ["a string"]}]),
+    "an event a list": (True, [["an event"]]),
+    "a delta a string": (True, [{"choices": [{"delta": "a string"}]}]),
+    "content a list": (True, [{"choices": [{"delta": {"content": ["a list"]}}]}]),
+    "whole, content an object": (False, [{"choices": [{"message": {"content": {"text": "an object"}}}]}]),
+    "whole, a message a string": (False, [{"choices": [{"message": "a string"}]}]),
+    "whole, a list": (False, [["a list"]]),
+}
 
 
 @dataclass
@@ -59,6 +71,7 @@ class FakeLLM:
     _next: list[Failure] = field(default_factory=list)
     _when: list[tuple[str, Failure]] = field(default_factory=list)
     _replies: list[tuple[str, str]] = field(default_factory=list)
+    _sent: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     def fail_next(
@@ -74,6 +87,11 @@ class FakeLLM:
     def reply_when(self, text: str, answer: str) -> None:
         """Answer every request whose user message contains `text` with `answer` (the first match counts)."""
         self._replies.append((text, answer))
+
+    def send_when(self, text: str, *events: Any) -> None:
+        """Answer every request whose user message contains `text` with `events` as they are, whatever their
+        shape: streamed, each one an event (then `[DONE]`); else the first one as the body."""
+        self._sent.append((text, events))
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[FakeLLM]:
@@ -101,6 +119,10 @@ class FakeLLM:
                 await self._stop.wait()
             headers = {"Retry-After": failure.retry_after} if failure.retry_after else None
             return JSONResponse(failure.body or {"error": {"message": "scripted"}}, failure.status, headers)
+        if (events := next((sent for text, sent in self._sent if text in asked), None)) is not None:
+            if body.get("stream") and self.stream:
+                return StreamingResponse(_stream(*events), media_type="text/event-stream")
+            return JSONResponse(events[0])
         reply = next((answer for text, answer in self._replies if text in asked), None)
         answer = self._answer(system, user) if reply is None else reply
         usage = {
@@ -163,13 +185,21 @@ class FakeLLM:
         first_point = next((n for n, line in enumerate(lines) if POINT.match(line)), -1)
         for number, line in enumerate(lines):
             for piece in (line[: len(line) // 2], line[len(line) // 2 :]):  # points arrive in pieces
-                yield (
-                    b"data: "
-                    + orjson.dumps({"choices": [{"index": 0, "delta": {"content": piece}}]})
-                    + b"\n\n"
-                )
+                yield event({"choices": [{"index": 0, "delta": {"content": piece}}]})
             if self.pause is not None and number == first_point:
                 self.paused += 1  # the first real point is out
                 await self.pause.wait()
-        yield b"data: " + orjson.dumps({"choices": [], "usage": usage}) + b"\n\n"
-        yield b"data: [DONE]\n\n"
+        async for end in _stream({"choices": [], "usage": usage}):
+            yield end
+
+
+def event(value: Any) -> bytes:
+    """`value` as a server-sent event."""
+    return b"data: " + orjson.dumps(value) + b"\n\n"
+
+
+async def _stream(*events: Any) -> AsyncIterator[bytes]:
+    """`events`, then the end of the stream."""
+    for value in events:
+        yield event(value)
+    yield b"data: [DONE]\n\n"
