@@ -11,7 +11,8 @@ takeover of what a process that is gone left behind.
 - Takeover: at start and every `JOB_LEASE_SECONDS`, a live job that is neither leased nor waiting in arq is
   queued again, and the sinks of a process that is gone are shown by this one (web processes only). A chat
   update a process acked is held in Redis until handled; a web process handles those of a process that is
-  gone (`orphan_updates`, api/telegram.py).
+  gone (`orphan_updates`, api/telegram.py). A round that fails (Redis down, say) ends nothing: the next one
+  tries again, and an outage is logged once.
 - Redis emptied (the free Key Value keeps nothing across its restarts): at each takeover round a process
   writes again what Redis lost of its jobs, from what it holds: the runner a running job's state (inline
   transcript included) and admission; a web process the sinks it shows, and the whole of a waiting job Redis
@@ -29,10 +30,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from core.config import Settings
+from core.logs import error_text
 from core.tasks import cancel
 from core.telemetry import JOBS, JOBS_HANDED_OFF
 from summarizer.backends.base import JobBackend, QueueState, Run, ShowIn
@@ -88,11 +92,11 @@ class RedisBackend(JobBackend):
         self._unknown: set[str] = set()  # mirrors Redis did not know at the last round
         self._sinks: dict[str, list[Sink]] = {}  # where this process shows each unfinished job
         self._tasks: list[asyncio.Task[None]] = []
+        self._round_failed = False  # the last takeover round found Redis unavailable (logged once per outage)
 
     async def start(self) -> None:
         self.store.start()
-        with contextlib.suppress(OSError):  # Redis down: the next round (every lease) tries again
-            await self._claim()  # what a process that is gone left: before this one takes new work
+        await self._round(self._claim)  # what a process that is gone left: before this one takes new work
         self._spawn(self._claim_orphans(), "claim-orphans")
         if self._serves:
             self._spawn(self._follow_changes(), "follow-changes")
@@ -290,10 +294,26 @@ class RedisBackend(JobBackend):
         once per lease (a lease outlives three heartbeats)."""
         while True:
             await asyncio.sleep(self.store.lease)
-            with contextlib.suppress(OSError):  # the next round tries again
-                await self._claim()
-                await self._expire_hand_offs()
-                await self._restore_lost()
+            await self._round(self._claim, self._expire_hand_offs, self._restore_lost)
+
+    async def _round(self, *steps: Callable[[], Awaitable[None]]) -> None:
+        """One takeover round: `steps` in turn, until one fails. A failure never ends the takeover (the next
+        round, a lease later, tries again): a Redis outage is logged once, at the first round it fails."""
+        try:
+            for step in steps:
+                await step()
+        except (RedisError, OSError) as error:  # (the queue and lanes raise `RedisUnavailable`, an OSError)
+            if not self._round_failed:
+                log.warning(
+                    "takeover of jobs: Redis unavailable (%s), trying again every %g s",
+                    error_text(error),
+                    self.store.lease,
+                )
+            self._round_failed = True
+        except Exception:
+            log.exception("takeover of jobs: a round failed, trying again in %g s", self.store.lease)
+        else:
+            self._round_failed = False
 
     async def _restore_lost(self) -> None:
         """Write again what Redis lost (it restarted empty) of the unfinished jobs this process runs or shows,

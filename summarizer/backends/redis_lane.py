@@ -18,6 +18,7 @@ import time
 
 from redis.asyncio import Redis
 
+from summarizer.backends.redis_errors import reachable
 from summarizer.backends.redis_keys import lane_deadlines_key, lane_queue, lane_workers_key, queue_entry
 from summarizer.errors import SummaryError
 
@@ -27,8 +28,8 @@ RESIDENTIAL = "residential"
 class Lane:
     """One lane's bookkeeping in Redis: its workers' presence and the deadlines of the jobs that wait for them.
 
-    `redis` is an asyncio Redis client; its errors reach the caller (the backend treats them as Redis
-    being down)."""
+    `redis` is an asyncio Redis client; its errors reach the caller as `RedisUnavailable` (a
+    `ConnectionError`, redis_errors.py: the backend treats them as Redis being down)."""
 
     def __init__(self, redis: Redis, name: str, wait_seconds: float) -> None:
         self._redis = redis
@@ -42,6 +43,7 @@ class Lane:
         """The queue entry (arq job id) of `job_id` handed to the lane."""
         return queue_entry(job_id, self.name)
 
+    @reachable
     async def announce(self, worker: str) -> None:
         """`worker` (a process token) serves the lane now; workers not seen for a day are forgotten."""
         now = time.time()
@@ -50,23 +52,28 @@ class Lane:
             pipe.zremrangebyscore(self._workers, "-inf", now - 86400)
             await pipe.execute()
 
+    @reachable
     async def served(self) -> bool:
         """Whether a worker of the lane was seen within the wait: then a job handed over is likely taken."""
         seen = await self._redis.zcount(self._workers, time.time() - self.wait_seconds, "+inf")
         return bool(seen)
 
+    @reachable
     async def waits(self, job_id: str) -> None:
         """`job_id` was handed to the lane: its wait ends `wait_seconds` from now."""
         await self._redis.zadd(self._deadlines, {job_id: time.time() + self.wait_seconds})
 
+    @reachable
     async def taken(self, job_id: str) -> None:
         """A worker of the lane took `job_id`: it no longer waits."""
         await self._redis.zrem(self._deadlines, job_id)
 
+    @reachable
     async def overdue(self) -> list[str]:
         """Ids of the jobs whose wait has ended without a worker of the lane taking them."""
         return [raw.decode() for raw in await self._redis.zrangebyscore(self._deadlines, "-inf", time.time())]
 
+    @reachable
     async def forget(self, job_id: str) -> None:
         """`job_id` no longer waits, and its queue entry is withdrawn."""
         async with self._redis.pipeline(transaction=True) as pipe:

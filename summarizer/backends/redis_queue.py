@@ -13,12 +13,11 @@ their jobs in flight; `jobs:waiting`, the ids of admitted jobs no worker has sta
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import signal
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from arq import Worker
 from arq.connections import ArqRedis
@@ -30,6 +29,7 @@ from redis.exceptions import RedisError
 from core.logs import error_text
 from core.tasks import cancel
 from core.telemetry import JOBS_REFUSED
+from summarizer.backends.redis_errors import reachable
 from summarizer.backends.redis_keys import (
     QUEUE,
     SUMMARIZE,
@@ -46,8 +46,6 @@ from summarizer.errors import SummaryError
 from summarizer.jobs import Job
 
 log = logging.getLogger(__name__)
-P = ParamSpec("P")
-R = TypeVar("R")
 
 # KEYS: flight, requester's set, waiting set. ARGV: job id, per-requester cap, queue bound, TTL of the
 # bookkeeping (it outlives any job; a process that died mid-job cannot leave a requester blocked for good).
@@ -70,23 +68,6 @@ redis.call('SREM', KEYS[3], ARGV[1])
 """
 
 
-class QueueUnavailable(ConnectionError):
-    """Redis did not answer."""
-
-
-def _reachable(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-    """`method`, raising `QueueUnavailable` for any Redis error (callers need not import redis)."""
-
-    @functools.wraps(method)
-    async def call(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return await method(*args, **kwargs)
-        except RedisError as error:
-            raise QueueUnavailable(error_text(error)) from error
-
-    return call
-
-
 def _connect(url: str) -> ArqRedis:
     pool: ArqRedis = ArqRedis.from_url(
         url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT, socket_timeout=REDIS_SOCKET_TIMEOUT
@@ -101,8 +82,8 @@ def _keys(job: Job) -> list[str]:
 class SharedQueue:
     """Admits jobs across processes, hands them to arq, and (with `start_worker`) runs some of them here.
 
-    Its calls raise `QueueUnavailable` (a `ConnectionError`) when Redis is unreachable: the engine then
-    uses its in-process queue instead. With `lane`, its worker takes the entries of that lane only.
+    Its calls raise `RedisUnavailable` (a `ConnectionError`, redis_errors.py) when Redis is unreachable: the
+    engine then uses its in-process queue instead. With `lane`, its worker takes that lane's entries only.
     """
 
     def __init__(
@@ -132,7 +113,7 @@ class SharedQueue:
         self._task: asyncio.Task[None] | None = None
         self._offers: set[asyncio.Task[None]] = set()
 
-    @_reachable
+    @reachable
     async def admit(self, job: Job) -> str:
         """`job.id` when `job` is admitted, else the id of the job in flight with the same key.
 
@@ -146,7 +127,7 @@ class SharedQueue:
             raise SummaryError(code, retry_after=self._retry_after(int(waiting)))
         return answer
 
-    @_reachable
+    @reachable
     async def enqueue(self, job_id: str, attempt: str = "0", lane: Lane | None = None) -> str:
         """Hand `job_id` to the workers (of `lane`, for `wait_seconds`); each `attempt` of one job is a
         separate arq job, whose id this is."""
@@ -162,7 +143,7 @@ class SharedQueue:
             task.add_done_callback(self._offers.discard)
         return entry
 
-    @_reachable
+    @reachable
     async def readmit(self, job: Job) -> None:
         """Count `job`, admitted once, in flight again where Redis lost that (it restarted empty): its key's
         single-flight (unless another job holds it now) and its requester's jobs."""
@@ -173,7 +154,7 @@ class SharedQueue:
             pipe.expire(requester, self._bookkeeping_ttl)
             await pipe.execute()
 
-    @_reachable
+    @reachable
     async def requeue(self, job: Job) -> str:
         """Queue again a job whose process died, or that Redis lost (not admitted again: it was once, but
         its admission is restored where Redis lost it); its arq job id."""
@@ -184,7 +165,7 @@ class SharedQueue:
         await self._redis.sadd(WAITING, job.id)  # type: ignore[misc]
         return entry
 
-    @_reachable
+    @reachable
     async def queued(self, entry: str | None) -> bool:
         """Whether the arq job `entry` still waits for a worker (not taken, not lost, not evicted)."""
         if entry is None:
@@ -192,17 +173,17 @@ class SharedQueue:
         job = ArqJob(entry, self._redis, _queue_name=entry_queue(entry))
         return await job.status() in (ArqStatus.queued, ArqStatus.deferred)
 
-    @_reachable
+    @reachable
     async def started(self, job: Job) -> None:
         """`job` left the waiting line (a worker took it)."""
         await self._redis.srem(WAITING, job.id)  # type: ignore[misc]
 
-    @_reachable
+    @reachable
     async def release(self, job: Job) -> None:
         """`job` is finished: it no longer counts against its requester, the queue or single-flight."""
         await self._release(keys=_keys(job), args=[job.id])
 
-    @_reachable
+    @reachable
     async def waiting(self) -> int:
         return int(await self._redis.scard(WAITING))  # type: ignore[misc]
 

@@ -31,7 +31,7 @@ from summarizer.engine import Engine
 from summarizer.jobs import Job
 from tests.support.data import ROOT
 from tests.support.redis_mode import redis_client, stops, worker
-from tests.support.servers import serve
+from tests.support.servers import RedisServer, serve
 from tests.support.waiting import eventually
 from tests.support.youtube import VIDEO, asset, replace_player
 
@@ -219,3 +219,16 @@ async def test_a_residential_worker_refused_too_fails_the_job_instead_of_passing
         before[1] + 1,
         before[2] + 1,
     )
+
+
+async def test_a_residential_worker_announces_itself_again_after_redis_was_away(
+    own_redis: RedisServer,
+) -> None:
+    """Redis is gone for a few of the worker's announcements (three per lease), then back, empty (it
+    restarted): the worker announces itself again, so refused jobs are handed to the lane again."""
+    async with worker(lane_settings(own_redis.url, worker_lane=RESIDENTIAL), InlineRunner()):
+        own_redis.kill()
+        await asyncio.sleep(2 * LEASE)  # (not an assert: a shorter outage only tests less)
+        own_redis.start()
+        async with lane(own_redis.url) as watched:
+            await eventually(watched.served, "the lane's worker announces itself again")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import types
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -28,10 +29,12 @@ from nacl.signing import SigningKey
 from api.main import create_app
 from core.config import Settings
 from summarizer.backends.redis import RedisBackend
-from summarizer.backends.redis_keys import LIVE, sinks_key
+from summarizer.backends.redis_keys import LIVE, job_key, sinks_key
+from summarizer.backends.redis_store import job_state
 from summarizer.cache import pack
 from summarizer.cpu_process import InlineRunner, Runner
 from summarizer.engine import Engine
+from summarizer.jobs import Job
 from tests.support.callbacks import SECRET, Receiver, verify
 from tests.support.data import MEDIUM, SHORT, TRANSCRIPTS
 from tests.support.discord_service import APP, edits, expected_lines, followups, is_final, lines_of
@@ -377,6 +380,31 @@ async def test_redis_dying_mid_job_loses_no_job_and_the_shared_queue_comes_back(
             runner.release(2)
             assert (await finished(other, elsewhere["id"]))["tldr"]
     assert (runner.calls, web_only.calls) == (11, 0)
+
+
+async def test_jobs_are_still_taken_over_after_redis_was_away(
+    own_redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Redis is gone for a few takeover rounds (one per lease), then back, empty (it restarted): a job that
+    a process now gone left there afterwards (saved and live, neither leased nor queued) is still taken
+    over and finished. The outage is one line of the takeover's, not one per round."""
+    runner = CountingRunner()
+    async with process(rest_settings(own_redis.url), runner) as client:
+        with caplog.at_level(logging.WARNING, logger="summarizer.backends.redis"):
+            own_redis.kill()
+            await asyncio.sleep(3 * FAST["job_lease_seconds"])  # (not an assert: a shorter outage tests less)
+            own_redis.start()
+        orphan = Job(SHORT_A, ("en",), "ip:1")
+        async with redis_client(own_redis.url) as redis:
+            await redis.hset(job_key(orphan.id), "state", pack(job_state(orphan)))
+            await redis.sadd(LIVE, orphan.id)
+        # Found by a takeover round, queued again; this process's worker polls again within a few seconds.
+        await eventually(
+            lambda: saved_status(own_redis.url, orphan.id, "done"), "the orphan is finished", 2000
+        )
+        assert (await client.get(f"/v1/summaries/{orphan.id}")).json()["tldr"]
+    assert runner.calls == 1
+    assert len([r for r in caplog.records if "takeover" in r.getMessage()]) == 1
 
 
 def innermost_frame(task: asyncio.Task[Any]) -> types.FrameType | None:
