@@ -46,11 +46,6 @@ def process_key(owner: str) -> str:
     return f"proc:{owner}"
 
 
-def update_claim_key(name: str) -> str:
-    """The token of the process taking over a held update (`<platform>:<update id>`), so that only one does."""
-    return f"update:{name}:claim"
-
-
 def flight_key(key: JobKey) -> str:
     """The id of the job in flight for a job key (single-flight across processes)."""
     return f"flight:{orjson.dumps(key).decode()}"

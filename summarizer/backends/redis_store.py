@@ -21,6 +21,7 @@ import asyncio
 import logging
 import secrets
 import time
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, ParamSpec, TypeVar
@@ -40,7 +41,6 @@ from summarizer.backends.redis_keys import (
     lease_key,
     process_key,
     sinks_key,
-    update_claim_key,
 )
 from summarizer.cache import REDIS_CONNECT_TIMEOUT, REDIS_SOCKET_TIMEOUT, pack, unpack
 from summarizer.errors import SummaryError
@@ -119,6 +119,20 @@ def job_from_state(
     )
 
 
+def _held(name: bytes, raw: bytes) -> dict[str, Any] | None:
+    """The held update entry `raw` (`owner`, `at`, `update`), or None (logged) when it cannot be read (written
+    by another version, or damaged): then it can be neither handled nor taken over."""
+    try:
+        entry: dict[str, Any] = unpack(raw)
+        owner, at, update = entry["owner"], entry["at"], entry["update"]
+        if isinstance(owner, str) and isinstance(at, int | float) and isinstance(update, dict):
+            return entry
+    except (ValueError, KeyError, TypeError, zlib.error):
+        pass
+    log.warning("held update %s is unreadable: dropped", name.decode(errors="replace"))
+    return None
+
+
 def _sink(job_id: str, data: dict[str, Any]) -> Sink | None:
     """The sink `data` describes, or None (logged) when this version cannot read it (a newer kind, say)."""
     try:
@@ -131,6 +145,22 @@ def _sink(job_id: str, data: dict[str, Any]) -> Sink | None:
 # A held update older than this is dropped, not taken over: Telegram keeps an update it could not deliver for
 # 24 h, and one no process could handle in that time would only be answered late, and again and again.
 UPDATE_MAX_AGE = 24 * 3600
+
+# Takes over held updates in one step, so Redis dying midway cannot leave one rewritten to this process and
+# not handled. KEYS: the held updates' hash, then the heartbeat of each one's process as read. ARGV, three per
+# update: its name, its entry as read, its entry held by this process. An update whose process lives again
+# or whose entry changed since (another process took it over, or it was handled) is left. The names taken.
+_TAKE_UPDATES = """
+local taken = {}
+for i = 2, #KEYS do
+  local name = ARGV[3 * i - 5]
+  if redis.call('EXISTS', KEYS[i]) == 0 and redis.call('HGET', KEYS[1], name) == ARGV[3 * i - 4] then
+    redis.call('HSET', KEYS[1], name, ARGV[3 * i - 3])
+    taken[#taken + 1] = name
+  end
+end
+return taken
+"""
 
 Queued = Callable[[str | None], Awaitable[bool]]  # whether a queue entry (an arq job id) is still waiting
 
@@ -162,6 +192,7 @@ class RedisJobStore:
         self._heartbeat: asyncio.Task[None] | None = None
         self._down = False
         self._with_transcript: set[str] = set()  # jobs run here whose inline transcript is in Redis
+        self._take_updates = self._redis.register_script(_TAKE_UPDATES)
 
     @property
     def redis(self) -> Any:  # redis.asyncio.Redis (redis-py declares `from_url` without a return type)
@@ -263,7 +294,9 @@ class RedisJobStore:
         await self._safely(self._redis.hdel, UPDATES, name)
 
     async def claim_updates(self, prefix: str) -> list[dict[str, Any]]:
-        """The held updates whose names start with `prefix` and whose process is gone, now held by this one."""
+        """The held updates whose names start with `prefix` and whose process is gone, now held by this one
+        (in one step, by one process: Redis dying midway leaves none taken and not returned). Those held over
+        `UPDATE_MAX_AGE`, and those that cannot be read (logged), are dropped."""
         return await self._safely(self._claim_updates, prefix) or []
 
     async def queued_as(self, job_id: str, entry: str) -> None:
@@ -392,27 +425,34 @@ class RedisJobStore:
         return orphans
 
     async def _claim_updates(self, prefix: str) -> list[dict[str, Any]]:
-        claimed = []
-        for raw_name, raw in (await self._redis.hgetall(UPDATES)).items():
-            name = raw_name.decode()
-            if not name.startswith(prefix):
+        held, dropped = {}, []
+        for name, raw in (await self._redis.hgetall(UPDATES)).items():
+            if not name.startswith(prefix.encode()):
                 continue
-            entry = unpack(raw)
-            if time.time() - entry["at"] > UPDATE_MAX_AGE:
-                await self._redis.hdel(UPDATES, name)
-            elif await self._redis.exists(process_key(entry["owner"])):
-                continue  # its process lives (and handles it)
-            # One process takes an update over, as a job (`_claim_orphans`).
-            elif await self._redis.set(update_claim_key(name), self.owner, nx=True, px=self._lease_ms):
-                await self._redis.hset(UPDATES, name, pack({**entry, "owner": self.owner}))
-                claimed.append(entry["update"])
-        return claimed
+            entry = _held(name, raw)
+            if entry is None or time.time() - entry["at"] > UPDATE_MAX_AGE:
+                dropped.append(name)
+            else:
+                held[name] = (raw, entry)
+        if dropped:
+            await self._redis.hdel(UPDATES, *dropped)
+        alive = await self._alive({entry["owner"] for _, entry in held.values()})
+        orphans = {name: (raw, entry) for name, (raw, entry) in held.items() if entry["owner"] not in alive}
+        if not orphans:
+            return []
+        keys = [UPDATES, *(process_key(entry["owner"]) for _, entry in orphans.values())]
+        mine = [(name, raw, pack({**entry, "owner": self.owner})) for name, (raw, entry) in orphans.items()]
+        taken = await self._take_updates(keys=keys, args=[part for update in mine for part in update])
+        return [orphans[name][1]["update"] for name in taken]
+
+    async def _alive(self, owners: set[str]) -> set[str]:
+        """Those of the process tokens `owners` whose process lives (its heartbeat is there)."""
+        return {owner for owner in owners if await self._redis.exists(process_key(owner))}
 
     async def _lost_sinks(self, job_id: str) -> list[tuple[int, dict[str, Any]]]:
         """The sinks of `job_id` whose process is gone, with their places in the list."""
         sinks = [unpack(raw) for raw in await self._redis.lrange(sinks_key(job_id), 0, -1)]
-        owners = {sink["owner"] for sink in sinks}
-        alive = {owner for owner in owners if await self._redis.exists(process_key(owner))}
+        alive = await self._alive({sink["owner"] for sink in sinks})
         return [(i, sink) for i, sink in enumerate(sinks) if sink["owner"] not in alive]
 
     async def _beat(self) -> None:

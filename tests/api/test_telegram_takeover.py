@@ -1,14 +1,17 @@
 """A Telegram update acked by a process that then dies (kill -9) is handled by the next one, with Redis:
 the webhook keeps the update in Redis until it is handled (issue 17). Telegram never sends an acked update
 again, and its redeliveries of an unacked one are dropped as already seen. Redis away for a while does
-not end the taking over."""
+not end the taking over, nor does Redis dying at any point of a take-over, nor an unreadable entry."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+import logging
 import os
 import sys
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -17,10 +20,11 @@ from telegram import Message
 from api.main import create_app
 from summarizer.backends.redis_keys import LIVE, UPDATES, process_key
 from summarizer.backends.redis_store import UPDATE_MAX_AGE, RedisJobStore
+from summarizer.cache import pack
 from tests.support.data import MEDIUM, ROOT
 from tests.support.fake_telegram import TOKEN, Call, FakeTelegram
 from tests.support.redis_mode import redis_client
-from tests.support.servers import RedisServer, free_port, serve
+from tests.support.servers import DyingRedis, RedisServer, free_port, serve
 from tests.support.telegram_service import GROUP, SECRET, Service, message, telegram_settings, update
 from tests.support.waiting import eventually
 
@@ -142,6 +146,73 @@ async def test_a_held_update_is_taken_over_once_and_only_from_a_process_that_is_
             await store.close()
 
 
+async def test_wherever_redis_dies_in_a_take_over_each_held_update_is_taken_once_or_left(
+    redis_server: RedisServer, redis_url: str
+) -> None:
+    # Redis dies at each point of a round of take-over in turn (after its first answer, its second, ...):
+    # each update a process now gone held is then either taken by the process that took over (which
+    # handles it) or left for the next to take, once: none held for a living process that never handles it.
+    bodies = [{"update_id": n} for n in (1, 2, 3)]
+    for answers in itertools.count(1):
+        async with redis_client(redis_url) as redis:
+            await redis.flushdb()
+        gone = RedisJobStore(redis_url, 60, 0.1)  # never beats, as a process killed
+        try:
+            for body in bodies:
+                await gone.hold_update(f"tg:{body['update_id']}", body)
+        finally:
+            await gone.close()
+        async with DyingRedis(redis_server.port, answers) as dying:
+            taking = RedisJobStore(dying.url, 60, 0.1)
+            await lives(redis_url, taking)  # (its heartbeat would go through the Redis that dies)
+            taken = await taking.claim_updates("tg:")
+        await taking.close()  # (through the Redis that died: it still lives, with what it took)
+        taken += await all_taken_by_the_next(redis_url, len(bodies) - len(taken), answers)
+        assert sorted(taken, key=str) == bodies
+        if not dying.died:  # the round ended before Redis would have died: every point was tried
+            break
+
+
+async def all_taken_by_the_next(redis_url: str, left: int, answers: int) -> list[dict[str, Any]]:
+    """What a process that lives takes over once `left` updates are (a claim that a process began, if
+    any, lets others take it once its lease is over), and no more."""
+    nxt = RedisJobStore(redis_url, 60, 0.1)
+    await lives(redis_url, nxt)
+    taken: list[dict[str, Any]] = []
+
+    async def all_taken() -> bool:
+        taken.extend(await nxt.claim_updates("tg:"))
+        return len(taken) >= left
+
+    try:
+        await eventually(all_taken, f"every held update taken, Redis dying after {answers} answers")
+    finally:
+        await nxt.close()
+    return taken
+
+
+async def test_an_unreadable_held_update_is_dropped_and_the_others_still_taken_over(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    gone, taking = RedisJobStore(redis_url, 60, 1.0), RedisJobStore(redis_url, 60, 1.0)
+    try:
+        async with redis_client(redis_url) as redis:
+            await redis.hset(UPDATES, "tg:1", b"not a held update")
+            await redis.hset(UPDATES, "tg:2", pack({"update": {"update_id": 2}}))  # no owner, no time
+        await gone.hold_update("tg:3", {"update_id": 3})
+        await lives(redis_url, taking)
+        with caplog.at_level(logging.WARNING, logger="summarizer.backends.redis_store"):
+            assert await taking.claim_updates("tg:") == [{"update_id": 3}]
+            assert await taking.claim_updates("tg:") == []
+        dropped = sorted(r.getMessage() for r in caplog.records if "unreadable" in r.getMessage())
+        assert len(dropped) == 2 and "tg:1" in dropped[0] and "tg:2" in dropped[1]  # once each
+        async with redis_client(redis_url) as redis:
+            assert await redis.hget(UPDATES, "tg:1") is None and await redis.hget(UPDATES, "tg:2") is None
+    finally:
+        await gone.close()
+        await taking.close()
+
+
 async def test_a_held_update_older_than_a_day_is_dropped_not_handled(
     redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -166,6 +237,12 @@ async def nothing_held(redis_url: str) -> None:
             return not await redis.exists(UPDATES)
 
         await eventually(forgotten, "the handled update is no longer held")
+
+
+async def lives(redis_url: str, store: RedisJobStore) -> None:
+    """`store`'s process lives (its heartbeat, written here for the test's length)."""
+    async with redis_client(redis_url) as redis:
+        await redis.set(process_key(store.owner), b"1")
 
 
 async def alive_beats(redis_url: str, owner: str) -> bool:

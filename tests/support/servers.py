@@ -1,4 +1,5 @@
-"""Real servers for the tests: an app under uvicorn on a free loopback port, a throwaway `redis-server`."""
+"""Real servers for the tests: an app under uvicorn on a free loopback port, a throwaway `redis-server`, and a
+way in to one that dies at a chosen point (`DyingRedis`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pytest
 import redis
@@ -117,3 +118,58 @@ def redis_binary() -> str:
     if os.environ.get("CI"):
         pytest.fail(f"CI must run the Redis tests: {message}")
     pytest.skip(f"REDIS TESTS SKIPPED: {message}")
+
+
+class DyingRedis:
+    """A loopback way in to a real `redis-server` on `port` that dies right after passing on its `answers`-th
+    answer (a read of what the server sent): every connection through it is closed and it stops listening,
+    so its client's next command fails as if Redis had gone, while the server keeps what it was sent (for the
+    test to read). An answer passed on is the client's: it is written before the connections are closed,
+    within one step of the event loop, so the client cannot send more in between. `died` tells whether it
+    did (the client's work took fewer answers otherwise)."""
+
+    def __init__(self, port: int, answers: int) -> None:
+        self._port = port
+        self._left = answers
+        self.died = False
+        self.url = ""
+        self._server: asyncio.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+        self._links: set[asyncio.Task[Any]] = set()
+
+    async def __aenter__(self) -> Self:
+        self._server = await asyncio.start_server(self._link, "127.0.0.1", 0)
+        self.url = f"redis://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/0"
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._die()
+        await asyncio.gather(*self._links, return_exceptions=True)
+
+    def _die(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in self._writers:
+            writer.close()
+
+    async def _link(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        if (task := asyncio.current_task()) is not None:
+            self._links.add(task)
+        self._writers.append(client_writer)
+        server_reader, server_writer = await asyncio.open_connection("127.0.0.1", self._port)
+        self._writers.append(server_writer)
+        await asyncio.gather(
+            self._pass(client_reader, server_writer, answers=False),
+            self._pass(server_reader, client_writer, answers=True),
+            return_exceptions=True,
+        )
+
+    async def _pass(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, answers: bool) -> None:
+        while (data := await reader.read(65536)) and not self.died:
+            writer.write(data)
+            if answers:
+                self._left -= 1
+                if self._left == 0:
+                    self.died = True
+                    self._die()
+        writer.close()
