@@ -9,10 +9,11 @@ takeover of what a process that is gone left behind.
 - Follow: a web process keeps a *mirror* of each unfinished job it shows that runs elsewhere, updated from
   `jobs:changed`, so SSE and chat edits work whichever process runs the job.
 - Takeover: at start and every `JOB_LEASE_SECONDS`, a live job that is neither leased nor waiting in arq is
-  queued again, and the sinks of a process that is gone are shown by this one (web processes only). A chat
-  update a process acked is held in Redis until handled; a web process handles those of a process that is
-  gone (`orphan_updates`, api/telegram.py). A round that fails (Redis down, say) ends nothing: the next one
-  tries again, and an outage is logged once.
+  queued again, and the sinks of a process that is gone are shown by this one (web processes only): each job
+  is taken in one step, and what was taken is shown before any job is queued again. A chat update a process
+  acked is held in Redis until handled; a web process handles those of a process that is gone
+  (`orphan_updates`, api/telegram.py). A round that fails (Redis down, say) ends nothing: the next one tries
+  again, and an outage is logged once.
 - Redis emptied (the free Key Value keeps nothing across its restarts): at each takeover round a process
   writes again what Redis lost of its jobs, from what it holds: the runner a running job's state (inline
   transcript included) and admission; a web process the sinks it shows, and the whole of a waiting job Redis
@@ -276,18 +277,21 @@ class RedisBackend(JobBackend):
     async def _claim(self) -> None:
         """Take over the jobs of processes that are gone: queue the interrupted ones again (they skip the
         chunks already done) and, in a web process, show them again where they were shown."""
-        for orphan in await self.store.claim_orphans(self._serves, self.queue.queued):
-            # Kept here only to be shown: a worker process holds no jobs it does not run.
-            job = self._adopt(orphan.job) if orphan.sinks else orphan.job
-            if orphan.rerun:
-                log.info("resuming job %s for video %s at chunk %d", job.id, job.video_id, len(job.chunks))
-                await self.store.queued_as(job.id, await self.queue.requeue(job))
-                if job.status is JobStatus.RUNNING:
-                    job.status = JobStatus.QUEUED
-                    await self.store.save(job)
+        orphans = await self.store.claim_orphans(self._serves, self.queue.queued)
+        # All shown before any is queued again: their sinks are this process's now, and a queueing that fails
+        # (Redis gone) ends the round. A job left unqueued is queued by a later round, once its claim expires.
+        for orphan in orphans:
+            if orphan.sinks:  # (kept here only to be shown: a worker process holds no jobs it does not run)
+                orphan.job = self._adopt(orphan.job)
             for sink in orphan.sinks:
-                self._shows(job, sink)
-                self._show(job, sink)
+                self._shows(orphan.job, sink)
+                self._show(orphan.job, sink)
+        for job in (orphan.job for orphan in orphans if orphan.rerun):
+            log.info("resuming job %s for video %s at chunk %d", job.id, job.video_id, len(job.chunks))
+            await self.store.queued_as(job.id, await self.queue.requeue(job))
+            if job.status is JobStatus.RUNNING:
+                job.status = JobStatus.QUEUED
+                await self.store.save(job)
 
     async def _claim_orphans(self) -> None:
         """Look for the jobs of processes that died, and for handed-over jobs no lane worker took in time,

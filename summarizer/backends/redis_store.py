@@ -11,7 +11,9 @@ job holds `job:<id>:lease` the same way.
 
 A live job neither leased nor waiting in the queue lost its process (or its queue entry) and is queued
 again; a sink whose process is gone is taken over by a web process, and a finished job stays live until
-that has happened. Each checkpoint is announced on the `jobs:changed` channel, so web processes follow jobs
+that has happened. Each job is taken over in one step (`_TAKE_JOB`), held updates all in one
+(`_TAKE_UPDATES`), so Redis dying midway leaves nothing taken that the taker does not know of. An entry that
+cannot be read (another version's, or damaged) is dropped with a warning rather than stopping the others. Each checkpoint is announced on the `jobs:changed` channel, so web processes follow jobs
 that run elsewhere.
 """
 
@@ -119,18 +121,24 @@ def job_from_state(
     )
 
 
-def _held(name: bytes, raw: bytes) -> dict[str, Any] | None:
-    """The held update entry `raw` (`owner`, `at`, `update`), or None (logged) when it cannot be read (written
-    by another version, or damaged): then it can be neither handled nor taken over."""
+def _entry(raw: bytes, **shape: type | tuple[type, ...]) -> dict[str, Any] | None:
+    """The dict packed in `raw` if each field of `shape` is there, of its type; else None: written by another
+    version, or damaged."""
     try:
-        entry: dict[str, Any] = unpack(raw)
-        owner, at, update = entry["owner"], entry["at"], entry["update"]
-        if isinstance(owner, str) and isinstance(at, int | float) and isinstance(update, dict):
-            return entry
-    except (ValueError, KeyError, TypeError, zlib.error):
-        pass
-    log.warning("held update %s is unreadable: dropped", name.decode(errors="replace"))
+        entry = unpack(raw)
+    except (ValueError, zlib.error):
+        return None
+    if isinstance(entry, dict) and all(isinstance(entry.get(name), kind) for name, kind in shape.items()):
+        return entry
     return None
+
+
+def _held(name: bytes, raw: bytes) -> dict[str, Any] | None:
+    """The held update entry `raw` (`owner`, `at`, `update`), or None (logged) when it cannot be read: then it
+    can be neither handled nor taken over."""
+    if (entry := _entry(raw, owner=str, at=(int, float), update=dict)) is None:
+        log.warning("held update %s is unreadable: dropped", name.decode(errors="replace"))
+    return entry
 
 
 def _sink(job_id: str, data: dict[str, Any]) -> Sink | None:
@@ -158,6 +166,30 @@ for i = 2, #KEYS do
     redis.call('HSET', KEYS[1], name, ARGV[3 * i - 3])
     taken[#taken + 1] = name
   end
+end
+return taken
+"""
+
+# Takes over one job in one step, so Redis dying midway cannot leave a sink rewritten to this process and not
+# shown. KEYS: the job's claim, its sinks, `jobs:live`, then the heartbeat of each lost sink's process as read.
+# ARGV: this process's token, the claim's lease (ms), the job's id, 1 if it is finished (else 0), then three per
+# lost sink: its place in the list, its entry there as read, its entry shown by this process. Nil when another
+# process claims the job; else the numbers (from 1) of the sinks taken: each still as read, whose process is
+# still gone. A finished job whose lost sinks were all taken leaves `jobs:live` (it is shown now).
+_TAKE_JOB = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return false
+end
+local taken = {}
+for i = 4, #KEYS do
+  local at = ARGV[3 * i - 7]
+  if redis.call('EXISTS', KEYS[i]) == 0 and redis.call('LINDEX', KEYS[2], at) == ARGV[3 * i - 6] then
+    redis.call('LSET', KEYS[2], at, ARGV[3 * i - 5])
+    taken[#taken + 1] = i - 3
+  end
+end
+if ARGV[4] == '1' and #taken == #KEYS - 3 then
+  redis.call('SREM', KEYS[3], ARGV[3])
 end
 return taken
 """
@@ -193,6 +225,7 @@ class RedisJobStore:
         self._down = False
         self._with_transcript: set[str] = set()  # jobs run here whose inline transcript is in Redis
         self._take_updates = self._redis.register_script(_TAKE_UPDATES)
+        self._take_job = self._redis.register_script(_TAKE_JOB)
 
     @property
     def redis(self) -> Any:  # redis.asyncio.Redis (redis-py declares `from_url` without a return type)
@@ -252,17 +285,17 @@ class RedisJobStore:
     async def keep_sinks(self, job_id: str, sinks: Sequence[Sink]) -> bool:
         """List again those of `sinks`, where this process shows `job_id`, that Redis no longer lists (it
         restarted empty), as `add_sink` did; whether any was."""
-        listed = await self._safely(self._redis.lrange, sinks_key(job_id), 0, -1)
+        listed = await self._safely(self._listed_sinks, job_id)
         if listed is None:
             return False
-        kept = [{k: v for k, v in unpack(raw).items() if k != "owner"} for raw in listed]
+        kept = [{k: v for k, v in entry.items() if k != "owner"} for _, entry in listed]
         lost = [sink for sink in sinks if sink.to_dict() not in kept]
         for sink in lost:
             await self.add_sink(job_id, sink)
         return bool(lost)
 
     async def load(self, job_id: str) -> Job | None:
-        """The job as last checkpointed (by any process), or None."""
+        """The job as last checkpointed (by any process), or None (also when it cannot be read: logged)."""
         return await self._safely(self._load, job_id)
 
     async def add_sink(self, job_id: str, sink: Sink) -> None:
@@ -280,8 +313,13 @@ class RedisJobStore:
 
     async def claim_orphans(self, sinks: bool, queued: Queued) -> list[Orphan]:
         """Live jobs whose process is gone, now this process's: those neither leased nor `queued` (given
-        their `queued_as`) to queue again and, with `sinks`, the sinks no live process shows."""
-        return await self._safely(self._claim_orphans, sinks, queued) or []
+        their `queued_as`) to queue again and, with `sinks`, the sinks no live process shows. Each job is
+        claimed in one step, and those claimed before a Redis failure are returned: Redis dying midway leaves
+        none claimed and not returned (those not claimed are left for the next round). A job whose state
+        cannot be read is no longer live, and a sink entry that cannot be read is dropped (logged)."""
+        orphans: list[Orphan] = []
+        await self._safely(self._claim_orphans, sinks, queued, orphans)
+        return orphans
 
     async def hold_update(self, name: str, update: dict[str, Any]) -> None:
         """Keep a platform update (`name`: `<platform>:<update id>`) this process acked and handles, until
@@ -387,14 +425,17 @@ class RedisJobStore:
         )
         if state is None:
             return None
-        return job_from_state(
-            unpack(state),
-            Transcript.from_dict(unpack(transcript)) if transcript else None,
-            unpack(callbacks) if callbacks else [],
-        )
+        try:
+            return job_from_state(
+                unpack(state),
+                Transcript.from_dict(unpack(transcript)) if transcript else None,
+                unpack(callbacks) if callbacks else [],
+            )
+        except (ValueError, KeyError, TypeError, AttributeError, zlib.error) as error:
+            log.warning("job %s is unreadable in Redis (%s): treated as unknown", job_id, error_text(error))
+            return None
 
-    async def _claim_orphans(self, sinks: bool, queued: Queued) -> list[Orphan]:
-        orphans = []
+    async def _claim_orphans(self, sinks: bool, queued: Queued, orphans: list[Orphan]) -> None:
         for raw_id in await self._redis.smembers(LIVE):
             job_id = raw_id.decode()
             leased, queued_as = (
@@ -413,16 +454,20 @@ class RedisJobStore:
                 continue
             if job.finished and not sinks:
                 continue  # left for a web process to show
+            taking = lost if sinks else []
+            owners = [process_key(entry["owner"]) for *_, entry in taking]
+            mine = [
+                part for at, raw, entry in taking for part in (at, raw, pack({**entry, "owner": self.owner}))
+            ]
             # One process takes over a job; the others skip it until this claim's lease would have expired.
-            if not await self._redis.set(claim_key(job_id), self.owner, nx=True, px=self._lease_ms):
+            taken = await self._take_job(
+                keys=[claim_key(job_id), sinks_key(job_id), LIVE, *owners],
+                args=[self.owner, self._lease_ms, job_id, int(job.finished), *mine],
+            )
+            if taken is None:
                 continue
-            for index, sink in lost if sinks else ():
-                await self._redis.lset(sinks_key(job_id), index, pack({**sink, "owner": self.owner}))
-            if job.finished:  # finished while nobody showed it: shown now, then no longer live
-                await self._redis.srem(LIVE, job_id)
-            shown = [readable for _, sink in lost if (readable := _sink(job_id, sink))] if sinks else []
+            shown = [readable for n in taken if (readable := _sink(job_id, taking[n - 1][2]))]
             orphans.append(Orphan(job, rerun and not job.finished, shown))
-        return orphans
 
     async def _claim_updates(self, prefix: str) -> list[dict[str, Any]]:
         held, dropped = {}, []
@@ -449,11 +494,22 @@ class RedisJobStore:
         """Those of the process tokens `owners` whose process lives (its heartbeat is there)."""
         return {owner for owner in owners if await self._redis.exists(process_key(owner))}
 
-    async def _lost_sinks(self, job_id: str) -> list[tuple[int, dict[str, Any]]]:
-        """The sinks of `job_id` whose process is gone, with their places in the list."""
-        sinks = [unpack(raw) for raw in await self._redis.lrange(sinks_key(job_id), 0, -1)]
-        alive = await self._alive({sink["owner"] for sink in sinks})
-        return [(i, sink) for i, sink in enumerate(sinks) if sink["owner"] not in alive]
+    async def _lost_sinks(self, job_id: str) -> list[tuple[int, bytes, dict[str, Any]]]:
+        """The sinks of `job_id` whose process is gone: their places in the list, as kept and as read."""
+        listed = await self._listed_sinks(job_id)
+        alive = await self._alive({entry["owner"] for _, entry in listed})
+        return [(at, raw, entry) for at, (raw, entry) in enumerate(listed) if entry["owner"] not in alive]
+
+    async def _listed_sinks(self, job_id: str) -> list[tuple[bytes, dict[str, Any]]]:
+        """The entries of `job_id`'s sinks in their order, as kept and as read. One that cannot be read (not a
+        dict with its process's token) is dropped, with a warning: no process could show it or take it over."""
+        listed = []
+        for raw in await self._redis.lrange(sinks_key(job_id), 0, -1):
+            if (entry := _entry(raw, owner=str)) is not None:
+                listed.append((raw, entry))
+            elif await self._redis.lrem(sinks_key(job_id), 0, raw):
+                log.warning("job %s: a sink entry is unreadable: dropped", job_id)
+        return listed
 
     async def _beat(self) -> None:
         """Renew this process's heartbeat and the leases of the jobs it runs, three times per lease."""

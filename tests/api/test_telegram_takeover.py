@@ -23,7 +23,7 @@ from summarizer.backends.redis_store import UPDATE_MAX_AGE, RedisJobStore
 from summarizer.cache import pack
 from tests.support.data import MEDIUM, ROOT
 from tests.support.fake_telegram import TOKEN, Call, FakeTelegram
-from tests.support.redis_mode import redis_client
+from tests.support.redis_mode import lives, redis_client
 from tests.support.servers import DyingRedis, RedisServer, free_port, serve
 from tests.support.telegram_service import GROUP, SECRET, Service, message, telegram_settings, update
 from tests.support.waiting import eventually
@@ -237,12 +237,6 @@ async def nothing_held(redis_url: str) -> None:
             return not await redis.exists(UPDATES)
 
         await eventually(forgotten, "the handled update is no longer held")
-
-
-async def lives(redis_url: str, store: RedisJobStore) -> None:
-    """`store`'s process lives (its heartbeat, written here for the test's length)."""
-    async with redis_client(redis_url) as redis:
-        await redis.set(process_key(store.owner), b"1")
 
 
 async def alive_beats(redis_url: str, owner: str) -> bool:

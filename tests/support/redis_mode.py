@@ -13,7 +13,8 @@ import redis.asyncio as aredis
 from redis.asyncio.client import Monitor
 
 from core.config import Settings
-from summarizer.backends.redis_keys import job_key
+from summarizer.backends.redis_keys import job_key, process_key
+from summarizer.backends.redis_store import RedisJobStore
 from summarizer.cache import unpack
 from summarizer.cpu_process import InlineRunner
 from summarizer.engine import Engine
@@ -60,6 +61,12 @@ async def saved(redis_url: str, job_id: str) -> dict[str, Any] | None:
     async with redis_client(redis_url) as client:
         data = await client.hget(job_key(job_id), "state")
     return None if data is None else unpack(data)
+
+
+async def lives(redis_url: str, store: RedisJobStore) -> None:
+    """`store`'s process lives (its heartbeat, written here for the test's length)."""
+    async with redis_client(redis_url) as redis:
+        await redis.set(process_key(store.owner), b"1")
 
 
 async def saved_status(redis_url: str, job_id: str, status: str) -> bool:

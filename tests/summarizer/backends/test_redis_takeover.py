@@ -14,6 +14,7 @@ and a local callback receiver (summarizer/backends/redis.py, redis_store.py).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import types
@@ -30,21 +31,23 @@ from api.main import create_app
 from core.config import Settings
 from summarizer.backends.redis import RedisBackend
 from summarizer.backends.redis_keys import LIVE, job_key, sinks_key
-from summarizer.backends.redis_store import job_state
-from summarizer.cache import pack
+from summarizer.backends.redis_store import RedisJobStore, job_state
+from summarizer.cache import memory_cache, pack
 from summarizer.cpu_process import InlineRunner, Runner
 from summarizer.engine import Engine
+from summarizer.errors import SummaryError
 from summarizer.jobs import Job
+from summarizer.sinks import Sink, TelegramSink
 from tests.support.callbacks import SECRET, Receiver, verify
 from tests.support.data import MEDIUM, SHORT, TRANSCRIPTS
 from tests.support.discord_service import APP, edits, expected_lines, followups, is_final, lines_of
 from tests.support.discord_service import Service as DiscordService
 from tests.support.fake_discord import FakeDiscord
 from tests.support.fake_telegram import Call, FakeTelegram
-from tests.support.redis_mode import checkpointed, redis_client, saved_status, worker
+from tests.support.redis_mode import checkpointed, lives, redis_client, saved_status, worker
 from tests.support.rest import finished
 from tests.support.runners import CountingRunner
-from tests.support.servers import RedisServer, serve
+from tests.support.servers import DyingRedis, RedisServer, serve
 from tests.support.telegram_service import Service as TelegramService
 from tests.support.telegram_service import message, telegram_settings
 from tests.support.waiting import eventually
@@ -405,6 +408,96 @@ async def test_jobs_are_still_taken_over_after_redis_was_away(
         assert (await client.get(f"/v1/summaries/{orphan.id}")).json()["tldr"]
     assert runner.calls == 1
     assert len([r for r in caplog.records if "takeover" in r.getMessage()]) == 1
+
+
+def web_process(redis_url: str, shown: list[tuple[str, Sink]]) -> RedisBackend:
+    """The jobs backend of a web process on `redis_url` that runs no job (no worker), with a takeover round
+    at its start and none after within a test (one per lease): each sink it takes over is added to `shown`,
+    as it starts showing the job there."""
+
+    async def run(job: Job) -> None:
+        raise AssertionError(f"job {job.id} run by a process without a worker")
+
+    settings = Settings(redis_url=redis_url, run_worker=False, job_lease_seconds=60.0)
+    cache = memory_cache(max_keys=16, summary_ttl=60, transcript_ttl=60, negative_ttl=60)
+    return RedisBackend(settings, run, lambda job, sink: shown.append((job.id, sink)), cache=cache)
+
+
+async def left_by_a_process_gone(redis_url: str) -> list[tuple[str, Sink]]:
+    """Jobs a process now gone (it never beat, as after kill -9) showed: two to be run again, one of them in
+    two chats, and one that a worker finished while nobody showed it. Each job's id with each of its sinks."""
+    waiting, twice, done = (Job(video, ("en",), "ip:1") for video in (SHORT_A, SHORT_B, MEDIUM))
+    done.fail(SummaryError("no_transcript"))
+    sinks: list[tuple[str, Sink]] = [
+        (waiting.id, TelegramSink(1, 10, "Working on it…")),
+        (twice.id, TelegramSink(2, 20, "Working on it…")),
+        (twice.id, TelegramSink(3, 30, "Working on it…")),
+        (done.id, TelegramSink(4, 40, "Working on it…")),
+    ]
+    gone = RedisJobStore(redis_url, 60, 60.0)
+    try:
+        for job in (waiting, twice, done):
+            await gone.save(job)
+        for job_id, sink in sinks:
+            await gone.add_sink(job_id, sink)  # (the finished job is live again: shown nowhere yet)
+    finally:
+        await gone.close()
+    return sinks
+
+
+async def test_wherever_redis_dies_in_a_takeover_each_orphaned_job_is_shown_once(
+    redis_server: RedisServer, redis_url: str
+) -> None:
+    """Redis dies at each point of a process's first takeover round in turn (after its first answer, its
+    second, ...: tests/support/servers.py `DyingRedis`): each sink of the jobs a process now gone left is
+    then shown once, by the process that took it over (which lives on) or by the next: none is taken over by
+    a process that never shows it (the chat message never edited into the summary)."""
+    for answers in itertools.count(1):
+        async with redis_client(redis_url) as redis:
+            await redis.flushdb()
+        sinks = await left_by_a_process_gone(redis_url)
+        shown: list[tuple[str, Sink]] = []
+        async with DyingRedis(redis_server.port, answers) as dying:
+            taking = web_process(dying.url, shown)
+            await lives(redis_url, taking.store)  # (its heartbeat would go through the Redis that dies)
+            await taking.start()
+        await taking.stop()  # (through the Redis that died: it lives on, with what it took)
+        following = web_process(redis_url, shown)
+        await following.start()
+        await following.stop()
+        assert sorted(shown, key=str) == sorted(sinks, key=str), f"Redis dying after {answers} answers"
+        if not dying.died:  # the round ended before Redis would have died: every point was tried
+            break
+
+
+async def test_an_unreadable_job_or_sink_is_dropped_and_the_others_still_taken_over(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Beside the jobs a process now gone left, entries that cannot be read (another version's, or damaged):
+    a job whose state is not packed, one whose state lacks its fields, and, in a good job's sinks, an entry
+    that is not packed and one without its process's token. Each is dropped with one warning (a second
+    process finds none of them), and every good job's sink is shown, once."""
+    sinks = await left_by_a_process_gone(redis_url)
+    good = sinks[0][0]
+    async with redis_client(redis_url) as redis:
+        await redis.hset(job_key("damaged"), "state", b"not a job")
+        await redis.hset(job_key("other"), "state", pack({"id": "other", "status": "queued"}))
+        await redis.sadd(LIVE, "damaged", "other")
+        await redis.rpush(sinks_key(good), b"not a sink", pack({"kind": "telegram", "chat_id": 5}))
+        shown: list[tuple[str, Sink]] = []
+        first, second = web_process(redis_url, shown), web_process(redis_url, shown)
+        with caplog.at_level(logging.WARNING):
+            await first.start()
+            await second.start()  # (the first lives: it shows what it took)
+            await first.stop()
+            await second.stop()
+        assert sorted(shown, key=str) == sorted(sinks, key=str)
+        unreadable = [r.getMessage() for r in caplog.records if "unreadable" in r.getMessage()]
+        whose = sorted(message.split(" is unreadable")[0].split(": a sink")[0] for message in unreadable)
+        assert whose == sorted(["job damaged", "job other", f"job {good}", f"job {good}"]), unreadable
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # no round failed
+        assert not {b"damaged", b"other"} & await redis.smembers(LIVE)
+        assert await redis.llen(sinks_key(good)) == 1
 
 
 def innermost_frame(task: asyncio.Task[Any]) -> types.FrameType | None:
