@@ -5,7 +5,9 @@ a provider that answers with one JSON body instead is read the same way. Timeout
 `Retry-After`), 5xx and transport errors are retried a bounded number of times with jitter; quota
 and other client errors are not. Every failure that is left ends as `LLMError`, also an answer that is not
 JSON or not of the API's shape (an event that is not an object, `choices` that is not a list, content that
-is not text): each piece is checked as it is read, so callers fall back as for a failed call.
+is not text), a body that cannot be decoded (a broken gzip) and an error event in the stream (the provider
+failed mid-answer: what came before it is not the answer): each piece is checked as it is read, so callers
+fall back as for a failed call. None of these is retried.
 """
 
 from __future__ import annotations
@@ -116,9 +118,10 @@ class ChatClient:
             except LLMError:
                 self._failed()
                 raise
-            except orjson.JSONDecodeError as error:
+            except (orjson.JSONDecodeError, httpx.DecodingError) as error:  # not JSON; a broken gzip body
                 self._failed()
-                raise LLMError(f"unreadable answer: not JSON: {error}") from error
+                what = "not JSON" if isinstance(error, orjson.JSONDecodeError) else "undecodable body"
+                raise LLMError(f"unreadable answer: {what}: {error}") from error
 
     async def _attempt(self, body: dict[str, Any], on_text: Callable[[str], None] | None) -> str:
         """One request within the timeout, counted as outbound (and as an outbound error when it fails)."""
@@ -182,6 +185,8 @@ class ChatClient:
             if payload == "[DONE]":
                 break
             event = _shaped(orjson.loads(payload), dict, "an event")
+            if (error := event.get("error")) is not None:  # the provider failed mid-answer (OpenRouter does)
+                raise LLMError(f"failed mid-answer: {_error_text(error)}")
             self._count(event.get("usage"))
             for choice in _shaped(event.get("choices") or [], list, "choices"):
                 delta = _shaped(_shaped(choice, dict, "a choice").get("delta") or {}, dict, "a delta")
@@ -211,6 +216,12 @@ def _shaped(value: object, kind: type[T], what: str) -> T:
 def _text(content: object) -> str:
     """A message's or a delta's `content`: text, or none (null)."""
     return "" if content is None else _shaped(content, str, "content")
+
+
+def _error_text(error: object) -> str:
+    """What an error object the provider sent says: its `message` when it has one, else all of it (short)."""
+    message = error.get("message") if isinstance(error, dict) else None
+    return (message if isinstance(message, str) else orjson.dumps(error).decode())[:300]
 
 
 def _status_error(response: httpx.Response) -> Exception:

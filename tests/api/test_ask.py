@@ -20,7 +20,7 @@ from summarizer.cpu_process import CpuProcess, InlineRunner, Runner
 from summarizer.retrieval import search
 from tests.support import subtitle_files as files
 from tests.support.data import GERMAN, LONG, MEDIUM, SHORT, UNCAPTIONED, transcript_fetches
-from tests.support.fake_llm import MALFORMED, FakeLLM
+from tests.support.fake_llm import BROKEN, MALFORMED, FakeLLM
 from tests.support.rest import settings
 from tests.support.runners import CrashingRunner, RecordingRunner
 from tests.support.servers import serve
@@ -187,9 +187,9 @@ async def test_a_failing_model_leaves_the_passages() -> None:
     assert "600 million parameters" in body["passages"][0]["text"]
 
 
-@pytest.mark.parametrize("name", MALFORMED)
-async def test_a_model_answer_of_another_shape_leaves_the_passages(name: str) -> None:
-    streams, events = MALFORMED[name]
+@pytest.mark.parametrize("name", MALFORMED | BROKEN)
+async def test_a_model_answer_of_another_shape_or_broken_leaves_the_passages(name: str) -> None:
+    streams, events = (MALFORMED | BROKEN)[name]
     async with llm_service() as (client, fake):
         fake.stream = streams
         fake.send_when("<question>", *events)

@@ -35,7 +35,7 @@ from summarizer.models import Chunk, Point, Sentence, Transcript
 from summarizer.outline import Outline, outline
 from summarizer.transcripts.folder import FolderSource
 from tests.support.data import MEDIUM, SHORT, TRANSCRIPTS
-from tests.support.fake_llm import MALFORMED, QUOTA, FakeLLM
+from tests.support.fake_llm import BROKEN, MALFORMED, QUOTA, FakeLLM
 
 CHUNK_TOKENS = 400  # small chunks: several map calls per video
 MESSAGES = [
@@ -363,16 +363,16 @@ async def test_a_malformed_reduce_answer_falls_back_part_by_part(
     assert job.topics == (["attention", "keys and queries", "transformers"] if llm_topics else plan.topics)
 
 
-@pytest.mark.parametrize("name", MALFORMED)
-async def test_an_answer_of_another_shape_fails_the_call_and_the_summary_falls_back(
+@pytest.mark.parametrize("name", MALFORMED | BROKEN)
+async def test_an_answer_of_another_shape_or_broken_fails_the_call_and_the_summary_falls_back(
     fake: FakeLLM, name: str
 ) -> None:
-    streams, events = MALFORMED[name]
+    streams, events = (MALFORMED | BROKEN)[name]
     fake.stream = streams
     fake.send_when("", *events)  # every call, the TL;DR's too
     client = ChatClient(fake.url, "fake-model", max_retries=2)
     try:
-        with pytest.raises(LLMError, match="unreadable answer"):
+        with pytest.raises(LLMError, match=r"unreadable answer|failed mid-answer"):
             await client.complete(MESSAGES, 50)
     finally:
         await client.close()

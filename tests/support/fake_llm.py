@@ -1,11 +1,13 @@
 """A local OpenAI-compatible Chat Completions server for tests: real HTTP, streamed or whole answers,
-scripted failures (429 with Retry-After, 500, quota, stalls), a pause mid-stream, recorded requests.
+scripted failures (429 with Retry-After, 500, quota, stalls, broken bodies, error events), a pause
+mid-stream, recorded requests.
 
 async with FakeLLM().running() as fake:      # fake.url is the LLM_BASE_URL
     fake.fail_next(429, retry_after="7")
     fake.fail_when("some transcript words", 500)
     fake.reply_when("<points>", "not the format asked for")   # a scripted answer
     fake.send_when("<points>", {"choices": "a string"})       # scripted events (or body), any shape
+    fake.send_when("<points>", Raw(b"...", {"content-encoding": "gzip"}))  # a body as it is
 
 As a model it is a simple one, and deterministic. An ask call (a question, then numbered passages) gets
 `Answer: <text of passage 1> [1].` and a citation of a passage that does not exist. A map call gets
@@ -51,6 +53,35 @@ MALFORMED: dict[str, tuple[bool, list[Any]]] = {
 }
 
 
+@dataclass(frozen=True)
+class Raw:
+    """A body `send_when` sends as these bytes with these headers, whatever they say."""
+
+    body: bytes
+    headers: dict[str, str]
+
+
+def _gzipped(content_type: str) -> Raw:
+    """A body that says it is gzipped and is not (a proxy that broke it)."""
+    return Raw(b"data: not gzip\n\n", {"content-type": content_type, "content-encoding": "gzip"})
+
+
+# Answers that fail the call though they are of the API's shape or not read as JSON at all, by name, as in
+# MALFORMED: a body that cannot be decoded, and a stream that the provider ends with an error event after a
+# piece that would be a fine answer on its own (a point for a map call, a cited sentence for a question).
+BROKEN: dict[str, tuple[bool, list[Any]]] = {
+    "a broken gzip stream": (True, [_gzipped("text/event-stream")]),
+    "whole, a broken gzip body": (False, [_gzipped("application/json")]),
+    "an error event mid-stream": (
+        True,
+        [
+            {"choices": [{"delta": {"content": "1 | What came before the error [1].\n"}}]},
+            {"error": {"message": "Provider returned error", "code": 502}},
+        ],
+    ),
+}
+
+
 @dataclass
 class Failure:
     status: int
@@ -90,7 +121,8 @@ class FakeLLM:
 
     def send_when(self, text: str, *events: Any) -> None:
         """Answer every request whose user message contains `text` with `events` as they are, whatever their
-        shape: streamed, each one an event (then `[DONE]`); else the first one as the body."""
+        shape: streamed, each one an event (then `[DONE]`); else the first one as the body. A `Raw` first
+        event is the body, bytes and headers as they are."""
         self._sent.append((text, events))
 
     @asynccontextmanager
@@ -120,6 +152,8 @@ class FakeLLM:
             headers = {"Retry-After": failure.retry_after} if failure.retry_after else None
             return JSONResponse(failure.body or {"error": {"message": "scripted"}}, failure.status, headers)
         if (events := next((sent for text, sent in self._sent if text in asked), None)) is not None:
+            if isinstance(events[0], Raw):
+                return Response(events[0].body, headers=events[0].headers)
             if body.get("stream") and self.stream:
                 return StreamingResponse(_stream(*events), media_type="text/event-stream")
             return JSONResponse(events[0])
