@@ -32,7 +32,7 @@ from core import logs
 from core.acks import AckGate
 from core.config import Settings, get_settings
 from core.pacing import Pacer
-from core.tasks import BackgroundTasks
+from core.tasks import STOP_GRACE, BackgroundTasks
 from core.telemetry import own_cgroup
 from summarizer.cpu_process import Runner
 from summarizer.engine import Engine
@@ -107,8 +107,9 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
             try:
                 yield
             finally:
-                # Work a Discord user waits for ends, or says it was cut short (handlers.discord.settle).
-                await background.close(grace=handlers.discord.STOP_GRACE)
+                # Work a user waits for ends, or says it was cut short (handlers.discord.settle,
+                # handlers.telegram.answer).
+                await background.close(grace=STOP_GRACE)
                 await engine.stop()  # the jobs first, then the last edits of those that ended
                 await callbacks.close()
                 if telegram_client is not None and (built := telegram_client.built) is not None:

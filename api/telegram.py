@@ -12,6 +12,8 @@ With Redis an update is held there (`updates:held`) from before the ack until it
 admitted, its replies sent): Telegram never sends an acked update again, so a process that dies in between
 leaves it to another (`take_over`). The hold costs the ack one Redis round trip, 84-130 µs of CPU
 (`.venv/bin/python benchmarks/held_updates.py`, 3 runs), and its deletion another after the response.
+A stop (SIGTERM) gives the tasks that answer updates `STOP_GRACE` to end; an update one of them is cut short
+on stays held for the next process, or, not held, its chat is told to send it again (handlers.telegram).
 
 The request path imports no python-telegram-bot module (its import costs 191 ms of CPU and 11.2 MiB of
 RSS on top of `import api.main`, httpx included: `benchmarks/imports.py bot.telegram`, median of 5): the
@@ -43,9 +45,8 @@ from handlers.telegram import (
     PLATFORM,
     Chat,
     Step,
+    answer,
     chat_of,
-    deliver,
-    handle_update,
     needs_username,
     plan_update,
     webhook_answer,
@@ -136,13 +137,13 @@ async def telegram_webhook(
         return _ok()  # a redelivery
     # Telegram sends an acked update never again, and drops it as seen above: with Redis it is kept until
     # it is handled, and another process handles it if this one dies first (`take_over`).
-    await services.engine.jobs.hold_update(PLATFORM, update_id, update)
+    held = await services.engine.jobs.hold_update(PLATFORM, update_id, update)
     assert services.telegram is not None  # configured: the lifespan made the client's holder
     built = services.telegram.built
     username = built.known_username if built is not None else None
     if needs_username(update) and username is None:  # learnt after start-up; until then, all via the API
         return Response(
-            b"{}", media_type="application/json", background=BackgroundTask(_later, services, update)
+            b"{}", media_type="application/json", background=BackgroundTask(_later, services, update, held)
         )
     try:
         planned = await plan_update(
@@ -165,7 +166,7 @@ async def telegram_webhook(
     # Started once the response is sent, so the ack always goes out before any call to Telegram. An answer
     # in the response is sent then: with nothing left to send, the update is handled.
     if planned is not None and steps:
-        later = BackgroundTask(_later, services, update, (planned[0], steps))
+        later = BackgroundTask(_later, services, update, held, (planned[0], steps))
     else:
         later = BackgroundTask(services.engine.jobs.update_handled, PLATFORM, update_id)
     return Response(orjson.dumps(body), media_type="application/json", background=later)
@@ -181,7 +182,7 @@ async def take_over(services: Services, every: float) -> None:
                     "telegram: update %s was left by a process that is gone, handled here",
                     update.get("update_id"),
                 )
-                await _later(services, update)
+                await _later(services, update, held=True)  # (taken over: held by this process now)
         except Exception as error:
             # Never the end of the take-over for the process's life. (Redis errors do not come this far: the
             # store answers no updates for the round, RedisJobStore.claim_updates.)
@@ -190,30 +191,31 @@ async def take_over(services: Services, every: float) -> None:
 
 
 async def _later(
-    services: Services, update: dict[str, Any], planned: tuple[Chat, list[Step]] | None = None
+    services: Services,
+    update: dict[str, Any],
+    held: bool,
+    planned: tuple[Chat, list[Step]] | None = None,
 ) -> None:
-    """After the webhook's response (or for `take_over`), in a task of the process's: send the steps the
-    webhook `planned` (paced behind the acks, bot/telegram.py) or, with no plan, handle `update` entirely
-    through the Bot API; then the update is handled, also when that failed (it is not tried again).
-    Cancelled (the process stops), it stays held: the next process handles it (`take_over`)."""
+    """After the webhook's response (or for `take_over`), in a task of the process's that a stop gives
+    `STOP_GRACE` to end (`owed`): send the steps the webhook `planned` (paced behind the acks,
+    bot/telegram.py) or, with no plan, handle `update` entirely through the Bot API; then the update is
+    handled, also when that failed (it is not tried again). Cancelled (the process stops), a `held` update
+    stays held: the next process handles it (`take_over`); else the chat is told to send it again
+    (handlers.telegram.answer)."""
     client, engine = services.telegram, services.engine
     assert client is not None  # configured: the lifespan made the client's holder
     update_id = update["update_id"]
 
     async def handling() -> None:
         try:
-            built = await client.get()
-            if planned is None:
-                await handle_update(update, engine, engine.chats, built)
-            else:
-                await deliver(*planned, engine, built)
+            await answer(update, planned, engine, client.get, held)
         except Exception:
             await engine.jobs.update_handled(PLATFORM, update_id)
             raise
         await engine.jobs.update_handled(PLATFORM, update_id)
 
     if planned is None:
-        services.background.spawn(handling(), name=f"telegram-update-{update_id}")
+        name = f"telegram-update-{update_id}"
     else:
-        chat = planned[0]
-        services.background.spawn(handling(), name=f"telegram-reply-{chat.id}-{chat.reply_to}")
+        name = f"telegram-reply-{planned[0].id}-{planned[0].reply_to}"
+    services.background.spawn(handling(), name=name, owed=True)

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Coroutine
 from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+# At a stop, work a user waits for (an `owed` task: a deferred Discord response, a Telegram message being
+# answered) gets this long to end by itself (`BackgroundTasks.close`), and telling the user it was cut short
+# as long again: with uvicorn's 20 s for open connections and the engine's 10 s for its last edits
+# (summarizer/engine.py FINAL_EDIT_SECONDS), 36 s, inside the 40 s Render allows between SIGTERM and SIGKILL
+# (render.yaml maxShutdownDelaySeconds). A warm /ask is a few ms of CPU, a cold one at most 0.21 s (~2 s of
+# wall time at 0.1 CPU, docs/ask.md).
+STOP_GRACE = 3.0
 
 
 async def cancel(task: asyncio.Task[Any]) -> None:
@@ -35,7 +43,7 @@ class BackgroundTasks:
         self, coroutine: Coroutine[Any, Any, Any], name: str | None = None, *, owed: bool = False
     ) -> asyncio.Task[Any]:
         """Run `coroutine` in a task. `owed`: someone waits for what it ends with (a deferred Discord
-        response), so `close` gives it time to end before cancelling it."""
+        response, the answer to a Telegram message), so `close` gives it time to end before cancelling it."""
         task = asyncio.create_task(coroutine, name=name)
         self._tasks.add(task)
         if owed:
@@ -54,12 +62,24 @@ class BackgroundTasks:
 
     async def close(self, grace: float = 0.0) -> None:
         """Give the owed tasks `grace` seconds to end, then cancel what is still running and wait for it to
-        end (an owed task that is cancelled may still tell whom it owes, e.g. `handlers.discord.settle`)."""
+        end (an owed task that is cancelled may still tell whom it owes, e.g. `handlers.discord.settle`, within
+        `STOP_GRACE`)."""
         if self._owed and grace > 0:
             await asyncio.wait(set(self._owed), timeout=grace)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+async def tell_cut_short(telling: Awaitable[object], what: str) -> None:
+    """Await `telling`, which tells a user that a stop cut short `what` (work they waited for, cancelled after
+    `STOP_GRACE`), for at most `STOP_GRACE` more; logged either way (`what` names the work)."""
+    log.warning("the service stopped before %s was done: its user is told to send it again", what)
+    try:
+        async with asyncio.timeout(STOP_GRACE):
+            await telling
+    except TimeoutError:
+        log.warning("could not tell in time that %s was cut short", what)
 
 
 async def until_set(items: AsyncIterator[T], event: asyncio.Event) -> AsyncIterator[T]:

@@ -39,6 +39,7 @@ from bot.discord_render import (
 )
 from bot.progress import follow
 from core.formats import is_language_code
+from core.tasks import tell_cut_short
 from core.telemetry import DISCORD_TOKENS_EXPIRED, OUTBOUND, OUTBOUND_ERRORS
 from handlers.payload import field
 from summarizer.engine import Engine
@@ -59,12 +60,6 @@ TOKEN_EDIT_WINDOW = 14.5 * 60  # the token lives 15 min; keep a margin for the l
 # The first edit waits this long, so it never reaches Discord before our HTTP answer that creates
 # the message it edits.
 FIRST_EDIT_DELAY = 1.0
-# At a stop, work after a deferred response gets this long to end by itself (BackgroundTasks.close), and the
-# edit saying it was cut short as long again: with uvicorn's 20 s for open connections and the engine's 10 s
-# for its last edits (FINAL_EDIT_SECONDS), 36 s, inside the 40 s Render allows between SIGTERM and SIGKILL
-# (render.yaml maxShutdownDelaySeconds). A warm /ask is a few ms of CPU, a cold one at most 0.21 s (~2 s of
-# wall time at 0.1 CPU, docs/ask.md).
-STOP_GRACE = 3.0
 
 Spawn = Callable[[Coroutine[Any, Any, None]], object]
 ASK = "Give me a YouTube link in `url`, or the video's subtitle file (.srt, .vtt or .txt) in `file`."
@@ -297,12 +292,9 @@ async def settle(reply: Reply, work: Awaitable[Message | None], what: str, mark:
     except SummaryError as error:
         shown = render.message(mark + failure_text(error))
     except asyncio.CancelledError:
-        log.warning("discord: the service stopped before %s was done; the user is told to run it again", what)
-        try:
-            async with asyncio.timeout(STOP_GRACE):
-                await edit_in(reply, render.message(mark + failure_text(SummaryError("interrupted"))), what)
-        except TimeoutError:
-            log.warning("discord: could not show in time that %s was cut short", what)
+        await tell_cut_short(
+            edit_in(reply, render.message(mark + failure_text(SummaryError("interrupted"))), what), what
+        )
         raise
     except Exception:
         log.exception("discord: %s failed", what)

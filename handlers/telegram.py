@@ -3,20 +3,25 @@
 Updates arrive as the plain dicts of the webhook's JSON (no python-telegram-bot objects are built). Handling is
 two steps: `plan_update` decides what to send without calling Telegram (in the webhook's request, so the first
 text that needs no answer — help, busy, an error, a cached summary in one message — rides in the HTTP
-response), and `deliver` sends the rest through the Bot API in the background.
+response), and `deliver` sends the rest through the Bot API in the background (`answer`). A stop (SIGTERM:
+every deploy) gives that `STOP_GRACE` to end; an answer it then cuts short is replaced by a message saying
+the service restarted and to send it again, unless the next process will answer (a hold in Redis).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.progress import follow
 from bot.telegram_render import MAX_ENTITIES, MAX_LENGTH, escape, render_error, render_final, render_progress
 from core.formats import byte_size, is_language_code
+from core.tasks import tell_cut_short
 from handlers.payload import field
 from handlers.telegram_ask import Question, plan_ask, plan_follow_up, send_answer
 from summarizer.chats import ChatState
@@ -65,6 +70,8 @@ def help_text(max_file_bytes: int) -> str:
     )
 
 
+# When the service stops (a deploy) before a message is answered, and no other process will answer it.
+CUT_SHORT = "⚠️ The service restarted before I could answer; please send it again."
 HINT = "Send me a YouTube link and I will summarize the video. /help tells more."
 FILE_HINT = (
     "I can summarize from subtitle files: .srt, .vtt or .txt (UTF-8), with the video's link in the "
@@ -331,13 +338,37 @@ async def deliver(chat: Chat, steps: list[Step], engine: Engine, client: Telegra
                 await engine.report(step, TelegramSink(chat.id, message_id, text))
 
 
-async def handle_update(
-    update: dict[str, Any], engine: Engine, chats: ChatState, client: TelegramClient
+async def answer(
+    update: dict[str, Any],
+    planned: tuple[Chat, list[Step]] | None,
+    engine: Engine,
+    client: Callable[[], Awaitable[TelegramClient]],
+    held: bool,
 ) -> None:
-    """Act on one update entirely through the Bot API (when the webhook could not answer it itself)."""
-    username = await client.username() if needs_username(update) else None
-    if (planned := await plan_update(update, engine, chats, client.bot_id, username)) is not None:
-        await deliver(*planned, engine, client)
+    """Send what answers `update`: the steps the webhook `planned`, or with no plan all of it, decided here
+    (with the bot's @username from the Bot API when it is needed). Cancelled once an answer is planned (the
+    service stops and this did not end within `STOP_GRACE`), it tells the chat so (`CUT_SHORT`), unless the
+    update is `held` in Redis (the next process answers it), and stays cancelled. (Cut short before a plan,
+    the update may not even be meant for the bot: nothing is said.)"""
+    owed = planned[0] if planned is not None else None
+    try:
+        built = await client()
+        if planned is None:
+            username = await built.username() if needs_username(update) else None
+            planned = await plan_update(update, engine, engine.chats, built.bot_id, username)
+        if planned is not None:
+            owed = planned[0]
+            await deliver(*planned, engine, built)
+    except asyncio.CancelledError:
+        if owed is not None and not held:
+            what = f"the answer to message {owed.reply_to} in chat {owed.id}"
+            await tell_cut_short(_send(client, owed, CUT_SHORT), what)
+        raise
+
+
+async def _send(client: Callable[[], Awaitable[TelegramClient]], chat: Chat, text: str) -> None:
+    """Send `text` in reply to `chat`'s message (the client built first if it is not yet)."""
+    await (await client()).send(chat.id, text, chat.reply_to)
 
 
 def subtitle_document(message: dict[str, Any]) -> dict[str, Any] | None:

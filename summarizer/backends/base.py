@@ -76,10 +76,11 @@ class JobBackend(ABC):
     async def queue_state(self) -> QueueState:
         """How full the queue is now (/readyz, /metrics)."""
 
-    async def hold_update(self, platform: str, update_id: int, update: dict[str, Any]) -> None:
+    async def hold_update(self, platform: str, update_id: int, update: dict[str, Any]) -> bool:
         """Keep a chat platform's update, acked by this process, until `update_handled`: with Redis, if this
-        process dies first, another one handles it (`orphan_updates`). Without, nothing outlives the process."""
-        return None
+        process dies first, another one handles it (`orphan_updates`). Without, nothing outlives the process.
+        Whether it is kept (False without Redis, or when Redis cannot be reached)."""
+        return False
 
     async def update_handled(self, platform: str, update_id: int) -> None:
         """The update is handled (its jobs admitted and its replies sent): no longer kept."""

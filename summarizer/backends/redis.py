@@ -185,9 +185,9 @@ class RedisBackend(JobBackend):
         state["running"] = len(self._running)
         return state
 
-    async def hold_update(self, platform: str, update_id: int, update: dict[str, Any]) -> None:
-        if not self._cache.degraded:  # (no Redis timeouts in a request)
-            await self.store.hold_update(f"{platform}:{update_id}", update)
+    async def hold_update(self, platform: str, update_id: int, update: dict[str, Any]) -> bool:
+        # (not while degraded: no Redis timeouts in a request)
+        return not self._cache.degraded and await self.store.hold_update(f"{platform}:{update_id}", update)
 
     async def update_handled(self, platform: str, update_id: int) -> None:
         await self.store.drop_update(f"{platform}:{update_id}")  # (after the ack: also while degraded)

@@ -321,11 +321,12 @@ class RedisJobStore:
         await self._safely(self._claim_orphans, sinks, queued, orphans)
         return orphans
 
-    async def hold_update(self, name: str, update: dict[str, Any]) -> None:
+    async def hold_update(self, name: str, update: dict[str, Any]) -> bool:
         """Keep a platform update (`name`: `<platform>:<update id>`) this process acked and handles, until
-        `drop_update`: if this process dies first, another one takes it over (`claim_updates`)."""
+        `drop_update`: if this process dies first, another one takes it over (`claim_updates`). Whether it
+        is kept (not when Redis cannot be reached)."""
         entry = pack({"owner": self.owner, "at": time.time(), "update": update})
-        await self._safely(self._redis.hset, UPDATES, name, entry)
+        return await self._safely(self._redis.hset, UPDATES, name, entry) is not None
 
     async def drop_update(self, name: str) -> None:
         """The update `name` is handled: no longer kept."""

@@ -1,7 +1,9 @@
 """SIGTERM (the lifespan exit) loses no ending: a job that ended gets its last edit before the process
 exits, and without Redis a chat whose job is cut short is told so and how to get it (issue 17); a Discord
-response deferred for work the service did not finish (`/ask`, `/summarize file:`) is told so too.
-(With Redis the next process resumes and shows it: tests/summarizer/backends/test_redis_takeover.py.)"""
+response deferred for work the service did not finish (`/ask`, `/summarize file:`) is told so too, and so is
+a Telegram message whose answer was cut short (a question, a subtitle file), unless it is held in Redis:
+then the next process answers it. (With Redis the next process resumes a job and shows it:
+tests/summarizer/backends/test_redis_takeover.py.)"""
 
 from __future__ import annotations
 
@@ -9,6 +11,9 @@ import logging
 
 import pytest
 
+from handlers.telegram import CUT_SHORT
+from handlers.telegram_ask import SEARCHING
+from summarizer.backends.redis_keys import UPDATES
 from summarizer.extractive import summarize_chunk
 from summarizer.links import watch_url
 from summarizer.retrieval import search
@@ -16,9 +21,11 @@ from summarizer.subtitles import parse_subtitles
 from tests.support import subtitle_files as files
 from tests.support.data import MEDIUM, SHORT
 from tests.support.discord_service import ask, discord_service, edits
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.redis_mode import redis_client
 from tests.support.rest import wait_for
 from tests.support.runners import GatedRunner
-from tests.support.telegram_service import message, telegram_service
+from tests.support.telegram_service import document_message, message, telegram_service
 from tests.support.waiting import until
 
 RUN_AGAIN = "The service restarted before I could finish. Please run the command again."
@@ -74,3 +81,42 @@ async def test_discord_work_the_stop_cut_short_edits_its_deferred_response_to_sa
     assert last["link"]["content"] == f"Couldn't summarize <{watch_url(SHORT)}>: {RUN_AGAIN}"
     assert all(body["embeds"] == [] and body["allowed_mentions"] == {"parse": []} for body in last.values())
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_telegram_answers_the_stop_cut_short_say_so(caplog: pytest.LogCaptureFixture) -> None:
+    """A question being searched and a subtitle file being read, both stuck in the CPU process when the
+    service stops (without Redis): each gets a reply that asks to send it again."""
+    runner = GatedRunner(search, parse_subtitles)  # never released
+    with caplog.at_level(logging.WARNING):
+        async with telegram_service(runner) as svc:
+            question = message(f"/ask https://youtu.be/{MEDIUM} What is a key?")
+            await svc.send(question)
+            document = document_message(svc.fake.add_file("lecture.srt", files.srt(SHORT).encode()))
+            await svc.send(document)
+            await until(lambda: runner.waiting == 2)
+        # the service stopped (SIGTERM) with both waiting
+    for msg, placeholder in ((question, SEARCHING), (document, "⏳ Reading <b>lecture.srt</b>…")):
+        assert [call.params["text"] for call in svc.sent_in_reply(msg)] == [placeholder, CUT_SHORT]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")  # aiocache 0.12
+async def test_telegram_a_question_the_stop_cut_short_is_held_and_answered_by_the_next_process(
+    redis_url: str,
+) -> None:
+    async with FakeTelegram().running() as fake:
+        runner = GatedRunner(search)  # never released
+        async with telegram_service(runner, fake, redis_url=redis_url) as svc:
+            question = message(f"/ask https://youtu.be/{MEDIUM} What is a key?")
+            await svc.send(question)
+            await until(lambda: runner.waiting == 1)
+        # the service stopped (SIGTERM) with the question waiting: nothing said, the update still held
+        assert [call.params["text"] for call in svc.sent_in_reply(question)] == [SEARCHING]
+        async with redis_client(redis_url) as redis:
+            assert await redis.hlen(UPDATES) == 1
+        async with telegram_service(fake=fake, redis_url=redis_url) as svc:
+            await svc.replies_to(question, 2)  # the next process searches again, and answers
+            [_, searching] = svc.sent_in_reply(question)
+            answer = await until(lambda: text if (text := fake.text(searching)) != SEARCHING else None)
+    assert "What is a key?" in answer and CUT_SHORT not in answer
+    assert [call.params["text"] for call in svc.sent_in_reply(question)] == [SEARCHING, SEARCHING]

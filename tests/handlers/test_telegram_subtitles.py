@@ -18,19 +18,18 @@ from tests.support import subtitle_files as files
 from tests.support.data import GERMAN, SHORT
 from tests.support.fake_telegram import BOT, TOKEN
 from tests.support.runners import CrashingRunner, GatedRunner
-from tests.support.telegram_service import GROUP, NOW, link_entities, message, telegram_service
+from tests.support.telegram_service import (
+    GROUP,
+    NOW,
+    document_message,
+    message,
+    telegram_service,
+)
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.usefixtures("fast_pacing")
 
 LINKS = re.compile(r'<a href="([^"]+)">')
-
-
-def document_message(document: dict[str, Any], caption: str | None = None, **fields: Any) -> Message:
-    entities = link_entities(caption) if caption else None
-    return message(
-        None, document=Document.de_json(document, None), caption=caption, caption_entities=entities, **fields
-    )
 
 
 async def test_a_subtitle_file_with_a_link_is_summarized_with_points_into_that_video() -> None:

@@ -3,6 +3,7 @@ posted to the app under uvicorn, whose replies reach a local fake Bot API (`fake
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dtm
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,7 +12,7 @@ from itertools import count
 from typing import Any
 
 import httpx
-from telegram import Chat, Message, MessageEntity, Update, User
+from telegram import Chat, Document, Message, MessageEntity, Update, User
 
 from api.main import create_app
 from bot.render_parts import utf16_len
@@ -47,6 +48,14 @@ def link_entities(text: str, kind: str = MessageEntity.URL, **fields: Any) -> li
             offset = utf16_len(text[: text.index(word)])
             entities.append(MessageEntity(kind, offset, utf16_len(word), **fields))
     return entities
+
+
+def document_message(document: dict[str, Any], caption: str | None = None, **fields: Any) -> Message:
+    """A message with the file `document` (as `FakeTelegram.add_file` made it), its links in `caption`."""
+    entities = link_entities(caption) if caption else None
+    return message(
+        None, document=Document.de_json(document, None), caption=caption, caption_entities=entities, **fields
+    )
 
 
 def update(msg: Message) -> dict[str, Any]:
@@ -106,9 +115,15 @@ def telegram_settings(fake: FakeTelegram, **overrides: Any) -> Settings:
 
 
 @asynccontextmanager
-async def telegram_service(runner: Runner | None = None, **overrides: Any) -> AsyncIterator[Service]:
-    """A fake Bot API and the app under uvicorn configured for it (webhook secret `SECRET`)."""
-    async with FakeTelegram().running() as fake:
+async def telegram_service(
+    runner: Runner | None = None, fake: FakeTelegram | None = None, **overrides: Any
+) -> AsyncIterator[Service]:
+    """A fake Bot API (`fake`, running, when given: e.g. one that a service before this one used) and the
+    app under uvicorn configured for it (webhook secret `SECRET`)."""
+    async with contextlib.AsyncExitStack() as stack:
+        if fake is None:
+            fake = await stack.enter_async_context(FakeTelegram().running())
         app = create_app(telegram_settings(fake, **overrides), runner or InlineRunner())
-        async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
-            yield Service(client, fake)
+        url = await stack.enter_async_context(serve(app))
+        client = await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=10))
+        yield Service(client, fake)
