@@ -178,10 +178,15 @@ async def take_over(services: Services, every: float) -> None:
     while True:
         try:
             for update in await services.engine.jobs.orphan_updates(PLATFORM):
-                log.warning(
-                    "telegram: update %s was left by a process that is gone, handled here",
-                    update.get("update_id"),
-                )
+                # Each on its own: one that cannot be handled (written by another version, damaged) is
+                # skipped, not the end of the round for those after it. (It stays held by this process, so
+                # it is taken, and skipped, once per process, until it is a day old: RedisJobStore.)
+                if not isinstance(update_id := update.get("update_id"), int):
+                    log.warning(
+                        "telegram: a held update left by a process that is gone has no update_id: skipped"
+                    )
+                    continue
+                log.warning("telegram: update %s was left by a process that is gone, handled here", update_id)
                 await _later(services, update, held=True)  # (taken over: held by this process now)
         except Exception as error:
             # Never the end of the take-over for the process's life. (Redis errors do not come this far: the

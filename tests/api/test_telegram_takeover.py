@@ -25,7 +25,15 @@ from tests.support.data import MEDIUM, ROOT
 from tests.support.fake_telegram import TOKEN, Call, FakeTelegram
 from tests.support.redis_mode import lives, redis_client
 from tests.support.servers import DyingRedis, RedisServer, free_port, serve
-from tests.support.telegram_service import GROUP, SECRET, Service, message, telegram_settings, update
+from tests.support.telegram_service import (
+    GROUP,
+    SECRET,
+    Service,
+    message,
+    telegram_service,
+    telegram_settings,
+    update,
+)
 from tests.support.waiting import eventually
 
 pytestmark = [
@@ -211,6 +219,32 @@ async def test_an_unreadable_held_update_is_dropped_and_the_others_still_taken_o
     finally:
         await gone.close()
         await taking.close()
+
+
+async def test_a_held_update_without_an_update_id_is_skipped_and_the_others_taken_with_it_handled(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    gone = RedisJobStore(redis_url, 60, 1.0)  # never beats, as a process killed
+    messages: list[Message] = []
+    try:
+        await gone.hold_update("tg:0", {"message": {"text": "/help"}})
+        async with redis_client(redis_url) as redis:
+            # A round takes the held updates in Redis's order (that of a hash table): until at least one of
+            # those with an id comes after the one without.
+            while not messages or (await redis.hkeys(UPDATES))[-1] == b"tg:0":
+                messages.append(message("/help"))
+                body = update(messages[-1])
+                await gone.hold_update(f"tg:{body['update_id']}", body)
+    finally:
+        await gone.close()
+    async with FakeTelegram().running() as fake:
+        with caplog.at_level(logging.WARNING, logger="api.telegram"):
+            async with telegram_service(fake=fake, redis_url=redis_url, job_lease_seconds=0.5) as svc:
+                for msg in messages:  # all taken in one round with the one without an id
+                    await svc.replies_to(msg)
+                await asyncio.sleep(1.0)  # more rounds (not an assert: a shorter wait only tests less)
+    skipped = [r for r in caplog.records if "no update_id" in r.getMessage()]
+    assert len(skipped) == 1  # it stays held by the process that took it: not taken again
 
 
 async def test_a_held_update_older_than_a_day_is_dropped_not_handled(
