@@ -2,7 +2,7 @@
 
 The lifespan builds nothing an ack does not need, so the port opens sooner: the platform clients
 (python-telegram-bot and httpx, ~0.2 s of CPU, 2 s of wall time at 0.1 CPU) and the first job's outline
-step (~34 ms) wait. Once the service has had its first request (Render's health check) and no ack has come
+step (~4 ms) wait. Once the service has had its first request (Render's health check) and no ack has come
 or gone for `SETTLE` seconds, this
 - sends one in-process request to each ack route (refused: no secret, no signature, an empty body):
   FastAPI builds a route's dependencies and models on the first request that reaches it;

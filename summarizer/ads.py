@@ -24,9 +24,9 @@ MIN_SCORE = 3
 PAD_BEFORE = 15.0
 PAD_AFTER = 10.0
 
-# Compiled at the first use, in the CPU process: the web process imports this module (summarizer.ask →
-# retrieval → extractive at start-up, summarizer.outline at the first job) but never scores a sentence, and
-# compiling the two costs 1.5 ms of CPU (their `re.compile` timed with time.process_time).
+# Compiled at the first use, in the CPU process: the web process imports this module with the outline
+# (api/warmup.py, or the first job) but never scores a sentence, and compiling the two costs 1.5 ms of CPU
+# (their `re.compile` timed with time.process_time).
 _STRONG = lazy_regex(
     r"\b(?:sponsor(?:s|ed|ing|ship)?|brought to you by|thanks? to \w+ for (?:supporting|sponsoring)"
     r"|brilliant\.org|skillshare|squarespace|nord ?vpn|express ?vpn|surfshark|audible|hello ?fresh"

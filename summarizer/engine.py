@@ -25,7 +25,6 @@ from summarizer.cache import Cache, memory_cache, redis_cache
 from summarizer.chats import ChatState
 from summarizer.cpu_process import CpuProcess, Runner
 from summarizer.errors import SummaryError, check_duration
-from summarizer.extractive import make_tldr, summarize_chunk
 from summarizer.jobs import Job
 from summarizer.llm import ChatClient
 from summarizer.models import Transcript
@@ -309,9 +308,11 @@ class Engine:
             if llm
             else (settings.chunk_seconds, settings.chunk_max_words)
         )
-        # Imported by the first job, not at start-up: the outline and the statement of purpose cost
-        # ~34 ms of CPU (`python -X importtime -c 'import summarizer.outline'`), ~0.3 s of the cold start at
-        # 0.1 CPU; the service imports them while idle after start-up (api/warmup.py).
+        # Imported by the first job, not at start-up: the outline's and the extractive summary's modules
+        # cost 3.5-4.6 ms of CPU after `import api.main` (`benchmarks/imports.py summarizer.outline`; 14-15
+        # ms while they compiled their regexes at import), ~40 ms of the cold start at 0.1 CPU; the service
+        # imports them while idle after start-up (api/warmup.py).
+        from summarizer.extractive import make_tldr, summarize_chunk
         from summarizer.outline import outline
 
         plan = await self.runner.run(outline, transcript, seconds, words)

@@ -12,6 +12,7 @@ from contextlib import suppress
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
+from core.lazy import lazy_regex
 from summarizer.ads import Window, in_ad
 from summarizer.models import Chunk, ChunkSummary, Point, moment_url
 from summarizer.readable import point_text
@@ -60,18 +61,21 @@ _TLDR_POOL = 48
 _REPEAT_SHARE = 0.5
 
 # Like sumy's own filter (letters, inner ' and -), without digits and punctuation; CJK per character.
-_WORD = re.compile(rf"[{CJK}]|[^\W\d_{CJK}](?:['\u2019-]?[^\W\d_{CJK}])*")
-_SENTENCE_BREAK = re.compile("(?<=[.!?\u2026\u3002\uff01\uff1f])\\s+")
+# Compiled at the first use, in the CPU process: the web process imports this module with the outline
+# (api/warmup.py, or the first job), to hand `summarize_chunk` and `make_tldr` over, but never tokenizes;
+# compiling the two costs 3.7 ms of CPU (`benchmarks/regexes.py`).
+_WORD = lazy_regex(rf"[{CJK}]|[^\W\d_{CJK}](?:['\u2019-]?[^\W\d_{CJK}])*")
+_SENTENCE_BREAK = lazy_regex("(?<=[.!?\u2026\u3002\uff01\uff1f])\\s+")
 
 
 class WordTokenizer:
     """sumy's tokenizer contract (`to_sentences`, `to_words`) with regexes instead of NLTK's Punkt."""
 
     def to_sentences(self, paragraph: str) -> tuple[str, ...]:
-        return tuple(s for s in _SENTENCE_BREAK.split(paragraph.strip()) if s)
+        return tuple(s for s in _SENTENCE_BREAK().split(paragraph.strip()) if s)
 
     def to_words(self, sentence: str) -> tuple[str, ...]:
-        return tuple(_WORD.findall(sentence))
+        return tuple(_WORD().findall(sentence))
 
 
 TOKENIZER = WordTokenizer()

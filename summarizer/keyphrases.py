@@ -19,10 +19,10 @@ video on this machine (benchmarks/readability.py).
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 
+from core.lazy import lazy_regex
 from summarizer.ads import Window, in_ad
 from summarizer.extractive import language_tools
 from summarizer.models import Chunk
@@ -36,8 +36,11 @@ TITLE_SEPARATOR = " \u00b7 "
 _LENGTH_BONUS = (0.0, 1.0, 1.8, 2.2, 2.4)  # by words: a phrase of 2 words counts 1.8 times its count
 _ABSORBED = 0.6  # a phrase said this share of its times inside a longer candidate gives way to it
 _NAMES = 0.2  # a longer phrase said this share of a chosen word's times takes its place ("language model")
-_CLAUSES = re.compile(r"[.,;:!?()\[\]\"\u201c\u201d\u00ab\u00bb\u2026]+|\s[-\u2013\u2014]\s")
-_WORD = re.compile(rf"[^\W\d_{CJK}](?:['\u2019-]?[^\W\d_{CJK}])*")
+# Compiled at the first use, in the CPU process: the web process imports this module with the outline
+# (api/warmup.py, or the first job) but never reads a phrase; compiling the two costs 3.6 ms of CPU
+# (`benchmarks/regexes.py`).
+_CLAUSES = lazy_regex(r"[.,;:!?()\[\]\"\u201c\u201d\u00ab\u00bb\u2026]+|\s[-\u2013\u2014]\s")
+_WORD = lazy_regex(rf"[^\W\d_{CJK}](?:['\u2019-]?[^\W\d_{CJK}])*")
 
 Key = tuple[str, ...]  # a phrase's stems
 
@@ -64,9 +67,10 @@ class KeyPhrases:
     def _phrases(self, text: str) -> Iterator[Key]:
         """Every candidate of `text`: the n-grams of its runs of content words (a word said twice in a row,
         a stutter, counts once)."""
-        for clause in _CLAUSES.split(text):
+        words = _WORD()
+        for clause in _CLAUSES().split(text):
             run: list[str] = []
-            for word in [*_WORD.findall(clause), ""]:
+            for word in [*words.findall(clause), ""]:
                 lower = word.lower()
                 if word and lower not in self._stop and len(lower) > 2:
                     stem = self._stem(lower)

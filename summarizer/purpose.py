@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from core.lazy import lazy_regex
 from summarizer.ads import Window, in_ad
 from summarizer.models import Sentence
 
@@ -16,8 +17,11 @@ OPENING_SHARE = 0.25
 OPENING_MIN = 180.0
 
 _THIS = r"(?:video|talk|lecture|episode|chapter|lesson|tutorial|course|session|presentation|series)"
+# Compiled at the first use, in the CPU process (only the video's language): the web process imports this
+# module with the outline (api/warmup.py, or the first job) but never looks for a purpose; compiling the
+# three costs 1.3 ms of CPU (`benchmarks/regexes.py`).
 _PURPOSE = {
-    "en": re.compile(
+    "en": lazy_regex(
         rf"\b(?:in this {_THIS}\b|this {_THIS} is (?:about|all about)|"
         r"(?:today|here|now) (?:we|i|we'll|i'll|we're|i'm|we are|i am) (?:going to|gonna|will|want to|'re going to)"
         r"|(?:we|i)(?:'re| are|'m| am) going to (?:talk|look|see|explain|discuss|show|learn|cover|explore|dig)"
@@ -26,12 +30,12 @@ _PURPOSE = {
         r"|i want to (?:talk|show|explain|tell you) about)",
         re.IGNORECASE,
     ),
-    "de": re.compile(
+    "de": lazy_regex(
         r"\b(?:in diesem (?:video|vortrag|kapitel)|heute (?:werden|wollen|möchte|will) (?:wir|ich)"
         r"|(?:wir|ich) (?:werden|wollen) (?:heute|uns))",
         re.IGNORECASE,
     ),
-    "fr": re.compile(
+    "fr": lazy_regex(
         r"\b(?:dans cette (?:vidéo|conférence|leçon)|aujourd'hui,? (?:nous allons|on va|je vais)"
         r"|(?:nous allons|on va|je vais) (?:voir|parler|expliquer|découvrir))",
         re.IGNORECASE,
@@ -43,9 +47,10 @@ def statement_of_purpose(
     sentences: Sequence[Sentence], language_code: str, ads: Sequence[Window] = ()
 ) -> Sentence | None:
     """The sentence of the video's opening that says what the video is about, or None."""
-    pattern = _PURPOSE.get(language_code.split("-")[0].lower())
-    if pattern is None or not sentences:
+    compiled = _PURPOSE.get(language_code.split("-")[0].lower())
+    if compiled is None or not sentences:
         return None
+    pattern = compiled()
     opening = max(OPENING_MIN, OPENING_SHARE * sentences[-1].end)
     for sentence in sentences:
         if sentence.start > opening:

@@ -32,7 +32,6 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from core.lazy import lazy_regex
-from summarizer.extractive import language_tools
 from summarizer.models import Sentence, Transcript
 from summarizer.words import CJK, FUNCTION_WORDS
 
@@ -129,6 +128,11 @@ def terms(text: str, language_code: str) -> list[str]:
 def _tools(language_code: str) -> tuple[Callable[[str], str], frozenset[str]]:
     """The language's stemmer, and sumy's stop words with our function words (sumy's French list has no
     "de", its German one no "haben": summarizer/words.py)."""
+    # Imported here, in the CPU process: at the top, `import api.main` (summarizer.ask imports this module)
+    # would import the extractive summary's modules before the port opens (0.7 ms of CPU after it,
+    # `benchmarks/imports.py summarizer.extractive`); the web process imports them with the outline.
+    from summarizer.extractive import language_tools
+
     stem, stop_words = language_tools(language_code)
     return stem, stop_words | FUNCTION_WORDS.get(language_code.split("-")[0].lower(), frozenset())
 

@@ -8,34 +8,39 @@ from collections.abc import Sequence
 from itertools import pairwise
 from statistics import median
 
+from core.lazy import lazy_regex
 from summarizer.models import Sentence, Snippet
 from summarizer.words import CJK, FUNCTION_WORDS, OPENERS
 
+# Every pattern here is compiled at its first use, in the CPU process: the web process imports this module
+# with the outline (api/warmup.py, or the first job) but never splits a transcript; compiling the nine costs
+# 5.9 ms of CPU (`benchmarks/regexes.py`).
+
 # Han ideographs and kana: one "word" per character (no spaces between words in Chinese/Japanese).
-_TOKEN = re.compile(rf"[{CJK}]|[^\s{CJK}]+")
-_CJK_EDGE = re.compile(rf"[{CJK}]")
+_TOKEN = lazy_regex(rf"[{CJK}]|[^\s{CJK}]+")
+_CJK_EDGE = lazy_regex(rf"[{CJK}]")
 
 # Non-spoken cue text: [Music], [ rires ], *Beifall*, ♪ lyrics ♪, stray notes, HTML tags.
-_NOISE = re.compile(r"\[[^\]]*\]|\*[^*\n]+\*|♪[^♪]*♪|[♪♫]|</?[a-zA-Z][^>]*>")
+_NOISE = lazy_regex(r"\[[^\]]*\]|\*[^*\n]+\*|♪[^♪]*♪|[♪♫]|</?[a-zA-Z][^>]*>")
 _SOUND_WORDS = (
     "music|musique|musik|música|musica|applause|applauding|applaudissements|applaus|aplausos|beifall|"
     "laughter|laughing|laughs|rires|rire|lachen|gelächter|risas|acclamations|cheering|cheers|silence|"
     "inaudible|indistinct|crosstalk"
 )
-_PAREN_NOISE = re.compile(
+_PAREN_NOISE = lazy_regex(
     rf"\(\s*(?:(?:{_SOUND_WORDS})(?:\s*,\s*(?:{_SOUND_WORDS}))*|\.{{2,}}|…)\s*\)", re.IGNORECASE
 )
 # Speaker-change marks at the start of a line or after a sentence end: "- ", "-Oui", ">> ".
 # Not "-5" (a number) nor "U.S.-based".
-_SPEAKER_MARK = re.compile(r"(?:^\s*|(?<=[.!?…])\s+)(?:>>+|[-–—]+(?!\d))", re.MULTILINE)
-_SPACES = re.compile(r"\s+")  # str patterns are Unicode-aware: includes U+00A0
+_SPEAKER_MARK = lazy_regex(r"(?:^\s*|(?<=[.!?…])\s+)(?:>>+|[-–—]+(?!\d))", re.MULTILINE)
+_SPACES = lazy_regex(r"\s+")  # str patterns are Unicode-aware: includes U+00A0
 
 # A sentence end: terminal punctuation plus closing quotes/brackets (French "? »" included),
 # followed by a space or the end of text; CJK terminals need no space.
-_END = re.compile(r"[.!?…]+(?:[\"'”’)\]]|\s?»)*(?=\s|$)|[。！？]+[」』）]*")
+_END = lazy_regex(r"[.!?…]+(?:[\"'”’)\]]|\s?»)*(?=\s|$)|[。！？]+[」』）]*")
 # Words before "." that do not end a sentence when a capitalized word follows.
-_TITLE = re.compile(r"mr|mrs|ms|dr|prof|st|mt|jr|sr|vs|hr|fr|mme|mlle|nr|cf|ca|bzw", re.IGNORECASE)
-_INITIALS = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]?\.?")  # U.S.  e.g.  z.B.  J.
+_TITLE = lazy_regex(r"mr|mrs|ms|dr|prof|st|mt|jr|sr|vs|hr|fr|mme|mlle|nr|cf|ca|bzw", re.IGNORECASE)
+_INITIALS = lazy_regex(r"(?:[^\W\d_]\.)+[^\W\d_]?\.?")  # U.S.  e.g.  z.B.  J.
 
 # Punctuated or not: manual tracks here have 3.3-7.2 sentence ends per 100 words (median sentence
 # 11-23 words, the loosest being sektMcC_PAk); ASR tracks have 0. One end per 60 words is half the
@@ -65,7 +70,7 @@ def split_sentences(
     if not cues:
         return []
     text, offsets = _join(cues)
-    tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    tokens = [(m.start(), m.end()) for m in _TOKEN().finditer(text)]
     cue_of = [bisect_right(offsets, start) - 1 for start, _ in tokens]
     ends = _sentence_ends(text, tokens)
     punctuated = len(ends) >= len(tokens) * _PUNCTUATED_ENDS_PER_WORD
@@ -112,13 +117,13 @@ def _mark_function_words_and_openers(scores: list[float], words: list[str], lang
 
 def word_count(text: str) -> int:
     """Words as `split_sentences` counts them: whitespace-separated, each CJK character one word."""
-    return len(_TOKEN.findall(text))
+    return len(_TOKEN().findall(text))
 
 
 def clean_text(text: str) -> str:
     """Caption text without cue-only noise, speaker marks and line breaks, whitespace collapsed."""
-    text = _PAREN_NOISE.sub(" ", _NOISE.sub(" ", text))
-    return _SPACES.sub(" ", _SPEAKER_MARK.sub(" ", text)).strip()
+    text = _PAREN_NOISE().sub(" ", _NOISE().sub(" ", text))
+    return _SPACES().sub(" ", _SPEAKER_MARK().sub(" ", text)).strip()
 
 
 def _clean_cues(snippets: Sequence[Snippet]) -> list[Snippet]:
@@ -132,9 +137,10 @@ def _join(cues: list[Snippet]) -> tuple[str, list[int]]:
     parts: list[str] = []
     offsets: list[int] = []
     length = 0
+    cjk = _CJK_EDGE()
     for cue in cues:
         if parts:
-            glue = "" if _CJK_EDGE.match(parts[-1][-1]) and _CJK_EDGE.match(cue.text[0]) else " "
+            glue = "" if cjk.match(parts[-1][-1]) and cjk.match(cue.text[0]) else " "
             parts.append(glue)
             length += len(glue)
         offsets.append(length)
@@ -147,7 +153,7 @@ def _sentence_ends(text: str, tokens: list[tuple[int, int]]) -> set[int]:
     """Indices of the tokens that end a sentence."""
     token_at_end = {end: i for i, (_, end) in enumerate(tokens)}
     ends: set[int] = set()
-    for match in _END.finditer(text):
+    for match in _END().finditer(text):
         following = text[match.end() : match.end() + 2].lstrip()
         if following[:1].islower():  # "that... the", "i.e. the": the sentence goes on
             continue
@@ -156,7 +162,7 @@ def _sentence_ends(text: str, tokens: list[tuple[int, int]]) -> set[int]:
             continue
         if match.group()[0] == "." and not match.group().startswith(".."):
             word = text[tokens[index][0] : match.start() + 1].lstrip("\"'“‘(«[¿¡")
-            if _TITLE.fullmatch(word.rstrip(".")) or _INITIALS.fullmatch(word):
+            if _TITLE().fullmatch(word.rstrip(".")) or _INITIALS().fullmatch(word):
                 continue
         ends.add(index)
     return ends

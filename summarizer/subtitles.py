@@ -45,6 +45,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from core.formats import byte_size, clip, clock, is_language_code
+from core.lazy import lazy_regex
 from core.limits import MAX_TRANSCRIPT_CHARS, MAX_TRANSCRIPT_SNIPPETS, MAX_VIDEO_SECONDS, SUBTITLES_MAX_BYTES
 from summarizer.errors import SummaryError
 from summarizer.models import Snippet, Transcript
@@ -87,18 +88,21 @@ _ROLLING_SHARE = 0.4  # of all cues (in YouTube's rolling tracks almost 0.5: eve
 _WORD_SECONDS = 0.4  # the last line of timestamped text, which has no next timestamp to end it
 _TEXT_MAX_LINE = 5000  # characters of one line of timestamped text (a snippet of an inline transcript too)
 
-_SRT_TIMING = re.compile(r"^[ \t]*\d+:\d{1,2}:\d{1,2}[,.]\d+[ \t]*-->", re.M)
-_UNNUMBERED = re.compile(
+# What reads a file (`parse_subtitles`) is compiled at its first use, in the CPU process: the web process
+# imports this module at start-up (`is_file_video`, `links_nowhere`, `filename_hints`, `Limits`) but never
+# reads a file; compiling these six costs it 0.6 ms of CPU before the port opens (`benchmarks/regexes.py`).
+_SRT_TIMING = lazy_regex(r"^[ \t]*\d+:\d{1,2}:\d{1,2}[,.]\d+[ \t]*-->", re.M)
+_UNNUMBERED = lazy_regex(
     r"(^|\n\n)(?=[ \t]*\d+:\d{1,2}:\d{1,2}[,.]\d+[ \t]*-->)"
 )  # an SRT cue without its number
-_ASS_TAG = re.compile(r"\{\\[^{}\n]*\}")  # SRT files from Aegisub & co: {\an8}, {\i1}
+_ASS_TAG = lazy_regex(r"\{\\[^{}\n]*\}")  # SRT files from Aegisub & co: {\an8}, {\i1}
 # Timestamped text, e.g. YouTube's "Show transcript" panel copied: "1:23" alone on a line, then the text, or
 # "[1:23] text" / "(01:02:03) text" on one line.
-_TEXT_STAMP = re.compile(
+_TEXT_STAMP = lazy_regex(
     r"[ \t]*[\[(]?((?:\d{1,2}:)?\d{1,2}:\d{2})(?:[.,]\d{1,3})?[\])]?(?:[ \t]*[-:\u2013\u2014][ \t]*|[ \t]+|$)"
 )
-_ANY_STAMP = re.compile(r"\d:\d\d")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ANY_STAMP = lazy_regex(r"\d:\d\d")
+_CONTROL = lazy_regex(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FILE_ID = re.compile(rf"{FILE_PREFIX}[a-z2-7]{{{_FILE_ID_CHARS}}}")
 _FILE_LINK = re.compile(rf"(?:youtu\.be/|[?&]v=){_FILE_ID.pattern}(?![A-Za-z0-9_-])")
 # yt-dlp names files "<title> [<video id>].<language>.<ext>"
@@ -253,7 +257,7 @@ def parse_subtitles(
     stated: str | None = None
     if text.lstrip().startswith("WEBVTT"):
         cues, stated = _vtt_cues(text)
-    elif _SRT_TIMING.search(text):
+    elif _SRT_TIMING().search(text):
         cues = _srt_cues(text)
     elif arrows:  # WebVTT timings without the header
         cues, stated = _vtt_cues("WEBVTT\n\n" + text)
@@ -308,7 +312,7 @@ def decode(data: bytes | str) -> str:
             ) from None
     if "\x00" in text:
         raise _error("This is not a text file (it holds NUL characters): send an .srt, .vtt or .txt file.")
-    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return _CONTROL().sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 Cue = tuple[float, float, list[str]]  # start, end (seconds), the non-empty lines of text
@@ -345,8 +349,8 @@ def _srt_cues(text: str) -> list[Cue]:
 
     # webvtt-py reads a cue only after its number: a cue without one gets one, and whatever stands before
     # the first cue (a title, blank lines) is dropped.
-    text = _UNNUMBERED.sub(r"\g<1>0\n", text)
-    first = _SRT_TIMING.search(text)
+    text = _UNNUMBERED().sub(r"\g<1>0\n", text)
+    first = _SRT_TIMING().search(text)
     if first is not None:
         number_at = text.rfind("\n", 0, max(0, first.start() - 1)) + 1
         number = text[number_at : max(number_at, first.start() - 1)].strip()
@@ -355,16 +359,19 @@ def _srt_cues(text: str) -> list[Cue]:
         captions = webvtt.from_buffer(io.StringIO(text), format="srt")
     except (MalformedFileError, MalformedCaptionError, ValueError) as error:
         raise _error(f"This SRT file cannot be read: {_shown(error)}.") from None
-    return [(_at(c.start_time), _at(c.end_time), _lines(_ASS_TAG.sub("", c.text))) for c in captions.captions]
+    return [
+        (_at(c.start_time), _at(c.end_time), _lines(_ASS_TAG().sub("", c.text))) for c in captions.captions
+    ]
 
 
 def _text_cues(text: str) -> list[Cue]:
     """Timestamped text: each timestamp starts a cue that runs to the next one."""
     found: list[tuple[float, list[str]]] = []
-    if _ANY_STAMP.search(text) is None:
+    if _ANY_STAMP().search(text) is None:
         return []
+    stamps = _TEXT_STAMP()
     for line in text.split("\n"):
-        if (stamp := _TEXT_STAMP.match(line)) is not None and (seconds := _seconds(stamp[1])) is not None:
+        if (stamp := stamps.match(line)) is not None and (seconds := _seconds(stamp[1])) is not None:
             found.append((seconds, []))
             line = line[stamp.end() :]
         if found and (line := line.strip()):
