@@ -24,11 +24,11 @@ from typing import Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from api.deps import Services
 from api.errors import error_response
-from api.summaries import job_events
+from api.summaries import event_stream
 from summarizer.jobs import Job
 from summarizer.subtitles import job_resource
 
@@ -190,7 +190,5 @@ async def summary_events(request: Request) -> Response:
     done/failed with the job without `callbacks`), without the API key (EventSource sends no headers)."""
     if (job := await _job(request)) is None:
         return _not_found(request)
-    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     services: Services = request.app.state.services
-    events = job_events(job, services.stopping, public_resource)
-    return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+    return event_stream(job, services.stopping, public_resource)

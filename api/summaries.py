@@ -203,7 +203,13 @@ def _chunk(chunk: ChunkSummary, file: bool) -> dict[str, object]:
 )
 async def summary_events(job_id: str, services: ServicesDep) -> Response:
     """Follow a job as server-sent events."""
-    job = await job_or_404(services.engine, job_id)
+    return event_stream(await job_or_404(services.engine, job_id), services.stopping)
+
+
+def event_stream(
+    job: Job, stopping: asyncio.Event, resource: Callable[[Job], dict[str, Any]] = job_resource
+) -> StreamingResponse:
+    """The response that follows `job` as server-sent events (`job_events`), unbuffered by proxies."""
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    events = job_events(job, services.stopping)
+    events = job_events(job, stopping, resource)
     return StreamingResponse(events, media_type="text/event-stream", headers=headers)
