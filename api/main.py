@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
                 yield
             finally:
                 # Work a user waits for ends, or says it was cut short (handlers.discord.settle,
-                # handlers.telegram.answer).
+                # handlers.telegram.deliver_update).
                 await background.close(grace=STOP_GRACE)
                 await engine.stop()  # the jobs first, then the last edits of those that ended
                 await callbacks.close()

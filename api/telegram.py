@@ -45,8 +45,8 @@ from handlers.telegram import (
     PLATFORM,
     Chat,
     Step,
-    answer,
     chat_of,
+    deliver_update,
     needs_username,
     plan_update,
     webhook_answer,
@@ -206,14 +206,14 @@ async def _later(
     bot/telegram.py) or, with no plan, handle `update` entirely through the Bot API; then the update is
     handled, also when that failed (it is not tried again). Cancelled (the process stops), a `held` update
     stays held: the next process handles it (`take_over`); else the chat is told to send it again
-    (handlers.telegram.answer)."""
+    (handlers.telegram.deliver_update)."""
     client, engine = services.telegram, services.engine
     assert client is not None  # configured: the lifespan made the client's holder
     update_id = update["update_id"]
 
     async def handling() -> None:
         try:
-            await answer(update, planned, engine, client.get, held)
+            await deliver_update(update, planned, engine, client.get, held)
         except Exception:
             await engine.jobs.update_handled(PLATFORM, update_id)
             raise

@@ -3,7 +3,7 @@
 Updates arrive as the plain dicts of the webhook's JSON (no python-telegram-bot objects are built). Handling is
 two steps: `plan_update` decides what to send without calling Telegram (in the webhook's request, so the first
 text that needs no answer — help, busy, an error, a cached summary in one message — rides in the HTTP
-response), and `deliver` sends the rest through the Bot API in the background (`answer`). A stop (SIGTERM:
+response), and `deliver` sends the rest through the Bot API in the background (`deliver_update`). A stop (SIGTERM:
 every deploy) gives that `STOP_GRACE` to end; an answer it then cuts short is replaced by a message saying
 the service restarted and to send it again, unless the next process will answer (a hold in Redis).
 """
@@ -338,7 +338,7 @@ async def deliver(chat: Chat, steps: list[Step], engine: Engine, client: Telegra
                 await engine.report(step, TelegramSink(chat.id, message_id, text))
 
 
-async def answer(
+async def deliver_update(
     update: dict[str, Any],
     planned: tuple[Chat, list[Step]] | None,
     engine: Engine,
@@ -350,19 +350,19 @@ async def answer(
     service stops and this did not end within `STOP_GRACE`), it tells the chat so (`CUT_SHORT`), unless the
     update is `held` in Redis (the next process answers it), and stays cancelled. (Cut short before a plan,
     the update may not even be meant for the bot: nothing is said.)"""
-    owed = planned[0] if planned is not None else None
+    owed_chat = planned[0] if planned is not None else None
     try:
         built = await client()
         if planned is None:
             username = await built.username() if needs_username(update) else None
             planned = await plan_update(update, engine, engine.chats, built.bot_id, username)
         if planned is not None:
-            owed = planned[0]
+            owed_chat = planned[0]
             await deliver(*planned, engine, built)
     except asyncio.CancelledError:
-        if owed is not None and not held:
-            what = f"the answer to message {owed.reply_to} in chat {owed.id}"
-            await tell_cut_short(_send(client, owed, CUT_SHORT), what)
+        if owed_chat is not None and not held:
+            what = f"the answer to message {owed_chat.reply_to} in chat {owed_chat.id}"
+            await tell_cut_short(_send(client, owed_chat, CUT_SHORT), what)
         raise
 
 
