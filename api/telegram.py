@@ -212,12 +212,15 @@ async def _later(
     update_id = update["update_id"]
 
     async def handling() -> None:
+        stopped = False  # cancelled by the stop: the update stays held (if it is), for the next process
         try:
             await deliver_update(update, planned, engine, client.get, held)
-        except Exception:
-            await engine.jobs.update_handled(PLATFORM, update_id)
+        except asyncio.CancelledError:
+            stopped = True
             raise
-        await engine.jobs.update_handled(PLATFORM, update_id)
+        finally:
+            if not stopped:  # handled, also when that failed: it is not tried again
+                await engine.jobs.update_handled(PLATFORM, update_id)
 
     if planned is None:
         name = f"telegram-update-{update_id}"
