@@ -56,8 +56,8 @@ async def ask(
         video_id = parse_video_id(options.get("video", ""))
         question = str(options.get("question", ""))
         languages = engine.languages_for([language] if language else None)
-        subject = await engine.asker.subject(video_id, languages, requester)
-        if (cached := await engine.asker.cached(subject, question)) is not None:
+        subject, cached = await engine.asker.look_up(video_id, languages, question, requester)
+        if cached is not None:
             return {"type": 4, "data": discord_answer(cached)}
     except SummaryError as error:
         return ephemeral(failure_text(error))

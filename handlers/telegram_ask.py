@@ -94,10 +94,10 @@ async def send_answer(
     languages = engine.languages_for([language] if language else None)
     searching = None
     try:
-        subject = await engine.asker.subject(question.video_id, languages, requester)
-        if (found := await engine.asker.cached(subject, question.text)) is None:
+        subject, found = await engine.asker.look_up(question.video_id, languages, question.text, requester)
+        if found is None:
             searching = await client.send(chat_id, SEARCHING, reply_to)
-            found = await engine.asker.ask(subject, question.text, requester)
+            found = await engine.asker.ask(subject, question.text, requester, looked_up=True)
         text = telegram_answer(found)
     except SummaryError as error:
         text = telegram_error(error, question.video_id)

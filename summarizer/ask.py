@@ -186,11 +186,16 @@ class Asker:
             return Subject(video_id, tuple(about["languages"]), about["inline"])
         return Subject(video_id, languages)
 
-    async def cached(self, subject: Subject, question: str) -> Answer | None:
-        """The cached answer to this question on this subject, or None (no rate limit counted)."""
-        return await self._lookup(self._answer_key(subject, clean_question(question)))
+    async def look_up(
+        self, video_id: str, languages: tuple[str, ...], question: str, requester: str
+    ) -> tuple[Subject, Answer | None]:
+        """What `requester`'s question about `video_id` searches (`subject`) and the answer cached for it, or
+        None (no rate limit counted; `invalid_question` raised): a chat's first step, which shows a cached
+        answer at once. With None, `ask(subject, question, requester, looked_up=True)` answers."""
+        subject = await self.subject(video_id, languages, requester)
+        return subject, await self._cached(self._answer_key(subject, clean_question(question)))
 
-    async def _lookup(self, key: str) -> Answer | None:
+    async def _cached(self, key: str) -> Answer | None:
         data = await self._cache.get_value(key)
         if not isinstance(data, dict):
             return None
@@ -202,12 +207,12 @@ class Asker:
     ) -> Answer:
         """The answer to `question` about `subject` (see the module docstring); raises `SummaryError`.
 
-        `looked_up`: the caller's `cached` has just found no answer, so the cache is not read again."""
+        `looked_up`: the caller's `look_up` has just found no answer, so the cache is not read again."""
         try:
             question = clean_question(question)
             await self._rate_limiter.hit(requester)
             key = self._answer_key(subject, question)
-            if not looked_up and (cached := await self._lookup(key)) is not None:
+            if not looked_up and (cached := await self._cached(key)) is not None:
                 return cached
             if (reason := self._overloaded()) is not None or self._in_flight >= self._settings.queue_max:
                 why = reason or "too many questions at once"

@@ -4,8 +4,6 @@ Discord's limits."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -16,9 +14,8 @@ from tests.support import subtitle_files as files
 from tests.support.data import MEDIUM, UNCAPTIONED, transcript_fetches
 from tests.support.discord_service import Service, ask, check_message, discord_service, edits, is_final
 from tests.support.fake_llm import MALFORMED, FakeLLM
-from tests.support.redis_mode import redis_client
+from tests.support.redis_mode import monitored
 from tests.support.runners import CrashingRunner
-from tests.support.waiting import eventually
 
 QUESTION = "How many parameters does each block of multi-headed attention have?"
 
@@ -51,28 +48,9 @@ async def test_deferred_then_edited_with_the_passages() -> None:
 @pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")  # aiocache's Redis close()
 async def test_a_question_not_cached_reads_its_cached_answer_once(redis_url: str) -> None:
     """The interaction's look-up found no answer: the deferred answering does not read the cache again."""
-    commands: list[str] = []
-
-    async def watch() -> None:
-        async with redis_client(redis_url) as client, client.monitor() as monitor:
-            async for seen in monitor.listen():
-                commands.append(seen["command"])
-
-    async def watching_started() -> bool:
-        async with redis_client(redis_url) as client:
-            await client.echo("watching?")
-        return "ECHO watching?" in commands
-
-    watching = asyncio.create_task(watch())
-    try:
-        await eventually(watching_started, "Redis's MONITOR shows the commands")
-        async with discord_service(redis_url=redis_url) as svc:
-            assert await answered(svc, ask(MEDIUM, QUESTION)) == {"type": 5}
-            await svc.fake.wait_for(edits)
-    finally:
-        watching.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watching
+    async with monitored(redis_url) as commands, discord_service(redis_url=redis_url) as svc:
+        assert await answered(svc, ask(MEDIUM, QUESTION)) == {"type": 5}
+        await svc.fake.wait_for(edits)
     reads = [c for c in commands if c.startswith("GET cache:value:ask:")]
     assert len(reads) == 1 and f":{MEDIUM}:" in reads[0]
 

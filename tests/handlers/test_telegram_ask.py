@@ -16,6 +16,7 @@ from tests.support import subtitle_files as files
 from tests.support.data import SHORT, UNCAPTIONED, transcript_fetches
 from tests.support.fake_llm import FakeLLM
 from tests.support.fake_telegram import BOT, Call
+from tests.support.redis_mode import monitored
 from tests.support.telegram_service import (
     GROUP,
     NOW,
@@ -99,6 +100,17 @@ async def test_ask_with_a_link_and_the_same_question_again() -> None:
         [cached] = await svc.replies_to(again)
     assert f"<b>{MUSEUM}</b>" in text and "Computer History Museum" in text
     assert cached.params["text"] == text  # from the cache: the answer at once
+
+
+@pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")  # aiocache's Redis close()
+async def test_a_question_not_cached_reads_its_cached_answer_once(redis_url: str) -> None:
+    """Not found in the cache before "⏳ Searching…" showed: the search does not read the cache again."""
+    async with monitored(redis_url) as commands, telegram_service(redis_url=redis_url) as svc:
+        ask = message(f"/ask {LINK} {MUSEUM}", entities=link_entities(f"/ask {LINK} {MUSEUM}"))
+        await svc.send(ask)
+        assert "Computer History Museum" in await answered(svc, ask)
+    reads = [c for c in commands if c.startswith("GET cache:value:ask:")]
+    assert len(reads) == 1 and f":{SHORT}:" in reads[0]
 
 
 async def test_a_plain_question_after_a_summary_in_a_private_chat() -> None:

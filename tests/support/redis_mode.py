@@ -1,10 +1,11 @@
-"""The Redis mode seen from outside: job state as checkpointed in Redis, worker-only processes, shutdowns
-bounded in time."""
+"""The Redis mode seen from outside: job state as checkpointed in Redis, the commands Redis runs (MONITOR),
+worker-only processes, shutdowns bounded in time."""
 
 from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any, Protocol, Self
@@ -18,7 +19,7 @@ from summarizer.backends.redis_store import RedisJobStore
 from summarizer.cache import unpack
 from summarizer.cpu_process import InlineRunner
 from summarizer.engine import Engine
-from tests.support.waiting import eventually
+from tests.support.waiting import eventually, until
 
 STOP_SECONDS = 10  # a process stops in well under a second; a hang fails the test instead of the suite
 
@@ -56,6 +57,38 @@ def redis_client(url: str) -> RedisClient:
     """A client of the Redis at `url`, to be used in `async with`."""
     client: RedisClient = aredis.Redis.from_url(url)  # declared without a return type by redis-py
     return client
+
+
+@asynccontextmanager
+async def monitored(redis_url: str) -> AsyncIterator[list[str]]:
+    """The commands the Redis at `redis_url` runs while the block runs (MONITOR), as it prints them
+    (`GET cache:value:…`). All of them once the block is left: an `ECHO done` sent then through another client
+    is waited for, and every command run before it comes before it."""
+    commands: list[str] = []
+
+    async def watch() -> None:
+        async with redis_client(redis_url) as client, client.monitor() as monitor:
+            async for seen in monitor.listen():
+                commands.append(seen["command"])
+
+    async def echo(text: str) -> None:
+        async with redis_client(redis_url) as client:
+            await client.echo(text)
+
+    async def watching_started() -> bool:
+        await echo("watching?")
+        return "ECHO watching?" in commands
+
+    watching = asyncio.create_task(watch())
+    try:
+        await eventually(watching_started, "Redis's MONITOR shows the commands")
+        yield commands
+        await echo("done")
+        await until(lambda: "ECHO done" in commands)
+    finally:
+        watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watching
 
 
 async def saved(redis_url: str, job_id: str) -> dict[str, Any] | None:
