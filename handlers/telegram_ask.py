@@ -12,6 +12,7 @@ summaries (`RATE_LIMIT`).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,8 @@ from summarizer.links import find_video_ids
 
 if TYPE_CHECKING:
     from bot.telegram import TelegramClient
+
+log = logging.getLogger(__name__)
 
 SEARCHING = "⏳ Searching…"
 USAGE = (
@@ -86,14 +89,15 @@ async def send_answer(
     engine: Engine,
     client: TelegramClient,
 ) -> None:
-    """Send the message that answers `question` (or says why it cannot be): at once when the answer is
-    cached, else `SEARCHING` first, edited to the answer once it is found (a cold question fetches the
-    transcript and builds its index: seconds at 0.1 CPU), as a summary's "Working on…" is."""
+    """Send the message that answers `question` (or says why it cannot be, also when that was unexpected:
+    logged): at once when the answer is cached, else `SEARCHING` first, edited to the answer once it is
+    found (a cold question fetches the transcript and builds its index: seconds at 0.1 CPU), as a summary's
+    "Working on…" is."""
     requester = f"{platform}:{chat_id}"
-    language = await engine.chats.language(platform, chat_id)
-    languages = engine.languages_for([language] if language else None)
     searching = None
     try:
+        language = await engine.chats.language(platform, chat_id)
+        languages = engine.languages_for([language] if language else None)
         subject, found = await engine.asker.look_up(question.video_id, languages, question.text, requester)
         if found is None:
             searching = await client.send(chat_id, SEARCHING, reply_to)
@@ -101,6 +105,10 @@ async def send_answer(
         text = telegram_answer(found)
     except SummaryError as error:
         text = telegram_error(error, question.video_id)
+    # Anything else (an answer cached in another shape, say): an answer still, never "Searching…" forever.
+    except Exception:
+        log.exception("telegram: the question on video %s failed", question.video_id)
+        text = telegram_error(SummaryError("internal_error"), question.video_id)
     if searching is None:
         await client.send(chat_id, text, reply_to)
     else:

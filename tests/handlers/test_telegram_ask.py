@@ -4,19 +4,23 @@ private chat; the answer as timestamped quotes within Telegram's limits."""
 
 from __future__ import annotations
 
+import logging
 import re
 
 import pytest
 from telegram import Chat, Document, Message, MessageEntity, User
 
+from bot.ask_render import telegram_error
 from bot.telegram_render import fits, parsed_text
 from handlers.telegram_ask import SEARCHING
+from summarizer.cache import pack
+from summarizer.errors import SummaryError
 from summarizer.links import parse_video_id, watch_url
 from tests.support import subtitle_files as files
 from tests.support.data import SHORT, UNCAPTIONED, transcript_fetches
 from tests.support.fake_llm import FakeLLM
 from tests.support.fake_telegram import BOT, Call
-from tests.support.redis_mode import monitored
+from tests.support.redis_mode import monitored, redis_client
 from tests.support.telegram_service import (
     GROUP,
     NOW,
@@ -111,6 +115,30 @@ async def test_a_question_not_cached_reads_its_cached_answer_once(redis_url: str
         assert "Computer History Museum" in await answered(svc, ask)
     reads = [c for c in commands if c.startswith("GET cache:value:ask:")]
     assert len(reads) == 1 and f":{SHORT}:" in reads[0]
+
+
+@pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")  # aiocache's Redis close()
+async def test_an_unexpected_failure_still_answers_and_is_logged_once(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The answer cached in Redis is of another shape (another version wrote it): reading it fails where no
+    `SummaryError` is expected. The chat is told something went wrong, logged once with its traceback."""
+    first, again = (
+        message(f"/ask {LINK} {MUSEUM}", entities=link_entities(f"/ask {LINK} {MUSEUM}")) for _ in range(2)
+    )
+    async with telegram_service(redis_url=redis_url) as svc:
+        await svc.send(first)
+        await answered(svc, first)
+    async with redis_client(redis_url) as redis:
+        [key] = await redis.keys("cache:value:ask:*")
+        await redis.set(key.decode(), pack({"passages": "of another shape"}))
+    with caplog.at_level(logging.ERROR):
+        async with telegram_service(redis_url=redis_url) as svc:  # (its memory layer holds no answer)
+            await svc.send(again)
+            [reply] = await svc.replies_to(again)
+    assert reply.params["text"] == telegram_error(SummaryError("internal_error"), SHORT)
+    [logged] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert logged.exc_info is not None and isinstance(logged.exc_info[1], TypeError)
 
 
 async def test_a_plain_question_after_a_summary_in_a_private_chat() -> None:
