@@ -3,9 +3,9 @@
 Updates arrive as the plain dicts of the webhook's JSON (no python-telegram-bot objects are built). Handling is
 two steps: `plan_update` decides what to send without calling Telegram (in the webhook's request, so the first
 text that needs no answer — help, busy, an error, a cached summary in one message — rides in the HTTP
-response), and `deliver` sends the rest through the Bot API in the background (`deliver_update`). A stop (SIGTERM:
-every deploy) gives that `STOP_GRACE` to end; an answer it then cuts short is replaced by a message saying
-the service restarted and to send it again, unless the next process will answer (a hold in Redis).
+response), and `deliver` sends the rest through the Bot API in the background (`deliver_update`). A stop
+(SIGTERM: every deploy) gives that `STOP_GRACE` to end; an answer it then cuts short is replaced by a message
+saying the service restarted and to send it again, unless the next process will answer (a hold in Redis).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from bot.telegram_render import MAX_ENTITIES, MAX_LENGTH, escape, render_error, 
 from core.formats import byte_size, is_language_code
 from core.tasks import tell_cut_short
 from handlers.payload import field
-from handlers.telegram_ask import Question, plan_ask, plan_follow_up, send_answer
+from handlers.telegram_ask import Placeholder, Question, plan_ask, plan_follow_up, send_answer
 from summarizer.chats import ChatState
 from summarizer.engine import Engine
 from summarizer.errors import SummaryError
@@ -319,15 +319,18 @@ def webhook_answer(chat: Chat, text: str) -> dict[str, Any]:
     return answer
 
 
-async def deliver(chat: Chat, steps: list[Step], engine: Engine, client: TelegramClient) -> None:
-    """Send `steps` in order through the Bot API (paced; after the acks in flight, bot/telegram.py)."""
+async def deliver(
+    chat: Chat, steps: list[Step], engine: Engine, client: TelegramClient, placeholder: Placeholder
+) -> None:
+    """Send `steps` in order through the Bot API (paced; after the acks in flight, bot/telegram.py); the
+    `placeholder` of the step being sent, if it has one, meanwhile."""
     for step in steps:
         if isinstance(step, str):
             await client.send(chat.id, step, chat.reply_to)
         elif isinstance(step, Document):
-            await summarize_document(step, chat, engine, client)
+            await summarize_document(step, chat, engine, client, placeholder)
         elif isinstance(step, Question):
-            await send_answer(step, PLATFORM, chat.id, chat.reply_to, engine, client)
+            await send_answer(step, PLATFORM, chat.id, chat.reply_to, engine, client, placeholder)
         elif step.finished:  # a cached summary in several messages: the rest reply to the first
             first, *rest = render_final(step, page_url(engine.settings.public_url, step.id))
             if (message_id := await client.send(chat.id, first, chat.reply_to)) is not None:
@@ -336,6 +339,7 @@ async def deliver(chat: Chat, steps: list[Step], engine: Engine, client: Telegra
             text = render_progress(step)
             if (message_id := await client.send(chat.id, text, chat.reply_to)) is not None:
                 await engine.report(step, TelegramSink(chat.id, message_id, text))
+        placeholder.message_id = None  # the step's answer is there (a job's, shown by the engine)
 
 
 async def deliver_update(
@@ -347,10 +351,12 @@ async def deliver_update(
 ) -> None:
     """Send what answers `update`: the steps the webhook `planned`, or with no plan all of it, decided here
     (with the bot's @username from the Bot API when it is needed). Cancelled once an answer is planned (the
-    service stops and this did not end within `STOP_GRACE`), it tells the chat so (`CUT_SHORT`), unless the
-    update is `held` in Redis (the next process answers it), and stays cancelled. (Cut short before a plan,
-    the update may not even be meant for the bot: nothing is said.)"""
+    service stops and this did not end within `STOP_GRACE`), it tells the chat so (`CUT_SHORT`, in the
+    "⏳ Searching…" or "⏳ Reading…" shown meanwhile, if any), unless the update is `held` in Redis (the next
+    process answers it), and stays cancelled. (Cut short before a plan, the update may not even be meant
+    for the bot: nothing is said.)"""
     owed_chat = planned[0] if planned is not None else None
+    placeholder = Placeholder()
     try:
         built = await client()
         if planned is None:
@@ -358,17 +364,22 @@ async def deliver_update(
             planned = await plan_update(update, engine, engine.chats, built.bot_id, username)
         if planned is not None:
             owed_chat = planned[0]
-            await deliver(*planned, engine, built)
+            await deliver(*planned, engine, built, placeholder)
     except asyncio.CancelledError:
         if owed_chat is not None and not held:
             what = f"the answer to message {owed_chat.reply_to} in chat {owed_chat.id}"
-            await tell_cut_short(_send(client, owed_chat, CUT_SHORT), what)
+            await tell_cut_short(_say_cut_short(client, owed_chat, placeholder.message_id), what)
         raise
 
 
-async def _send(client: Callable[[], Awaitable[TelegramClient]], chat: Chat, text: str) -> None:
-    """Send `text` in reply to `chat`'s message (the client built first if it is not yet)."""
-    await (await client()).send(chat.id, text, chat.reply_to)
+async def _say_cut_short(
+    client: Callable[[], Awaitable[TelegramClient]], chat: Chat, placeholder: int | None
+) -> None:
+    """Edit the `placeholder` message into `CUT_SHORT`; without one (or once the user deleted it), send that
+    in reply to `chat`'s message (the client built first if it is not yet)."""
+    built = await client()
+    if placeholder is None or not await built.edit(chat.id, placeholder, CUT_SHORT):
+        await built.send(chat.id, CUT_SHORT, chat.reply_to)
 
 
 def subtitle_document(message: dict[str, Any]) -> dict[str, Any] | None:
@@ -389,16 +400,19 @@ def plan_document(document: dict[str, Any], ids: list[str], engine: Engine) -> S
     return Document(document, ids)
 
 
-async def summarize_document(file: Document, chat: Chat, engine: Engine, client: TelegramClient) -> None:
+async def summarize_document(
+    file: Document, chat: Chat, engine: Engine, client: TelegramClient, placeholder: Placeholder
+) -> None:
     """Summarize a subtitle file the user sent: its points link into the video of the first link in the
-    caption (or of the `[id]` in a yt-dlp file name), else nowhere. The reply says "Reading…" at once and
-    becomes the summary, or says what is wrong with the file."""
+    caption (or of the `[id]` in a yt-dlp file name), else nowhere. The reply says "Reading…" at once (the
+    `placeholder`) and becomes the summary, or says what is wrong with the file."""
     document, ids = file.document, file.ids
     name = str(document.get("file_name") or "subtitles")
     limits = Limits.from_settings(engine.settings)
     reading = f"⏳ Reading <b>{escape(name)}</b>…"
     if (message_id := await client.send(chat.id, reading, chat.reply_to)) is None:
         return
+    placeholder.message_id = message_id
     live = LiveMessage(client, chat.id, message_id, reading)
     from bot.telegram import FileUnavailable
 

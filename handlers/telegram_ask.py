@@ -34,6 +34,14 @@ USAGE = (
 )
 
 
+@dataclass(slots=True)
+class Placeholder:
+    """The message that stands for an answer while it is worked on ("⏳ Searching…", "⏳ Reading…"): its id
+    once sent, until the answer is there. A stop that cuts the answer short edits it to say so."""
+
+    message_id: int | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Question:
     """A question about a video, answered in the background."""
@@ -88,11 +96,12 @@ async def send_answer(
     reply_to: int | None,
     engine: Engine,
     client: TelegramClient,
+    placeholder: Placeholder,
 ) -> None:
     """Send the message that answers `question` (or says why it cannot be, also when that was unexpected:
     logged): at once when the answer is cached, else `SEARCHING` first, edited to the answer once it is
     found (a cold question fetches the transcript and builds its index: seconds at 0.1 CPU), as a summary's
-    "Working on…" is."""
+    "Working on…" is (`placeholder` meanwhile)."""
     requester = f"{platform}:{chat_id}"
     searching = None
     try:
@@ -100,7 +109,7 @@ async def send_answer(
         languages = engine.languages_for([language] if language else None)
         subject, found = await engine.asker.look_up(question.video_id, languages, question.text, requester)
         if found is None:
-            searching = await client.send(chat_id, SEARCHING, reply_to)
+            searching = placeholder.message_id = await client.send(chat_id, SEARCHING, reply_to)
             found = await engine.asker.ask(subject, question.text, requester, looked_up=True)
         text = telegram_answer(found)
     except SummaryError as error:
