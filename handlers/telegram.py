@@ -30,7 +30,7 @@ from summarizer.errors import SummaryError
 from summarizer.jobs import Job
 from summarizer.links import MAX_INPUT_CHARS, find_video_ids, page_url, parse_video_id
 from summarizer.sinks import TelegramSink
-from summarizer.subtitles import EXTENSIONS, Limits, too_large
+from summarizer.subtitles import EXTENSIONS, Limits, is_file_video, too_large
 
 if TYPE_CHECKING:
     from bot.telegram import TelegramClient
@@ -249,13 +249,28 @@ async def plan_command(
             return await plan_links(ids, chat, engine, chats)
         return [render_error(SummaryError("invalid_url")) + "\nUsage: /summary &lt;link&gt;"]
     if name == "ask":
-        ids = links_in(message, args) or links_in(field(message, "reply_to_message"))
-        if not ids and (last := await chats.last_video(PLATFORM, chat.id)) is not None:
-            ids = [last]  # e.g. a reply to the summary of a subtitle file without a video: no link in it
-        return [plan_ask(args, ids)]
+        return [plan_ask(args, await asked_about(args, message, chat, chats))]
     if not group or addressed:  # in a group, an unknown bare /command is another bot's
         return [HINT]
     return []
+
+
+async def asked_about(args: str, message: dict[str, Any], chat: Chat, chats: ChatState) -> list[str]:
+    """The videos `/ask` is about: its links; else, as a reply, those of the replied-to message or the video
+    it is about (`ChatState.message_video`: a summary or answer about a subtitle file without a video has
+    no link); else the chat's last summary. A reply to a message about no video known is about none (not
+    the last summary: that may be another video's)."""
+    if ids := links_in(message, args):
+        return ids
+    replied = field(message, "reply_to_message")
+    if not replied:
+        last = await chats.last_video(PLATFORM, chat.id)
+        return [last] if last is not None else []
+    if ids := links_in(replied):
+        return ids
+    message_id = replied.get("message_id")
+    about = await chats.message_video(PLATFORM, chat.id, message_id) if isinstance(message_id, int) else None
+    return [about] if about is not None else []
 
 
 async def language_command(args: str, chat_id: int, chats: ChatState) -> str:
@@ -438,8 +453,11 @@ async def summarize_document(
         log.exception("telegram: reading the document %s failed", name)
         await live.say(render_error(SummaryError("internal_error")))
         return
-    # A question that follows without a link (a summary of a file without a video has none) is about it.
+    # A question that follows without a link (a summary of a file without a video has none) is about it,
+    # and so is one replying to this summary.
     await engine.chats.set_last_video(PLATFORM, chat.id, job.video_id)
+    if is_file_video(job.video_id):
+        await engine.chats.set_message_video(PLATFORM, chat.id, message_id, job.video_id)
     if finished:  # from the cache: "Reading…" becomes the summary at once
         await live.show(job)
     else:  # the display edits "Reading…" to the job's progress (and its end, however soon that comes)

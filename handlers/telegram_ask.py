@@ -1,7 +1,9 @@
-"""Questions about a video in Telegram: `/ask <question>` as a reply to a summary (or to any message with a
-link; without a link anywhere, about the chat's last summary within an hour), `/ask <link> <question>`, and
-in a private chat a plain question (a "?" in it or a question word first) within an hour of a summary. A
-video the chat summarized from a subtitle file is searched in that file (`Asker.subject`).
+"""Questions about a video in Telegram: `/ask <question>` as a reply to a summary or an answer (or to any
+message with a link; not a reply and without a link, about the chat's last summary within an hour), `/ask
+<link> <question>`, and in a private chat a plain question (a "?" in it or a question word first) within an
+hour of a summary. A video the chat summarized from a subtitle file is searched in that file
+(`Asker.subject`); the summary and the answers of one without a video, which have no link to it, are
+remembered as about it (`ChatState.message_video`).
 
 Planned in the webhook's request (a `Question` step, or the usage text), answered in the background: the
 search may have to fetch the transcript and build the video's index, so "⏳ Searching…" shows meanwhile
@@ -21,6 +23,7 @@ from summarizer.chats import ChatState
 from summarizer.engine import Engine
 from summarizer.errors import SummaryError
 from summarizer.links import find_video_ids
+from summarizer.subtitles import is_file_video
 
 if TYPE_CHECKING:
     from bot.telegram import TelegramClient
@@ -119,6 +122,8 @@ async def send_answer(
         log.exception("telegram: the question on video %s failed", question.video_id)
         text = telegram_error(SummaryError("internal_error"), question.video_id)
     if searching is None:
-        await client.send(chat_id, text, reply_to)
+        answer = await client.send(chat_id, text, reply_to)
     else:
-        await client.edit(chat_id, searching, text)
+        answer = searching if await client.edit(chat_id, searching, text) else None
+    if answer is not None and is_file_video(question.video_id):  # no link in it: a reply to it is about it
+        await engine.chats.set_message_video(platform, chat_id, answer, question.video_id)

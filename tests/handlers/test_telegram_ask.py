@@ -17,7 +17,7 @@ from summarizer.cache import pack
 from summarizer.errors import SummaryError
 from summarizer.links import parse_video_id, watch_url
 from tests.support import subtitle_files as files
-from tests.support.data import SHORT, UNCAPTIONED, transcript_fetches
+from tests.support.data import GERMAN, SHORT, UNCAPTIONED, transcript_fetches
 from tests.support.fake_llm import FakeLLM
 from tests.support.fake_telegram import BOT, Call
 from tests.support.redis_mode import monitored, redis_client
@@ -26,6 +26,7 @@ from tests.support.telegram_service import (
     NOW,
     PRIVATE,
     Service,
+    document_message,
     link_entities,
     message,
     telegram_service,
@@ -42,12 +43,13 @@ RLHF = "How are chatbots trained with human feedback?"
 LINK = f"https://youtu.be/{SHORT}"
 
 
-async def summarized(svc: Service, chat: Chat = PRIVATE) -> Message:
-    """Have the bot summarize SHORT in `chat`; its summary message as a user replying to it sees it."""
-    msg = message(f"{LINK}", chat=chat, entities=link_entities(LINK))
+async def summarized(svc: Service, chat: Chat = PRIVATE, video_id: str = SHORT) -> Message:
+    """Have the bot summarize `video_id` in `chat`; its summary message as a user replying to it sees it."""
+    link = f"https://youtu.be/{video_id}"
+    msg = message(link, chat=chat, entities=link_entities(link))
     await svc.send(msg)
     [reply] = await svc.replies_to(msg)
-    return as_seen(reply, await svc.summary(reply), SHORT)
+    return as_seen(reply, await svc.summary(reply), video_id)
 
 
 def as_seen(reply: Call, summary: str, video_id: str | None) -> Message:
@@ -63,9 +65,7 @@ def as_seen(reply: Call, summary: str, video_id: str | None) -> Message:
 async def summarized_file(svc: Service, name: str, link: str | None = None) -> Message:
     """Have the bot summarize SHORT's captions sent as the file `name` in the private chat, with `link` in
     the caption; its summary message as a user replying to it sees it."""
-    document = Document.de_json(svc.fake.add_file(name, files.srt(SHORT).encode()), None)
-    entities = link_entities(link) if link else None
-    msg = message(None, document=document, caption=link, caption_entities=entities)
+    msg = document_message(svc.fake.add_file(name, files.srt(SHORT).encode()), link)
     await svc.send(msg)
     [reply] = await svc.replies_to(msg)
     return as_seen(reply, await svc.summary(reply), parse_video_id(link) if link else None)
@@ -270,3 +270,23 @@ async def test_ask_about_the_summary_of_a_file_without_a_video() -> None:
     assert text.startswith(f"🔎 <b>{RLHF}</b>") and "reinforcement learning with human feedback" in text
     assert "<a " not in text and "file-" not in text  # nothing links to a video that is not there
     assert re.search(r"• \d+:\d\d \w", text)  # the quotes keep their times, as plain text
+
+
+async def test_ask_as_a_reply_to_an_older_summary_of_a_file_asks_about_that_file() -> None:
+    """A file without a video summarized and asked about, then a video summarized: `/ask` as a reply to the
+    file's summary or to its answer (they have no link to find their video by) asks about the file, not
+    about the chat's last summary."""
+    async with telegram_service() as svc:
+        summary = await summarized_file(svc, "notes.srt")
+        first = message(f"/ask {MUSEUM}", reply_to_message=summary)
+        await svc.send(first)
+        [answer] = await svc.replies_to(first)
+        answer_seen = as_seen(answer, await answered(svc, first), None)
+        await summarized(svc, video_id=GERMAN)
+        to_summary = message(f"/ask {MUSEUM}", reply_to_message=summary)
+        to_answer = message(f"/ask {RLHF}", reply_to_message=answer_seen)
+        for ask in (to_summary, to_answer):
+            await svc.send(ask)
+        museum, rlhf = await answered(svc, to_summary), await answered(svc, to_answer)
+    assert "Computer History Museum" in museum and "<a " not in museum
+    assert "reinforcement learning with human feedback" in rlhf and "<a " not in rlhf
