@@ -22,6 +22,7 @@ from telegram.request import HTTPXRequest
 
 from core import pacing
 from core.acks import AckGate
+from core.formats import byte_size
 from core.logs import hide, redact_url_loggers
 from core.pacing import Pacer
 from core.telemetry import OUTBOUND, OUTBOUND_ERRORS, OUTBOUND_RATE_LIMITED
@@ -53,6 +54,15 @@ def _is(error: TelegramError, *phrases: str) -> bool:
 
 class FileUnavailable(Exception):
     """A file a user sent could not be downloaded; the message says why, for the user."""
+
+
+class FileTooLarge(FileUnavailable):
+    """A file a user sent is over the size the caller takes: `size` bytes (to say so as for a file whose
+    message told its size, summarizer.subtitles.too_large)."""
+
+    def __init__(self, size: int, max_bytes: int) -> None:
+        super().__init__(f"it is {byte_size(size)}, over the {byte_size(max_bytes)} I take")
+        self.size = size
 
 
 class TelegramClient:
@@ -121,13 +131,13 @@ class TelegramClient:
 
     async def download(self, file_id: str, max_bytes: int) -> bytes:
         """A file a user sent: `getFile`, then its bytes from `{TELEGRAM_API_BASE_URL}/file/bot<token>/<file_path>`
-        (the bot's `base_file_url`). Raises `FileUnavailable`, saying why, when it is over `max_bytes` or
-        Telegram does not hand it out (bots may download files up to 20 MB)."""
+        (the bot's `base_file_url`). Raises `FileUnavailable`, saying why, when Telegram does not hand it
+        out (bots may download files up to 20 MB), `FileTooLarge` when it is over `max_bytes`."""
         OUTBOUND.labels("telegram").inc()
         try:
             file = await self.bot.get_file(file_id)
             if file.file_size is not None and file.file_size > max_bytes:
-                raise FileUnavailable(f"it is {file.file_size} bytes, over the {max_bytes} I take")
+                raise FileTooLarge(file.file_size, max_bytes)
             OUTBOUND.labels("telegram").inc()
             data = bytes(await file.download_as_bytearray())
         except TelegramError as error:
@@ -139,7 +149,7 @@ class TelegramClient:
         except RuntimeError as error:  # PTB: the file has no file_path
             raise FileUnavailable("Telegram did not hand it to me; please send it again") from error
         if len(data) > max_bytes:
-            raise FileUnavailable(f"it is {len(data)} bytes, over the {max_bytes} I take")
+            raise FileTooLarge(len(data), max_bytes)
         return data
 
     async def _call(self, chat_id: int, make: Callable[[], Awaitable[T]]) -> T:

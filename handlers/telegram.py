@@ -429,7 +429,7 @@ async def summarize_document(
         return
     placeholder.message_id = message_id
     live = LiveMessage(client, chat.id, message_id, reading)
-    from bot.telegram import FileUnavailable
+    from bot.telegram import FileTooLarge, FileUnavailable
 
     try:
         data = await client.download(str(document["file_id"]), limits.max_bytes)
@@ -440,6 +440,9 @@ async def summarize_document(
             video_id=ids[0] if ids else None,
             language=await engine.chats.language(PLATFORM, chat.id),
         )
+    except FileTooLarge as error:  # (its message understated its size): said as when it had told it
+        await live.say(file_error(name, too_large(error.size, limits)))
+        return
     except FileUnavailable as error:
         await live.say(file_error(name, f"I could not download it: {error}."))
         return

@@ -107,6 +107,20 @@ async def test_a_bad_file_gets_a_reply_that_says_what_is_wrong(
         assert svc.fake.called("getFile") == []  # too large: not even asked for
 
 
+async def test_a_file_larger_than_its_message_said_is_refused_as_one_it_said_is() -> None:
+    """The message's `file_size` understates the file: `getFile` tells its size, and it is refused in the
+    same words as a file whose message says so, not downloaded."""
+    async with telegram_service() as svc:
+        msg = document_message(svc.fake.add_file("huge.srt", b"1\n" + b" " * 3_000_000, size=100))
+        await svc.send(msg)
+        text = await until(lambda: next((t for t in texts_in_reply(svc, msg) if t.startswith("⚠️")), None))
+    assert text == (
+        "⚠️ Could not read <b>huge.srt</b>.\n"
+        "The file is 2.86 MB; subtitle files may be at most 2 MB (2097152 bytes)."
+    )
+    assert svc.fake.downloads == []
+
+
 async def test_telegram_refusing_the_download_is_said_too() -> None:
     async with telegram_service() as svc:
         msg = document_message(svc.fake.add_file("talk.srt", files.srt(SHORT).encode()))
