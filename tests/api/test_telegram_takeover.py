@@ -34,12 +34,14 @@ from tests.support.telegram_service import (
     telegram_settings,
     update,
 )
-from tests.support.waiting import eventually
+from tests.support.waiting import eventually, until
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning"),  # aiocache 0.12
     pytest.mark.usefixtures("fast_pacing"),
 ]
+
+OUTAGE = "job state in Redis unavailable"  # redis_store's warning (once per outage) that Redis is away
 
 
 async def test_an_update_acked_before_kill_9_is_handled_by_the_next_process(redis_url: str) -> None:
@@ -109,27 +111,37 @@ async def answered_by_the_next_process(fake: FakeTelegram, redis_url: str, msg: 
     return service.sent_in_reply(msg)
 
 
-async def test_held_updates_are_still_taken_over_after_redis_was_away(own_redis: RedisServer) -> None:
-    # Redis is gone for a few rounds of the take-over (one per lease), then back, empty (it restarted): an
-    # update that a process now gone holds there afterwards is still handled. (Redis errors come back to
-    # the loop as no updates, `RedisJobStore.claim_updates`; and a round that fails otherwise does not end
-    # the loop either, `take_over`.)
-    lease = 0.5
+async def test_held_updates_are_still_taken_over_after_redis_was_away(
+    own_redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Redis is gone until the process has noticed (its warning), then back, empty (it restarted): an update
+    # that a process now gone holds there afterwards is still handled. (Redis errors come back to the loop
+    # as no updates, `RedisJobStore.claim_updates`; and a round that fails otherwise does not end the loop
+    # either, `take_over`.)
     async with FakeTelegram().running() as fake:
-        settings = telegram_settings(fake, redis_url=own_redis.url, job_lease_seconds=lease)
-        async with serve(create_app(settings)) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
-            own_redis.kill()
-            await asyncio.sleep(4 * lease)  # (not an assert: a shorter outage only tests less)
-            own_redis.start()
-            msg = message("/help")
-            body = update(msg)
-            gone = RedisJobStore(own_redis.url, 60, lease)  # never beats, as a process killed
-            try:
-                await gone.hold_update(f"tg:{body['update_id']}", body)
-            finally:
-                await gone.close()
-            await Service(client, fake).replies_to(msg)
-            await nothing_held(own_redis.url)
+        settings = telegram_settings(fake, redis_url=own_redis.url, job_lease_seconds=0.5)
+        with caplog.at_level(logging.WARNING, logger="summarizer.backends.redis_store"):
+            async with (
+                serve(create_app(settings)) as url,
+                httpx.AsyncClient(base_url=url, timeout=10) as client,
+            ):
+                own_redis.kill()
+                await until(lambda: any(OUTAGE in r.getMessage() for r in caplog.records))
+                own_redis.start()
+                msg = message("/help")
+                await held_by_a_process_gone(own_redis.url, msg)
+                await Service(client, fake).replies_to(msg)
+                await nothing_held(own_redis.url)
+
+
+async def held_by_a_process_gone(redis_url: str, msg: Message) -> None:
+    """`msg`'s update, held in Redis by a process that is gone (one that never beats, as after kill -9)."""
+    body = update(msg)
+    gone = RedisJobStore(redis_url, 60, 1.0)
+    try:
+        await gone.hold_update(f"tg:{body['update_id']}", body)
+    finally:
+        await gone.close()
 
 
 async def test_a_held_update_is_taken_over_once_and_only_from_a_process_that_is_gone(redis_url: str) -> None:
@@ -242,7 +254,9 @@ async def test_a_held_update_without_an_update_id_is_skipped_and_the_others_take
             async with telegram_service(fake=fake, redis_url=redis_url, job_lease_seconds=0.5) as svc:
                 for msg in messages:  # all taken in one round with the one without an id
                     await svc.replies_to(msg)
-                await asyncio.sleep(1.0)  # more rounds (not an assert: a shorter wait only tests less)
+                later = message("/help")  # held after that round's claim: a later round takes it
+                await held_by_a_process_gone(redis_url, later)
+                await svc.replies_to(later)
     skipped = [r for r in caplog.records if "no update_id" in r.getMessage()]
     assert len(skipped) == 1  # it stays held by the process that took it: not taken again
 

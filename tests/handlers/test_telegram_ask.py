@@ -32,7 +32,6 @@ from tests.support.telegram_service import (
     telegram_service,
     update,
 )
-from tests.support.waiting import until
 
 pytestmark = pytest.mark.usefixtures("fast_pacing")
 
@@ -74,7 +73,7 @@ async def summarized_file(svc: Service, name: str, link: str | None = None) -> M
 async def answered(svc: Service, msg: Message) -> str:
     """The bot's one reply to the question `msg`, once it shows the answer ("⏳ Searching…" until then)."""
     [reply] = await svc.replies_to(msg)
-    text = await until(lambda: t if (t := svc.fake.text(reply)) != SEARCHING else None)
+    text = await svc.answer_in(reply)
     assert fits(text) and reply.params["parse_mode"] == "HTML"
     return text
 

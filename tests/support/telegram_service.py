@@ -17,6 +17,7 @@ from telegram import Chat, Document, Message, MessageEntity, Update, User
 from api.main import create_app
 from bot.render_parts import utf16_len
 from core.config import Settings
+from handlers.telegram_ask import SEARCHING
 from summarizer.cpu_process import InlineRunner, Runner
 from tests.support.data import TRANSCRIPTS
 from tests.support.fake_telegram import TOKEN, Call, FakeTelegram
@@ -93,6 +94,10 @@ class Service:
             return text if "Key points" in text else None
 
         return await until(finished)
+
+    async def answer_in(self, reply: Call) -> str:
+        """The text of `reply`, a "⏳ Searching…", once it is edited into the answer to the question."""
+        return await until(lambda: text if (text := self.fake.text(reply)) != SEARCHING else None)
 
     def sent_in_reply(self, msg: Message) -> list[Call]:
         return [
