@@ -1,4 +1,4 @@
-"""How times, language codes, sizes and shortened text are written, in every message, prompt and request check."""
+"""How times, language codes, sizes and shortened text are written, in every message, prompt and check."""
 
 from __future__ import annotations
 
@@ -28,12 +28,27 @@ def clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+# `clip` cuts at the last space when that drops at most this share of the room; further back (Chinese,
+# Japanese, a long URL or token) it cuts inside the word rather than lose the text.
+WORD_CUT_SHARE = 0.3
+
+
 def clip(text: str, limit: int) -> str:
-    """`text` on one line, cut at a word boundary to at most `limit` characters (with "…")."""
+    """`text` on one line, at most `limit` characters: cut (with "…") at a word boundary near the end, else
+    inside the word, never between a letter and its combining marks."""
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
-    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    room = limit - 1
+    space = text.rfind(" ", 0, room + 1)
+    if space >= room * (1 - WORD_CUT_SHARE):
+        return text[:space].rstrip(",;:") + "…"
+    import unicodedata  # only a cut inside a word needs it: 0.29 ms off `import api.main` (-X importtime)
+
+    end = room
+    while end > 0 and unicodedata.category(text[end]).startswith("M"):  # text[end]: the first one dropped
+        end -= 1
+    return text[: end or room] + "…"
 
 
 def byte_size(size: int) -> str:

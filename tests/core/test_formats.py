@@ -1,11 +1,14 @@
-"""Language codes as requests, /lang and Discord's `language` option check them: bounded in length."""
+"""Language codes as requests, /lang and Discord's `language` option check them (bounded in length), and text
+clipped for a chat line or an answer."""
 
 from __future__ import annotations
+
+import unicodedata
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.formats import MAX_LANGUAGE_CODE_CHARS, byte_size, clip, is_language_code
+from core.formats import MAX_LANGUAGE_CODE_CHARS, WORD_CUT_SHARE, byte_size, clip, is_language_code
 
 SUBTAG = st.from_regex(r"[A-Za-z0-9]{1,8}", fullmatch=True)
 
@@ -28,11 +31,29 @@ def test_codes_youtube_names_tracks_with_are_taken() -> None:
     assert not is_language_code("en-" + "abcdefgh-" * 45_000 + "x")  # the 408 KB code of issue 17
 
 
-def test_clip_puts_text_on_one_line_and_cuts_it_at_a_word_boundary() -> None:
+def test_clip_puts_text_on_one_line_and_cuts_it_at_a_word_boundary_near_the_end() -> None:
     assert clip("  short\n text ", 20) == "short text"
-    assert clip("one two three four", 12) == "one two…"
+    assert clip("one two three four", 16) == "one two three…"
+    assert clip("one two three four", 14) == "one two three…"  # the room ends where a word does
     assert clip("one two, three", 10) == "one two…"
     assert clip("unbreakable", 5) == "unbr…"
+
+
+def test_clip_cuts_inside_the_word_when_the_last_space_is_far_back() -> None:
+    assert clip("答え " + "あ" * 2000, 1000) == "答え " + "あ" * 996 + "…"  # an /ask answer in Japanese
+    assert clip("中文没有空格" * 50, 200) == ("中文没有空格" * 50)[:199] + "…"
+    assert clip("hello " + "x" * 50, 20) == "hello " + "x" * 13 + "…"  # a long token
+    assert clip("see https://example.com/" + "a" * 300, 120).startswith("see https://example.com/aaa")
+
+
+def test_clip_keeps_a_letter_and_its_combining_marks_together() -> None:
+    assert clip("abcde\u0301fg", 6) == "abcd…"  # é as e + U+0301: both go
+    assert clip("abcde\u0301\u0302fg", 7) == "abcd…"
+    assert clip("abcde\u0301fg", 7) == "abcde\u0301…"
+
+
+def is_mark(character: str) -> bool:
+    return unicodedata.category(character).startswith("M")
 
 
 @given(st.text(), st.integers(min_value=1, max_value=50))
@@ -42,7 +63,20 @@ def test_clip_keeps_to_the_limit_and_to_the_text(text: str, limit: int) -> None:
     if len(one_line) <= limit:
         assert clipped == one_line
     else:
-        assert clipped.endswith("…") and one_line.startswith(clipped[:-1])
+        kept = clipped[:-1]
+        assert clipped.endswith("…") and one_line.startswith(kept)
+        if is_mark(one_line[len(kept)]):  # only a run of marks longer than the room is cut inside
+            assert all(is_mark(c) for c in one_line[1 : len(kept) + 1])
+
+
+WORD = st.text(st.characters(exclude_categories=("Z", "C", "M"), exclude_characters=",;:"), min_size=1)
+
+
+@given(st.lists(WORD, min_size=1), st.integers(min_value=1, max_value=300))
+def test_clip_drops_at_most_the_last_words_share_of_the_room(words: list[str], limit: int) -> None:
+    text = " ".join(words)
+    if len(text) > limit:
+        assert len(clip(text, limit)) - 1 >= (limit - 1) * (1 - WORD_CUT_SHARE)
 
 
 def test_byte_size_is_written_as_people_read_it() -> None:
