@@ -3,10 +3,11 @@
 Every dependency here is `async def`: FastAPI runs a plain `def` dependency in its thread pool, a thread
 hop per request. None is replaced with `app.dependency_overrides` either: FastAPI analyses an override's
 signature again on every request (`inspect.signature` and `eval` of its annotations), 0.4 of the 1.7 ms of
-CPU a webhook took (cProfile over 280 in-process webhooks, issue 16); the settings come from `app.state`. A flood of 50 Telegram webhooks, 20 in flight, at
-0.1 CPU (`sudo .venv/bin/python benchmarks/run.py --quick --service-only --only flood`, 3 runs each) was
-acked at a median of 2.5-2.8 s with two such hops on the webhook, 1.6-2.1 s with one (47d1c55), and
-0.5-0.8 s with none.
+CPU a webhook took (cProfile over 280 in-process webhooks, issue 16); the settings come from `app.state`.
+A flood of 50 Telegram webhooks, 20 in flight, at 0.1 CPU
+(`sudo .venv/bin/python benchmarks/run.py --quick --service-only --only flood`, 3 runs each) was acked at a
+median of 2.5-2.8 s with two such hops on the webhook, 1.6-2.1 s with one (47d1c55), and 0.5-0.8 s with
+none.
 """
 
 from __future__ import annotations

@@ -90,7 +90,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _body_cut_short(request: Request, exc: Exception) -> Response:
     """The connection ended while the body was read: the client went away, or its body was late
-    (api/request_deadline.py, which answered and logged it). Nothing of ours failed; this answer is dropped."""
+    (api/request_deadline.py, which answered and logged it). Nothing of ours failed; the answer is dropped.
+    """
     return error_response("invalid_request", "The request's body did not arrive whole.", 400)
 
 

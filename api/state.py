@@ -6,7 +6,8 @@ defines the fields.
 
 Imported on the first request to `/v1/state` (api/main.py), not at start-up. What it asks Telegram
 (`getWebhookInfo`) and Discord (the command list) is kept a minute and ten minutes: a status page open in a
-tab costs them one call a minute, and this process ~1 ms of CPU per view (1120 µs, `benchmarks/page_cpu.py --rounds 5`).
+tab costs them one call a minute, and this process ~1 ms of CPU per view (1120 µs:
+`benchmarks/page_cpu.py --rounds 5`).
 """
 
 from __future__ import annotations

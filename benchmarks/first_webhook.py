@@ -2,10 +2,11 @@
 
     .venv/bin/python benchmarks/first_webhook.py [--delay 1.5] [--root CHECKOUT]   # as root
 
-Runs render.yaml's start command (this checkout's, in CHECKOUT: one whose start command is the same) under `../shared/tools/render-sim --cpu 0.1 --mem 512M` with Telegram and Discord
-configured (their APIs unreachable: the warm-up's calls fail, its imports happen), waits for the first
-200 on /healthz, sleeps DELAY (1.5 s: while api/warmup.py imports the clients; 15 s: after it), sends one
-Telegram webhook linking a video and prints both times.
+Runs render.yaml's start command (this checkout's, in CHECKOUT: one whose start command is the same) under
+`../shared/tools/render-sim --cpu 0.1 --mem 512M` with Telegram and Discord configured (their APIs
+unreachable: the warm-up's calls fail, its imports happen), waits for the first 200 on /healthz, sleeps DELAY
+(1.5 s: while api/warmup.py imports the clients; 15 s: after it), sends one Telegram webhook linking a video
+and prints both times.
 """
 
 from __future__ import annotations

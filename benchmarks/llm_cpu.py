@@ -1,12 +1,11 @@
 """CPU per summary and tokens per hour of video: the LLM path (against a local fake provider) vs extractive.
 
 Run from the project root: `.venv/bin/python benchmarks/llm_cpu.py`. The fake OpenAI-compatible server
-(tests/support/fake_llm.py) runs in a child process, so `time.process_time()` here counts only this process: the
-engine (inline runner, as the CLI runs it) building prompts, streaming and parsing answers, or ranking
-sentences. Prompt tokens are the fake's count, characters / 4 (about what a real tokenizer gives for
-English); completion tokens are given as the cap the requests set (`max_tokens`), what the fake writes
-says nothing about a real model.
-Prints a Markdown table for docs/llm.md.
+(tests/support/fake_llm.py) runs in a child process, so `time.process_time()` here counts only this process:
+the engine (inline runner, as the CLI runs it) building prompts, streaming and parsing answers, or ranking
+sentences. Prompt tokens are the fake's count, characters / 4 (about what a real tokenizer gives for English);
+completion tokens are given as the cap the requests set (`max_tokens`), what the fake writes says nothing
+about a real model. Prints a Markdown table for docs/llm.md.
 """
 
 from __future__ import annotations

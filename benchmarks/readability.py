@@ -218,7 +218,7 @@ def last_word(text: str) -> str:
 
 
 def ends_on_function_word(text: str, language: str) -> bool:
-    """Whether the point's last word is a function word of `language` (English for others) or a lone letter."""
+    """Whether the point's last word is a function word of `language` (else English's) or a lone letter."""
     found = words_of(text)
     if not found:
         return False
@@ -407,7 +407,7 @@ class EngineKit:
         self.engine: Any = import_module("summarizer.engine").Engine
 
     async def run(self, data: Path, video_id: str) -> tuple[dict[str, Any], float, float]:
-        """(the finished job resource, CPU seconds, wall seconds) of one extractive summary, on a fresh engine."""
+        """(the finished job resource, CPU seconds, wall seconds) of one extractive summary, fresh engine."""
         settings = self.settings(_env_file=None, transcript_dir=str(data), redis_url=None)
         engine = self.engine.from_settings(settings, self.inline(), durable=False)
         await engine.start()
@@ -620,7 +620,7 @@ VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 
 
 def _only_values(argv: Sequence[str]) -> list[str]:
-    """`--only ID ID` as `--only=ID,ID`, so that ids starting with "-" (`-812wqOXGz4`) are not taken for options."""
+    """`--only ID ID` as `--only=ID,ID`, so that an id starting with "-" (`-812wqOXGz4`) is no option."""
     out: list[str] = []
     args = list(argv)
     while args:

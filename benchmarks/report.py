@@ -227,7 +227,7 @@ a transient systemd scope with the same budget (CPU then read from /proc); `dock
 
 
 def chart(results: Results, path: Path) -> bool:
-    """Ack latency (p50 and p99) and summary wall time, before vs after, log scale; False without matplotlib."""
+    """Ack latency (p50, p99) and summary wall time, before vs after, log scale; False without matplotlib."""
     try:
         import matplotlib
 

@@ -3,8 +3,8 @@ per request.
 
     .venv/bin/python benchmarks/request_deadline.py [--requests 2000] [--rounds 5]
 
-Starts render.yaml's start command (offline, no platform configured) on a free loopback port, once as
-deployed (`--http api.request_deadline:RequestDeadlineProtocol`) and once with uvicorn's own `--http httptools`,
+Starts render.yaml's start command (offline, no platform configured) on a free loopback port, once as deployed
+(`--http api.request_deadline:RequestDeadlineProtocol`) and once with uvicorn's own `--http httptools`,
 alternating, `--rounds` times each; each round sends `--requests` `GET /healthz` on one kept-alive connection
 and, as Telegram's webhook connections may, `--requests` / 10 on a new connection each, and reads the
 service's CPU (utime + stime from /proc). Prints the median CPU per request of each, unlimited (no cgroup: at

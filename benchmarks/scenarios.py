@@ -317,7 +317,7 @@ async def cold_start(ctx: Context, target: str) -> None:
 
 
 async def main_server(ctx: Context, target: str) -> None:
-    """One server (the default QUEUE_MAX): first job, idle RSS, summary cost, cache hits, acks idle and busy."""
+    """One server (default QUEUE_MAX): first job, idle RSS, summary cost, cache hits, acks idle and busy."""
     async with ctx.server(target, queue_max=20) as server:
         await server.wait_healthy(ctx.client)
         sampler = Sampler(server)

@@ -2,11 +2,11 @@
 
     .venv/bin/python benchmarks/start_cpu.py [--runs 5]
 
-Each run is a fresh interpreter: `import api.main`, the app's lifespan (what uvicorn does before it opens
-the port), then, in-process (no socket, httpx's ASGI transport, whose own CPU is included), a Telegram
-webhook linking a video, either at once or after the warm-up (api/warmup.py) had its quiet spell, and
-200 more from new chats while the queue is full (each answered "busy"). CPU from `time.process_time`, on a whole core: at Render's
-0.1 CPU the wall time is ten times these figures. Prints the medians and ranges.
+Each run is a fresh interpreter: `import api.main`, the app's lifespan (what uvicorn does before it opens the
+port), then, in-process (no socket, httpx's ASGI transport, whose own CPU is included), a Telegram webhook
+linking a video, either at once or after the warm-up (api/warmup.py) had its quiet spell, and 200 more from
+new chats while the queue is full (each answered "busy"). CPU from `time.process_time`, on a whole core: at
+Render's 0.1 CPU the wall time is ten times these figures. Prints the medians and ranges.
 """
 
 from __future__ import annotations

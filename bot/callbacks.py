@@ -61,8 +61,8 @@ def _embedded(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
 
 
 def is_public_address(address: str) -> bool:
-    """False for private, loopback, link-local (cloud metadata), multicast, reserved and unspecified addresses,
-    and for IPv6 addresses carrying such an IPv4 address."""
+    """False for private, loopback, link-local (cloud metadata), multicast, reserved and unspecified
+    addresses, and for IPv6 addresses carrying such an IPv4 address."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and (embedded := _embedded(ip)):
         return all(v4.is_global and not v4.is_multicast for v4 in embedded)
@@ -148,7 +148,7 @@ class CallbackSender:
             await self.deliver(job, delivery)
 
     async def deliver(self, job: Job, delivery: Delivery) -> None:
-        """Wait for `job` to finish, then POST it to `delivery.url` until a 2xx, a final refusal, or time's up.
+        """Wait for `job` to finish, then POST it to `delivery.url` until a 2xx, a final refusal or time's up.
 
         5xx, 408, 429 and network errors are retried with exponential backoff and jitter; other answers
         end the delivery as failed. The outcome is kept on `delivery` (shown in the job resource).

@@ -130,9 +130,10 @@ class TelegramClient:
         return self._username
 
     async def download(self, file_id: str, max_bytes: int) -> bytes:
-        """A file a user sent: `getFile`, then its bytes from `{TELEGRAM_API_BASE_URL}/file/bot<token>/<file_path>`
-        (the bot's `base_file_url`). Raises `FileUnavailable`, saying why, when Telegram does not hand it
-        out (bots may download files up to 20 MB), `FileTooLarge` when it is over `max_bytes`."""
+        """A file a user sent: `getFile`, then its bytes from
+        `{TELEGRAM_API_BASE_URL}/file/bot<token>/<file_path>` (the bot's `base_file_url`). Raises
+        `FileUnavailable`, saying why, when Telegram does not hand it out (bots may download files up to
+        20 MB), `FileTooLarge` when it is over `max_bytes`."""
         OUTBOUND.labels("telegram").inc()
         try:
             file = await self.bot.get_file(file_id)

@@ -1,10 +1,10 @@
 """Acks first: platform requests being answered, and outbound calls that wait until none is.
 
-At 0.1 CPU every outbound call (a "working on it" message, a Discord follow-up) shares the CPU with the
-acks Telegram and Discord wait for. `AckGate` counts the platform requests in flight (api/metrics.py's
-middleware enters it) and lets the platform clients hold their calls until none is, for at most
-`MAX_HOLD` seconds, so a flood delays replies by moments instead of delaying every ack (issue 16; with
-the webhook answering refusals itself, a flood's ack p99 went from 3.7-4.4 s to 0.9-1.9 s, docs/benchmarks.md).
+At 0.1 CPU every outbound call (a "working on it" message, a Discord follow-up) shares the CPU with the acks
+Telegram and Discord wait for. `AckGate` counts the platform requests in flight (api/metrics.py's middleware
+enters it) and lets the platform clients hold their calls until none is, for at most `MAX_HOLD` seconds, so a
+flood delays replies by moments instead of delaying every ack (issue 16; with the webhook answering refusals
+itself, a flood's ack p99 went from 3.7-4.4 s to 0.9-1.9 s, docs/benchmarks.md).
 """
 
 from __future__ import annotations

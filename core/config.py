@@ -21,7 +21,7 @@ CommaList = Annotated[list[str], NoDecode]
 class Settings(BaseSettings):
     """Every setting the service reads; docs/configuration.md lists them with their effect."""
 
-    # env_ignore_empty: a variable set to "" (a Render dashboard prompt left blank) means "unset", the default.
+    # env_ignore_empty: a variable set to "" (a Render dashboard prompt left blank) is "unset": the default.
     # hide_input_in_errors: a failed start's error showed every setting's value, cut short (the first
     # characters of REDIS_URL's password, of tokens); the error still names the setting and what is wrong.
     model_config = SettingsConfigDict(

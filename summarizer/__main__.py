@@ -1,7 +1,8 @@
 """Command line: `python -m summarizer <link or id> [--transcript-dir DIR] [--language CODE] [--json]`.
 
-Prints the video's topics, then each chunk's title and key points as they are made, then the TL;DR points. `python -m summarizer worker [--lane residential]`
-runs jobs of the shared queue instead (summarizer/queue_worker.py).
+Prints the video's topics, then each chunk's title and key points as they are made, then the TL;DR points.
+`python -m summarizer worker [--lane residential]` runs jobs of the shared queue instead
+(summarizer/queue_worker.py).
 """
 
 from __future__ import annotations

@@ -25,8 +25,8 @@ PAD_BEFORE = 15.0
 PAD_AFTER = 10.0
 
 # Compiled at the first use, in the CPU process: the web process imports this module with the outline
-# (api/warmup.py, or the first job) but never scores a sentence, and compiling the two costs 1.5 ms of CPU
-# (their `re.compile` timed with time.process_time).
+# (api/warmup.py, or the first job) but never scores a sentence, and compiling the two costs 1.6 ms of CPU
+# (`benchmarks/regexes.py`).
 _STRONG = lazy_regex(
     r"\b(?:sponsor(?:s|ed|ing|ship)?|brought to you by|thanks? to \w+ for (?:supporting|sponsoring)"
     r"|brilliant\.org|skillshare|squarespace|nord ?vpn|express ?vpn|surfshark|audible|hello ?fresh"

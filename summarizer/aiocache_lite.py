@@ -2,11 +2,12 @@
 
 `import aiocache` imports redis-py whenever it is installed (to register its Redis backend with aiocache's
 factory, `Cache("redis")`, which this service never uses): ~45 ms of CPU before the port opens, ~0.45 s of
-wall time at Render's 0.1 CPU, for a deployment without `REDIS_URL`. So aiocache is imported here with
-`import redis` failing (a `None` in `sys.modules` makes it raise ImportError) unless redis-py is loaded
-already; summarizer.cache's `redis_cache` imports the Redis backend itself, which imports redis-py then.
-`.venv/bin/python -X importtime -c 'import api.main'`: aiocache 56 ms cumulative before (redis-py 52 of them), 9 ms after.
-The guard runs once, on the first import of aiocache, in the importing thread (before the port opens).
+wall time at Render's 0.1 CPU, for a deployment without `REDIS_URL`. So aiocache is imported here with `import
+redis` failing (a `None` in `sys.modules` makes it raise ImportError) unless redis-py is loaded already;
+summarizer.cache's `redis_cache` imports the Redis backend itself, which imports redis-py then.
+`.venv/bin/python -X importtime -c 'import api.main'`: aiocache 56 ms cumulative before (redis-py 52 of them),
+9 ms after. The guard runs once, on the first import of aiocache, in the importing thread (before the port
+opens).
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _init_child(parent: int, cpu_share: float) -> None:
-    """Runs once in the child: lowest priority, pacing, then the slow imports (sumy) ahead of the first job."""
+    """Runs once in the child: lowest priority, pacing, then the slow imports (sumy) before the first job."""
     global _rate
     os.nice(19)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
@@ -83,7 +83,7 @@ class InlineRunner:
 
 
 class CpuProcess:
-    """One child process (nice 19, paced to `cpu_share` of the cgroup's CPU quota) running picklable functions."""
+    """One child process (nice 19, paced to `cpu_share` of the cgroup's CPU quota) running picklable calls."""
 
     def __init__(
         self,
@@ -93,7 +93,7 @@ class CpuProcess:
     ) -> None:
         self._cpu_share = cpu_share
         self._idle_seconds = idle_seconds
-        # Awaited before the child starts on demand: the web service waits for a lull in its acks (core/acks.py).
+        # Awaited before the child starts on demand: the web service waits for a lull in acks (core/acks.py).
         self._before_start = before_start
         self._pool: ProcessPoolExecutor | None = None
         self._running = 0
@@ -118,7 +118,7 @@ class CpuProcess:
         self._pool.submit(int)  # starts the child and its initializer in the background
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run `fn(*args)` in the child (started on demand); a crashed child is replaced, the error re-raised."""
+        """Run `fn(*args)` in the child (started on demand); a crashed child is replaced, its error raised."""
         if self._idle_timer is not None:
             self._idle_timer.cancel()
             self._idle_timer = None

@@ -205,8 +205,9 @@ def warm_up() -> None:
 
 @cache
 def _summarizer(language_code: str) -> AbstractSummarizer:
-    # TextRank, measured by benchmarks/algorithms.py: 0.075 CPU-s per hour of video, quality proxy 0.662, vs LexRank
-    # 0.130/0.620, LSA 0.135/0.522, Luhn 0.032/0.566, SumBasic 0.028/0.572, KL 0.843/0.608 (docs/summaries.md).
+    # TextRank, measured by benchmarks/algorithms.py: 0.075 CPU-s per hour of video, quality proxy 0.662, vs
+    # LexRank 0.130/0.620, LSA 0.135/0.522, Luhn 0.032/0.566, SumBasic 0.028/0.572, KL 0.843/0.608
+    # (docs/summaries.md).
     from sumy.summarizers.text_rank import TextRankSummarizer
 
     stemmer, stop_words = language_tools(language_code)

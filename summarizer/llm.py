@@ -52,7 +52,8 @@ class ChatClient:
 
     `usage` counts requests, failures and the tokens the provider reports (a plain Counter: `requests`,
     `retries`, `failures`, `prompt_tokens`, `completion_tokens`); the same go to the Prometheus metrics
-    `ytsum_llm_requests_total{outcome}`, `ytsum_llm_tokens_total{kind}` and `ytsum_outbound_*{platform="llm"}`.
+    `ytsum_llm_requests_total{outcome}`, `ytsum_llm_tokens_total{kind}` and
+    `ytsum_outbound_*{platform="llm"}`.
     """
 
     def __init__(
@@ -197,7 +198,7 @@ class ChatClient:
         return "".join(parts)
 
     def _count(self, usage: object) -> None:
-        """Count the tokens an answer reports; what is not a count is left out (it is not worth the answer)."""
+        """Count the tokens an answer reports, skipping what is not a count (not worth losing the answer)."""
         if not isinstance(usage, dict):
             return
         for kind in ("prompt", "completion"):

@@ -37,7 +37,7 @@ class Transcript:
         return max((s.start + s.duration for s in self.snippets), default=0.0)
 
     def to_dict(self) -> dict[str, Any]:
-        """As stored (cache, job state): snippets as `[text, start, duration]`, a third smaller than objects."""
+        """As kept (cache, job state): snippets as `[text, start, duration]`, a third smaller than objects."""
         # Not `asdict`, which copies every snippet as a dict first: cdiD-9MMpb0 (3.5 h, 5,502 snippets) took
         # 41 ms of CPU, now 0.4 ms (`python -m timeit -s "from summarizer.transcripts.folder import
         # FolderSource; t = FolderSource('tests/data/transcripts').fetch('cdiD-9MMpb0')" "t.to_dict()"`).

@@ -1,4 +1,4 @@
-"""A transcript sentence as a point people read: spoken disfluencies out, fragments marked, starts capitalised.
+"""A transcript sentence as a point people read: spoken disfluencies out, fragments marked, capital starts.
 
 - Disfluencies: a word or two-word phrase said twice in a row ("that's that's", "in the in the"), the
   fillers "uh", "um" and their kin, and "you know" / "I mean" where they only fill (before a comma or the
@@ -39,7 +39,7 @@ _KEPT_REPEATS = frozenset(
     }
 )
 # Compiled at the first use, in the CPU process: the web process imports this module (as summarizer/ads.py)
-# but never makes a point, and compiling these six costs 0.8 ms of CPU (`re.compile` timed as there).
+# but never makes a point, and compiling these six costs 0.8 ms of CPU (`benchmarks/regexes.py`).
 _REPEAT = lazy_regex(r"\b(\w+(?:['\u2019]\w+)?(?: \w+(?:['\u2019]\w+)?)?)(?:[ ,]+\1\b)+", re.IGNORECASE)
 _FILLER = lazy_regex(
     r"(?:^|(?<=[\s,]))(?:uh+|u[hm]+|erm+|ah+|hmm+|mm+|euh+|äh+m?|ähm+)(?=[\s,.!?]|$),?\s*", re.I
@@ -75,7 +75,7 @@ def point_text(sentence: Sentence, language_code: str) -> str:
         text = _LONE_I().sub("I", text)
     if not text:
         return text
-    # A sentence start gets its capital; a fragment its "…" (and no capital: it must not look like a sentence).
+    # A sentence start gets its capital; a fragment its "…" (no capital: it must not look like a sentence).
     text = text[0].upper() + text[1:] if sentence.starts else ELLIPSIS + text.lstrip(ELLIPSIS + ".")
     if not sentence.ends:
         text = text.rstrip(" ,;:-\u2013\u2014") + ELLIPSIS

@@ -50,8 +50,8 @@ MAX_QUERY_TERMS = 32  # distinct stems of a question that are scored (bounds the
 
 # Words with their digits ("2017", "gpt4") and inner hyphens; CJK one character each. An apostrophe splits
 # ("l'OTAN" → "l", "OTAN"), and the one-letter pieces left ("l", "d", "s") are dropped. Compiled at the first
-# use, in the CPU process: compiling it costs 5 ms of CPU, which the web process would pay at start-up for
-# nothing (a `re.compile` timed with time.process_time).
+# use, in the CPU process: compiling it costs 3.2 ms of CPU, which the web process would pay at start-up for
+# nothing (`benchmarks/regexes.py`).
 _words = lazy_regex(rf"[{CJK}]|[^\W_{CJK}]{{2,}}(?:-[^\W_{CJK}]+)*")
 
 # The most recently asked videos' indexes, newest last; `ASK_INDEXES` long (set by `search`).
@@ -82,7 +82,8 @@ class VideoIndex:
     @classmethod
     def of(cls, transcript: Transcript) -> VideoIndex:
         # Imported here, in the CPU process: the web process imports this module only to hand `search` over,
-        # and the sentence splitter costs 9 ms of CPU to import (time.process_time after summarizer.extractive).
+        # and the sentence splitter costs 8.4 ms of CPU to import
+        # (`benchmarks/imports.py --base summarizer.extractive summarizer.sentences`).
         from summarizer.sentences import split_sentences
 
         lang = transcript.language_code

@@ -25,10 +25,11 @@ them:
 - without one, the job's video id is `file-<20 base32 characters>` (100 bits of the digest); YouTube ids are
   11 characters, so it is never one, and `links_nowhere` tells renderers not to link it.
 
-Failures are remembered under the same keys. The transcript itself is cached apart from the video's, under
-the job's digest of it (`Job.inline`, summarizer/cache.py), for questions about the summary
-(summarizer/ask.py): its sender's in a chat (`Engine.submit_file`), a REST job's by its id. Identical captions (same text, timings and language,
-whatever the file format) share one job and one cached summary, which is what they would make anyway.
+Failures are remembered under the same keys. The transcript itself is cached apart from the video's, under the
+job's digest of it (`Job.inline`, summarizer/cache.py), for questions about the summary (summarizer/ask.py):
+its sender's in a chat (`Engine.submit_file`), a REST job's by its id. Identical captions (same text, timings
+and language, whatever the file format) share one job and one cached summary, which is what they would make
+anyway.
 """
 
 from __future__ import annotations
@@ -250,8 +251,8 @@ def parse_subtitles(
     """
     check_size(data, limits)
     text = decode(data)
-    # Every cue costs ~30 microseconds to read: a file with more cues than a video of max_seconds has is refused
-    # before (YouTube's rolling tracks have two cues a line, ~19,000 for 6 hours).
+    # Every cue costs ~30 microseconds to read: a file with more cues than a video of max_seconds has is
+    # refused before (YouTube's rolling tracks have two cues a line, ~19,000 for 6 hours).
     if (arrows := text.count("-->")) > limits.max_snippets:
         raise _error(f"The file has {arrows} cues; at most {limits.max_snippets} are accepted.")
     stated: str | None = None

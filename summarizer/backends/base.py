@@ -44,7 +44,7 @@ class JobBackend(ABC):
 
     @abstractmethod
     async def stop(self) -> None:
-        """Stop taking and running jobs; with Redis, unfinished ones stay checkpointed for the next process."""
+        """Stop taking and running jobs; with Redis, unfinished ones stay checkpointed for the next one."""
 
     @abstractmethod
     def in_flight(self, key: JobKey) -> Job | None:
@@ -87,7 +87,7 @@ class JobBackend(ABC):
         return None
 
     async def orphan_updates(self, platform: str) -> list[dict[str, Any]]:
-        """Updates of `platform` kept by processes that are gone, for this one to handle (and mark handled)."""
+        """Updates of `platform` kept by processes that are gone, for this one to handle (and mark so)."""
         return []
 
     async def hand_off(self, job: Job, error: SummaryError) -> bool:

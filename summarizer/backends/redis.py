@@ -171,7 +171,7 @@ class RedisBackend(JobBackend):
             self._shows(job, sink)
 
     def _shows(self, job: Job, sink: Sink) -> None:
-        """Remember that this process shows `job` in `sink` (kept in Redis, and written again if it is lost)."""
+        """Remember that this process shows `job` in `sink` (kept in Redis, written again if it is lost)."""
         if not job.finished:
             self._sinks.setdefault(job.id, []).append(sink)
 

@@ -17,7 +17,7 @@ CHANGED = "jobs:changed"  # pub/sub channel: the id of each job checkpointed
 SUMMARIZE = "summarize"  # the arq function that runs one job by id
 QUEUE = default_queue_name  # "arq:queue": arq's sorted set of the entries waiting for any worker
 LANES = ("residential",)  # the lanes a worker can serve (redis_lane.py)
-# Hash: platform updates acked and not yet handled, by `<platform>:<update id>` (redis_store.py `hold_update`).
+# Hash: platform updates acked, not yet handled, by `<platform>:<update id>` (redis_store.py `hold_update`).
 UPDATES = "updates:held"
 
 

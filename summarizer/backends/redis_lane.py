@@ -26,7 +26,7 @@ RESIDENTIAL = "residential"
 
 
 class Lane:
-    """One lane's bookkeeping in Redis: its workers' presence and the deadlines of the jobs that wait for them.
+    """One lane's bookkeeping in Redis: its workers' presence and the deadlines of the jobs waiting for them.
 
     `redis` is an asyncio Redis client; its errors reach the caller as `RedisUnavailable` (a
     `ConnectionError`, redis_errors.py: the backend treats them as Redis being down)."""

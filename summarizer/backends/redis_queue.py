@@ -6,8 +6,9 @@ flight is joined (single-flight), a requester may have `max_per_requester` jobs 
 process by default, or `python -m summarizer worker` on any machine) takes jobs from there. A worker of a
 lane (`--lane residential`, redis_lane.py) takes only the entries handed to that lane, from its own arq queue.
 
-Keys (redis_keys.py, docs/redis.md): `flight:<job key>` → the id of the job in flight for it; `requester:<who>`, the ids of
-their jobs in flight; `jobs:waiting`, the ids of admitted jobs no worker has started; arq's own `arq:*`.
+Keys (redis_keys.py, docs/redis.md): `flight:<job key>` → the id of the job in flight for it;
+`requester:<who>`, the ids of their jobs in flight; `jobs:waiting`, the ids of admitted jobs no worker has
+started; arq's own `arq:*`.
 """
 
 from __future__ import annotations
@@ -206,7 +207,7 @@ class SharedQueue:
         self._task = asyncio.create_task(self._supervise(self._worker), name="queue-worker")
 
     async def _supervise(self, worker: Worker) -> None:
-        """arq's poll loop ends at the first Redis error: start it again, with backoff, until Redis is back."""
+        """arq's poll loop ends at the first Redis error: restart it, with backoff, until Redis is back."""
         delay = 1.0
         while True:
             began = time.monotonic()

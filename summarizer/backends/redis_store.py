@@ -1,20 +1,20 @@
 """Job state checkpointed in Redis (with `REDIS_URL`), so jobs are found by any process and survive restarts.
 
-Keys (redis_keys.py, docs/redis.md): `job:<id>`, a hash: `state` (the request, status, finished chunks, TL;DR, error),
-`callbacks` (REST callbacks and how their delivery went), `queued_as` (the arq job that runs it) and, while
-the job is live, `transcript` (an inline transcript); all but `queued_as` zlib-compressed orjson. No TTL
+Keys (redis_keys.py, docs/redis.md): `job:<id>`, a hash: `state` (the request, status, finished chunks, TL;DR,
+error), `callbacks` (REST callbacks and how their delivery went), `queued_as` (the arq job that runs it) and,
+while the job is live, `transcript` (an inline transcript); all but `queued_as` zlib-compressed orjson. No TTL
 while the job is live (the `volatile-lru` policy never evicts it), `ttl` seconds once finished.
-`job:<id>:sinks` lists where the job is shown (a Telegram message, a Discord response, a callback), each
-with the process that shows it. `jobs:live` is the set of live job ids; `jobs:waiting` those waiting for a
-worker. Every process holds `proc:<token>` with a short TTL, renewed by a heartbeat; the process running a
-job holds `job:<id>:lease` the same way.
+`job:<id>:sinks` lists where the job is shown (a Telegram message, a Discord response, a callback), each with
+the process that shows it. `jobs:live` is the set of live job ids; `jobs:waiting` those waiting for a worker.
+Every process holds `proc:<token>` with a short TTL, renewed by a heartbeat; the process running a job holds
+`job:<id>:lease` the same way.
 
-A live job neither leased nor waiting in the queue lost its process (or its queue entry) and is queued
-again; a sink whose process is gone is taken over by a web process, and a finished job stays live until
-that has happened. Each job is taken over in one step (`_TAKE_JOB`), held updates all in one
-(`_TAKE_UPDATES`), so Redis dying midway leaves nothing taken that the taker does not know of. An entry that
-cannot be read (another version's, or damaged) is dropped with a warning rather than stopping the others. Each checkpoint is announced on the `jobs:changed` channel, so web processes follow jobs
-that run elsewhere.
+A live job neither leased nor waiting in the queue lost its process (or its queue entry) and is queued again;
+a sink whose process is gone is taken over by a web process, and a finished job stays live until that has
+happened. Each job is taken over in one step (`_TAKE_JOB`), held updates all in one (`_TAKE_UPDATES`), so
+Redis dying midway leaves nothing taken that the taker does not know of. An entry that cannot be read (another
+version's, or damaged) is dropped with a warning rather than stopping the others. Each checkpoint is announced
+on the `jobs:changed` channel, so web processes follow jobs that run elsewhere.
 """
 
 from __future__ import annotations
@@ -171,11 +171,11 @@ return taken
 """
 
 # Takes over one job in one step, so Redis dying midway cannot leave a sink rewritten to this process and not
-# shown. KEYS: the job's claim, its sinks, `jobs:live`, then the heartbeat of each lost sink's process as read.
-# ARGV: this process's token, the claim's lease (ms), the job's id, 1 if it is finished (else 0), then three per
-# lost sink: its place in the list, its entry there as read, its entry shown by this process. Nil when another
-# process claims the job; else the numbers (from 1) of the sinks taken: each still as read, whose process is
-# still gone. A finished job whose lost sinks were all taken leaves `jobs:live` (it is shown now).
+# shown. KEYS: the job's claim, its sinks, `jobs:live`, then the heartbeat of each lost sink's process as
+# read. ARGV: this process's token, the claim's lease (ms), the job's id, 1 if it is finished (else 0), then
+# three per lost sink: its place in the list, its entry there as read, its entry shown by this process. Nil
+# when another process claims the job; else the numbers (from 1) of the sinks taken: each still as read, whose
+# process is still gone. A finished job whose lost sinks were all taken leaves `jobs:live` (it is shown now).
 _TAKE_JOB = """
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return false
@@ -503,7 +503,7 @@ class RedisJobStore:
 
     async def _listed_sinks(self, job_id: str) -> list[tuple[bytes, dict[str, Any]]]:
         """The entries of `job_id`'s sinks in their order, as kept and as read. One that cannot be read (not a
-        dict with its process's token) is dropped, with a warning: no process could show it or take it over."""
+        dict with its process's token) is dropped with a warning: no process could show it or take it over."""
         listed = []
         for raw in await self._redis.lrange(sinks_key(job_id), 0, -1):
             if (entry := _entry(raw, owner=str)) is not None:

@@ -1,6 +1,7 @@
-"""The `requests` session of every HTTP transcript provider: a timeout on every request (youtube-transcript-api
-sets none), the provider's proxies winning over the environment's, each request counted in the outbound
-metrics under the provider's name, and an optional look at each response (YouTube's titles come that way).
+"""The `requests` session of every HTTP transcript provider: a timeout on every request
+(youtube-transcript-api sets none), the provider's proxies winning over the environment's, each request
+counted in the outbound metrics under the provider's name, and an optional look at each response (YouTube's
+titles come that way).
 """
 
 from __future__ import annotations

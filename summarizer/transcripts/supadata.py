@@ -45,7 +45,7 @@ class SupadataSource:
         return cls(settings.supadata_api_key, settings.supadata_base_url, settings.supadata_timeout)
 
     def fetch(self, video_id: str, languages: Sequence[str], translate_to: str | None = None) -> Transcript:
-        """The captions in the first of `languages` Supadata has (it falls back to another language itself)."""
+        """The captions in the first of `languages` Supadata has (it falls back to another one itself)."""
         import requests
 
         check_video_id(video_id)

@@ -84,7 +84,7 @@ class YouTubeSource:
         return None
 
     def fetch(self, video_id: str, languages: Sequence[str], translate_to: str | None = None) -> Transcript:
-        """The captions of `video_id` (see the module docstring for which track). Raises only `SummaryError`."""
+        """The captions of `video_id` (the module docstring says which track). Raises only `SummaryError`."""
         check_video_id(video_id)
         try:
             return self._fetch(video_id, languages, translate_to)

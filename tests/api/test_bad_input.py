@@ -103,7 +103,7 @@ def test_too_many_snippets_are_refused_before_any_is_validated(base_url: str, sn
         assert (response.status_code, error["code"]) == (422, "invalid_request")
 
 
-# JSON has no infinity (httpx refuses to encode one); a number too large for a float is the raw-body test below.
+# JSON has no infinity (httpx refuses to encode one); a number too large for a float: the raw-body test below.
 @given(
     st.floats(min_value=1_000_000.0, exclude_min=True, allow_infinity=False),
     st.sampled_from(["start", "duration"]),

@@ -1,4 +1,4 @@
-"""api/monitor.py's shedding policy with injected lag samples: sustained lag refuses new work, one spike never."""
+"""api/monitor.py's shedding policy with injected lag samples: sustained lag refuses work, one spike never."""
 
 from __future__ import annotations
 

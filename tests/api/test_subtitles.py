@@ -1,6 +1,6 @@
-"""`POST /v1/summaries` with `"subtitles"`: the real app under uvicorn, real subtitle files (tests/data/subtitles
-and the recorded transcripts written as SRT / WebVTT), the job resource, SSE, callbacks, errors, and that a
-user's file never becomes anyone else's summary of the video."""
+"""`POST /v1/summaries` with `"subtitles"`: the real app under uvicorn, real subtitle files
+(tests/data/subtitles and the recorded transcripts written as SRT / WebVTT), the job resource, SSE, callbacks,
+errors, and that a user's file never becomes anyone else's summary of the video."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Properties of splitting a summary into platform messages, over generated jobs (hypothesis).
 
-Whatever the titles, channels, topics, TL;DR, chapter titles and point texts (HTML, markdown, emoji, very long, or
-none at all), every message fits its platform's limits, every chapter is shown in order, and every key
-point appears exactly once, in order, in its chapter.
+Whatever the titles, channels, topics, TL;DR, chapter titles and point texts (HTML, markdown, emoji, very
+long, or none at all), every message fits its platform's limits, every chapter is shown in order, and every
+key point appears exactly once, in order, in its chapter.
 """
 
 from __future__ import annotations

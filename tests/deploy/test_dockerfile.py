@@ -1,4 +1,4 @@
-"""The Dockerfile (no Docker engine needed): slim Python 3.11+, non-root, compiled, and the same server as render.yaml.
+"""The Dockerfile (no Docker engine needed): slim Python 3.11+, non-root, compiled, render.yaml's server.
 
 Like test_render_yaml.py, each check runs on the real file and on broken copies.
 """

@@ -164,7 +164,7 @@ def check_no_committed_secret(blueprint: Blueprint) -> None:
 
 
 def check_guarded(blueprint: Blueprint) -> None:
-    """The REST API is closed from the first deploy: anyone could spend the operator's LLM or transcript quota."""
+    """The REST API is closed from the first deploy: anyone could spend the operator's LLM or API quota."""
     entry = env(blueprint).get("API_KEY", {})
     assert entry.get("generateValue") is True, "API_KEY: generateValue: true (docs/deploy.md: opening it)"
 
@@ -243,7 +243,7 @@ def test_requirements_are_pinned() -> None:
 
 
 def test_build_installs_what_the_app_imports() -> None:
-    """The build installs requirements.txt only: every package the service's code imports must be pinned there."""
+    """The build installs requirements.txt only: every package the service's code imports is pinned there."""
     pinned = {
         re.sub(r"[-_.]+", "-", line.split("==")[0]).lower()
         for line in (ROOT / "requirements.txt").read_text().splitlines()

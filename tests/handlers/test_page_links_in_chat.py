@@ -1,4 +1,4 @@
-"""A long summary in Telegram links to its page when PUBLIC_URL is set (wiring of summarizer.links.page_url)."""
+"""A long summary in Telegram links to its page with PUBLIC_URL set (summarizer.links.page_url's wiring)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Subtitle files sent to the Telegram bot, end to end: documents in real webhook updates (python-telegram-bot's
-own objects), `getFile` and the download from `<TELEGRAM_API_BASE_URL>/file/bot<token>/<file_path>` on the
-local fake Bot API, the reply edited from "Reading…" to the summary, and the replies for bad files."""
+"""Subtitle files sent to the Telegram bot, end to end: documents in real webhook updates
+(python-telegram-bot's own objects), `getFile` and the download from
+`<TELEGRAM_API_BASE_URL>/file/bot<token>/<file_path>` on the local fake Bot API, the reply edited from
+"Reading…" to the summary, and the replies for bad files."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""What chat messages say of the video, end to end: its title and channel (Telegram: "Title — Channel"; Discord:
-the embed's title and author), and, when YouTube refuses this server, that a subtitle file works instead. The
-real app, the real youtube-transcript-api over YouTube's recorded answers (the `yt` fixture), and the local
-fakes of Telegram and Discord."""
+"""What chat messages say of the video, end to end: its title and channel (Telegram: "Title — Channel";
+Discord: the embed's title and author), and, when YouTube refuses this server, that a subtitle file works
+instead. The real app, the real youtube-transcript-api over YouTube's recorded answers (the `yt` fixture), and
+the local fakes of Telegram and Discord."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The YouTube circuit breaker, alone (with a hand-driven clock) and inside the engine over recorded answers."""
+"""The YouTube circuit breaker, alone (a hand-driven clock) and inside the engine over recorded answers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A job's state changes: progress taken from a saved copy never goes backwards; cached summaries; callbacks."""
+"""A job's state changes: progress from a saved copy never goes backwards; cached summaries; callbacks."""
 
 from __future__ import annotations
 

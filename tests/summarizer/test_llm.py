@@ -1,4 +1,4 @@
-"""LLM summaries: the real client and engine against a local OpenAI-compatible server (tests/support/fake_llm.py)."""
+"""LLM summaries: the real client and engine against a local OpenAI-like server (support/fake_llm.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Points people read: disfluencies out without changing meaning, fragments marked, sentence starts capitalised."""
+"""Points people read: disfluencies out (meaning unchanged), fragments marked, sentence starts capitalised."""
 
 from __future__ import annotations
 

@@ -32,7 +32,8 @@ def index(video_id: str) -> VideoIndex:
 
 # (video, question, words of the passage that answers it, read in the transcript, and when they are said)
 QUESTIONS = [
-    # 3Blue1Brown, attention: "each block of multi-headed attention ends up with around 600 million parameters"
+    # 3Blue1Brown, attention: "each block of multi-headed attention ends up with around 600 million
+    # parameters"
     (MEDIUM, "How many parameters does each block of multi-headed attention have?", "600 million parameters"),
     (MEDIUM, "What is the difference between self-attention and cross-attention?", "cross-attention"),
     (MEDIUM, "Why does the word mole mean different things?", "one mole of carbon dioxide"),

@@ -1,4 +1,4 @@
-"""Sinks as other processes read them back: each kind round-trips through its dict; unknown ones are refused."""
+"""Sinks as other processes read them back: each kind round-trips through its dict; unknown kinds refused."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Subtitle files → transcripts: real caption files (tests/data/subtitles, and the recorded transcripts written
-as SRT, WebVTT and YouTube's rolling auto-captions), the limits and their messages, hostile input."""
+"""Subtitle files → transcripts: real caption files (tests/data/subtitles, and the recorded transcripts
+written as SRT, WebVTT and YouTube's rolling auto-captions), the limits and their messages, hostile input."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""A service process for the kill -9 and SIGTERM tests: `python -m tests.support.crash_app <redis_url> <chunks>
-<port>` (`-` for no Redis).
+"""A service process for the kill -9 and SIGTERM tests: `python -m tests.support.crash_app <redis_url>
+<chunks> <port>` (`-` for no Redis).
 
 It summarizes `<chunks>` chunks, then every further chunk hangs until the process is killed. Open
 connections get 3 s when it stops (render.yaml gives them 20).

@@ -19,5 +19,5 @@ UNCAPTIONED = "AAAAAAAAAAA"  # no captions anywhere here: fetching its transcrip
 
 
 def transcript_fetches() -> float:
-    """How often this process asked a transcript provider (the folder included) so far, whatever came of it."""
+    """How often this process asked a transcript provider (the folder too) so far, whatever came of it."""
     return sum(s.value for m in TRANSCRIPT_FETCHES.collect() for s in m.samples if s.name.endswith("_total"))

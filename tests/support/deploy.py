@@ -41,7 +41,7 @@ def setting_names() -> set[str]:
 
 
 def uvicorn_params(command: str, port: str = "10000") -> dict[str, object]:
-    """Parse a `uvicorn ...` shell command with uvicorn's own CLI (unknown options raise); `$PORT` → `port`."""
+    """Parse a `uvicorn ...` shell command with uvicorn's CLI (unknown options raise); `$PORT` → `port`."""
     words = shlex.split(command.replace("$PORT", port))
     assert words[0] == "uvicorn", f"not a uvicorn command: {command!r}"
     try:

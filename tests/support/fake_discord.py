@@ -44,7 +44,7 @@ class FakeDiscord:
         self.app.add_api_route("/attachments/{path:path}", self._attachment, methods=["GET"])
 
     def attach(self, name: str, content: bytes, size: int | None = None) -> dict[str, Any]:
-        """A file as Discord resolves an ATTACHMENT option (`size` as Discord reports it, else the real one)."""
+        """A file as Discord resolves an ATTACHMENT option (`size` as Discord says, else the real one)."""
         attachment_id = str(next(self._ids))
         path = f"{attachment_id}/{name}"
         self.files[path] = content

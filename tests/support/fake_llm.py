@@ -10,13 +10,13 @@ async with FakeLLM().running() as fake:      # fake.url is the LLM_BASE_URL
     fake.send_when("<points>", Raw(b"...", {"content-encoding": "gzip"}))  # a body as it is
 
 As a model it is a simple one, and deterministic. An ask call (a question, then numbered passages) gets
-`Answer: <text of passage 1> [1].` and a citation of a passage that does not exist. A map call gets
-`title | Part at <time of line 1>`, a citation of a line that does not exist, then
-`n | Point: <text of line n>` for the first, middle and last lines of the quoted transcript (whatever they say: a sponsor read too). A reduce call gets a line citing
-nothing, a citation of a point that does not exist, then `n | TL;DR: <text of point n>` for as many points
-as it asks sentences: the first point that says "in this video", then points spread evenly over the list
-(first and last included), and `topics | fake topics; <number of points> points; <sentences> sentences`. Like a gullible model it also
-writes "HACKED" when a transcript line asks it to.
+`Answer: <text of passage 1> [1].` and a citation of a passage that does not exist. A map call gets `title |
+Part at <time of line 1>`, a citation of a line that does not exist, then `n | Point: <text of line n>` for
+the first, middle and last lines of the quoted transcript (whatever they say: a sponsor read too). A reduce
+call gets a line citing nothing, a citation of a point that does not exist, then `n | TL;DR: <text of point
+n>` for as many points as it asks sentences: the first point that says "in this video", then points spread
+evenly over the list (first and last included), and `topics | fake topics; <number of points> points;
+<sentences> sentences`. Like a gullible model it also writes "HACKED" when a transcript line asks it to.
 """
 
 from __future__ import annotations

@@ -82,7 +82,7 @@ class FakeTelegram:
             yield self
 
     def fail(self, method: str, kind: str, times: int = 1, retry_after: int = 1) -> None:
-        """Answer the next `times` calls of `method` with an error: `429` (with `retry_after`) or `FAILURES`."""
+        """Answer the next `times` calls of `method` with an error: `429` (`retry_after`) or `FAILURES`."""
         self._failures.setdefault(method, []).extend([(kind, retry_after)] * times)
 
     def add_file(self, name: str, content: bytes, size: int | None = None) -> dict[str, Any]:

@@ -38,7 +38,7 @@ def clock(seconds: float, separator: str = ".") -> str:
 
 
 def srt(video_id: str) -> str:
-    """The transcript as an SRT file: numbered cues, `,` milliseconds, CRLF line ends (as most tools write)."""
+    """The transcript as an SRT file: numbered cues, `,` milliseconds, CRLF line ends (as most tools do)."""
     blocks = []
     for number, snippet in enumerate(snippets(video_id), 1):
         start, end = snippet["start"], snippet["start"] + snippet["duration"]

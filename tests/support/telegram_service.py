@@ -69,7 +69,7 @@ class Service:
     fake: FakeTelegram
 
     async def post(self, body: dict[str, Any], secret: str | None = SECRET) -> httpx.Response:
-        """Deliver an update as Telegram does: a method in a 2xx answer is performed (`FakeTelegram.perform`)."""
+        """Deliver an update as Telegram does: a method in a 2xx answer is done (`FakeTelegram.perform`)."""
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
         response = await self.client.post("/telegram/webhook", json=body, headers=headers)
         if response.is_success and "method" in (answer := response.json()):

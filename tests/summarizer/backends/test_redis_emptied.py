@@ -152,10 +152,10 @@ async def test_telegram_a_waiting_job_queued_again_is_edited_into_its_summary_af
 
 
 async def test_a_running_job_redis_forgot_survives_its_worker_and_web_process(redis_url: str) -> None:
-    """Redis empties while a worker runs a job with an inline transcript and a callback (2 of 6 chunks
-    done): the worker saves it again whole and the web process lists its sink again, before any further
-    chunk (with how its callback went). Both processes then stop; the next worker resumes at chunk 2 from the inline transcript (the
-    video has no captions here) and the next web process POSTs the callback, once."""
+    """Redis empties while a worker runs a job with an inline transcript and a callback (2 of 6 chunks done):
+    the worker saves it again whole and the web process lists its sink again, before any further chunk (with
+    how its callback went). Both processes then stop; the next worker resumes at chunk 2 from the inline
+    transcript (the video has no captions here) and the next web process POSTs the callback, once."""
     data = json.loads((TRANSCRIPTS / f"{MEDIUM}.json").read_text())
     transcript = {k: data[k] for k in ("language_code", "is_generated", "snippets")}
     receiver = Receiver([200])
