@@ -120,6 +120,10 @@ class Settings(BaseSettings):
     transcript_ttl: int = 3600
     negative_ttl: int = 600
     cache_max_keys: int = 2000
+    # What the memory cache's values (with Redis: its memory layer's) may weigh, packed: 64 MiB holds ~590
+    # 3.5-hour transcripts. Bound by keys only, 150 of the largest a request may send grew the process by
+    # 357 MB (`benchmarks/cache_memory.py --count 150 --largest`, summarizer/cache.py).
+    cache_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)
 
     # Telegram (enabled by TELEGRAM_BOT_TOKEN + TELEGRAM_WEBHOOK_SECRET).
     telegram_bot_token: str | None = None

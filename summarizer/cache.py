@@ -1,12 +1,17 @@
 """Finished summaries, fetched transcripts and short-lived failures, cached with aiocache.
 
-Memory by default (bounded), values stored as orjson bytes: the 3.5-hour transcript cdiD-9MMpb0 is 312 KB
-cached this way against 1.1 MB held as a `Transcript` of Python objects (tracemalloc).
+Every value is kept packed, as zlib-compressed orjson bytes (`pack`): in memory by default, bounded by
+`CACHE_MAX_KEYS` entries and `CACHE_MAX_BYTES`, the oldest written dropped first; with `REDIS_URL` in Redis
+(aiocache's Redis backend) behind a small memory layer (`RedisLayers`) holding the same bytes. Measured on
+tests/data/transcripts (zlib level 6): the 3.5-hour transcript cdiD-9MMpb0 312 KB of orjson -> 113 KB (2.75x,
+11 ms CPU to compress, 1 ms to decompress; 1.1 MB as a `Transcript` of Python objects, tracemalloc); its
+summary 32.5 KB -> 10.2 KB (3.2x); the 26-minute eMlx5fFNoYc summary 5.4 KB -> 1.9 KB.
 
-With `REDIS_URL` the values live in Redis (aiocache's Redis backend) behind a small memory layer
-(`RedisLayers`), packed once as zlib-compressed orjson. Measured on tests/data/transcripts (zlib level 6):
-the 3.5-hour transcript cdiD-9MMpb0 312 KB -> 113 KB (2.75x, 11 ms CPU to compress, 1 ms to
-decompress); its summary 32.5 KB -> 10.2 KB (3.2x); the 26-minute eMlx5fFNoYc summary 5.4 KB -> 1.9 KB.
+Transcripts sent in (a REST `transcript` or `subtitles`, a chat's file) are cached too, for questions about
+their summaries. The process's resident memory grew by 14.8 MB for 50 distinct 3.5-hour ones kept as orjson,
+6.8 MB packed; by 120 MB for 50 of the largest accepted (2 M characters), 45 MB packed; by 357 MB for 150 of
+those, 73 MB with 82 of them kept under `CACHE_MAX_BYTES` (64 MiB)
+(`.venv/bin/python benchmarks/cache_memory.py --count 50 [--largest]`, VmRSS).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import orjson
 
 from core.logs import error_text
 from core.telemetry import cache_lookup
-from summarizer.aiocache_lite import BaseCache, BaseSerializer, NullSerializer, SimpleMemoryCache
+from summarizer.aiocache_lite import BaseCache, NullSerializer, SimpleMemoryCache
 from summarizer.errors import SummaryError
 from summarizer.models import Transcript
 
@@ -47,35 +52,39 @@ REDIS_MAX_BACKOFF = 30.0  # ... up to this
 REDIS_NAMESPACE = "cache"  # every cache key in Redis starts with "cache:"
 
 
-class OrjsonSerializer(BaseSerializer):  # type: ignore[misc]  # aiocache has no type information
-    """aiocache serializer for JSON-able values, as bytes."""
-
-    DEFAULT_ENCODING = None
-
-    def dumps(self, value: Any) -> bytes:
-        return orjson.dumps(value)
-
-    def loads(self, value: bytes | None) -> Any:
-        return None if value is None else orjson.loads(value)
-
-
 class BoundedMemoryCache(SimpleMemoryCache):  # type: ignore[misc]  # aiocache has no type information
-    """aiocache's memory cache with at most `max_keys` entries, the oldest written dropped first."""
+    """aiocache's memory cache of bytes, at most `max_keys` entries of `max_bytes` in all (`held`), the oldest
+    written dropped first."""
 
-    def __init__(self, max_keys: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, max_keys: int, max_bytes: int) -> None:
+        # timeout=None: aiocache otherwise wraps every dict lookup in `asyncio.wait_for`, a new task each:
+        # 10.2 -> 2.0 µs of CPU per get (20,000 gets, time.process_time, one core).
+        super().__init__(serializer=NullSerializer(encoding=None), timeout=None)
         self._max_keys = max_keys
+        self._max_bytes = max_bytes
+        self.held = 0  # bytes of the values
 
     async def _set(self, key, value, ttl=None, _cas_token=None, _conn=None):  # type: ignore[no-untyped-def]
-        self._cache.pop(key, None)  # re-insert at the end: dicts keep insertion order
+        self.held -= len(self._cache.pop(key, b""))  # re-inserted at the end: dicts keep insertion order
         result = await super()._set(key, value, ttl=ttl, _cas_token=_cas_token, _conn=_conn)
-        while len(self._cache) > self._max_keys:
+        self.held += len(value)
+        while len(self._cache) > self._max_keys or self.held > self._max_bytes:
             await self._delete(next(iter(self._cache)))
+        return result
+
+    def _SimpleMemoryBackend__delete(self, key: str) -> int:
+        """aiocache's one way out of the cache (delete, TTL expiry), private: aiocache is pinned (0.12.3)."""
+        self.held -= len(self._cache.get(key, b""))
+        return int(super()._SimpleMemoryBackend__delete(key))
+
+    async def _clear(self, namespace=None, _conn=None):  # type: ignore[no-untyped-def]
+        result = await super()._clear(namespace, _conn=_conn)
+        self.held = sum(map(len, self._cache.values()))  # all of it went, or (namespace) each one deleted
         return result
 
 
 def pack(value: Any) -> bytes:
-    """A value as Redis keeps it: orjson bytes, zlib-compressed."""
+    """A value as the cache and Redis keep it: orjson bytes, zlib-compressed."""
     return zlib.compress(orjson.dumps(value))
 
 
@@ -146,27 +155,22 @@ class RedisLayers:
         """Ping Redis (unless inside a backoff window), so that `degraded` is current."""
         await self._redis(self.redis.raw, "ping")
 
-    async def get(self, key: str) -> Any:
-        data = await self.memory.get(key)
+    async def get(self, key: str) -> bytes | None:
+        data: bytes | None = await self.memory.get(key)
         if data is None:
             data = await self._redis(self.redis.get, key)
             if data is _DOWN or data is None:
                 return None
             await self.memory.set(key, data, ttl=MEMORY_LAYER_TTL)
-        return unpack(data)
+        return data
 
-    async def set(self, key: str, value: Any, ttl: int | None = None) -> None:
-        await self.store(key, pack(value), ttl)
-
-    async def store(self, key: str, data: bytes, ttl: int | None = None) -> None:
-        """`set` for a value already packed."""
+    async def set(self, key: str, data: bytes, ttl: int | None = None) -> None:
         shared = await self._redis(self.redis.set, key, data, ttl=ttl) is not _DOWN
         memory_ttl = min(ttl or MEMORY_LAYER_TTL, MEMORY_LAYER_TTL) if shared else ttl
         await self.memory.set(key, data, ttl=memory_ttl)
 
-    async def add(self, key: str, value: Any, ttl: int | None = None) -> None:
+    async def add(self, key: str, data: bytes, ttl: int | None = None) -> None:
         """Store `key` only if it is new (SET NX EX in Redis, memory while degraded); else ValueError."""
-        data = pack(value)
         if await self._redis(self.redis.add, key, data, ttl=ttl) is _DOWN:
             await self.memory.add(key, data, ttl=ttl)
 
@@ -180,7 +184,7 @@ def languages_key(languages: tuple[str, ...]) -> str:
 
 
 class Cache:
-    """Typed access to the cached summaries, transcripts and negative results."""
+    """Typed access to the cached summaries, transcripts and negative results, packed for `backend`."""
 
     def __init__(
         self,
@@ -204,6 +208,13 @@ class Cache:
         if isinstance(self.backend, RedisLayers):
             await self.backend.check()
 
+    async def _get(self, key: str) -> Any:
+        data = await self.backend.get(key)
+        return None if data is None else unpack(data)
+
+    async def _set(self, key: str, value: Any, ttl: int | None) -> None:
+        await self.backend.set(key, pack(value), ttl=ttl)
+
     @staticmethod
     def _key(kind: str, video_id: str, languages: tuple[str, ...]) -> str:
         return f"{kind}:v{SUMMARIZER_VERSION}:{video_id}:{languages_key(languages)}"
@@ -217,17 +228,14 @@ class Cache:
     async def get_summary(
         self, video_id: str, languages: tuple[str, ...], variant: str = "extractive"
     ) -> dict[str, Any] | None:
-        summary: dict[str, Any] | None = await self.backend.get(
-            self._summary_key(video_id, languages, variant)
-        )
+        summary: dict[str, Any] | None = await self._get(self._summary_key(video_id, languages, variant))
         cache_lookup("summary", summary)
         return summary
 
     async def set_summary(
         self, video_id: str, languages: tuple[str, ...], summary: dict[str, Any], variant: str = "extractive"
     ) -> None:
-        key = self._summary_key(video_id, languages, variant)
-        await self.backend.set(key, summary, ttl=self._summary_ttl)
+        await self._set(self._summary_key(video_id, languages, variant), summary, self._summary_ttl)
 
     @classmethod
     def _transcript_key(
@@ -245,7 +253,7 @@ class Cache:
         translate_to: str | None = None,
         inline: str | None = None,
     ) -> Transcript | None:
-        data = await self.backend.get(self._transcript_key(video_id, languages, translate_to, inline))
+        data = await self._get(self._transcript_key(video_id, languages, translate_to, inline))
         cache_lookup("transcript", data)
         return None if data is None else Transcript.from_dict(data)
 
@@ -257,62 +265,59 @@ class Cache:
         inline: str | None = None,
     ) -> None:
         key = self._transcript_key(transcript.video_id, languages, translate_to, inline)
-        if isinstance(self.backend, RedisLayers):
-            # Packed in a thread: a 3.5 h transcript takes 11 ms of CPU to compress, >110 ms of the event
-            # loop at 0.1 CPU. Busy-ack p99 with Redis (benchmarks/run.py --redis), Telegram / Discord:
-            # 557 / 308 ms before, 86.9 / 203 ms after (docs/benchmarks-redis.md).
-            data = await asyncio.to_thread(lambda: pack(transcript.to_dict()))
-            await self.backend.store(key, data, ttl=self._transcript_ttl)
-        else:
-            await self.backend.set(key, transcript.to_dict(), ttl=self._transcript_ttl)
+        # Packed in a thread: a 3.5 h transcript takes 11 ms of CPU to compress, >110 ms of the event loop at
+        # 0.1 CPU. Busy-ack p99 with Redis (benchmarks/run.py --redis), Telegram / Discord: 557 / 308 ms
+        # before, 86.9 / 203 ms after (docs/benchmarks-redis.md).
+        data = await asyncio.to_thread(lambda: pack(transcript.to_dict()))
+        await self.backend.set(key, data, ttl=self._transcript_ttl)
 
     async def get_failure(self, video_id: str, languages: tuple[str, ...]) -> SummaryError | None:
-        data = await self.backend.get(self._key("failure", video_id, languages))
+        data = await self._get(self._key("failure", video_id, languages))
         cache_lookup("failure", data)
         return None if data is None else SummaryError(data["code"], data["message"])
 
     async def set_failure(self, video_id: str, languages: tuple[str, ...], error: SummaryError) -> None:
         if error.code in NEGATIVE_CODES:
-            key = self._key("failure", video_id, languages)
-            await self.backend.set(key, error.to_dict(), ttl=self._negative_ttl)
+            await self._set(self._key("failure", video_id, languages), error.to_dict(), self._negative_ttl)
 
     async def first_time(self, key: str, ttl: int) -> bool:
         """Record `key` for `ttl` seconds; True only the first time (webhook redelivery dedup).
 
         Atomic across instances sharing a Redis (SET NX EX)."""
         try:
-            await self.backend.add(f"seen:{key}", 1, ttl=ttl)
+            await self.backend.add(f"seen:{key}", pack(1), ttl=ttl)
         except ValueError:  # aiocache's answer for a key that exists
             return False
         return True
 
     async def get_value(self, key: str) -> Any:
         """A small piece of state kept for a chat or user (e.g. its preferred language)."""
-        return await self.backend.get(f"value:{key}")
+        return await self._get(f"value:{key}")
 
     async def set_value(self, key: str, value: Any, ttl: int | None = None) -> None:
-        await self.backend.set(f"value:{key}", value, ttl=ttl)
+        await self._set(f"value:{key}", value, ttl)
 
     async def close(self) -> None:
         await self.backend.close()
 
 
-def memory_cache(max_keys: int, summary_ttl: int, transcript_ttl: int, negative_ttl: int) -> Cache:
-    # timeout=None: aiocache otherwise wraps every dict lookup in `asyncio.wait_for`, a new task each:
-    # 10.2 -> 2.0 µs of CPU per get (20,000 gets, time.process_time, one core).
-    backend = BoundedMemoryCache(max_keys, serializer=OrjsonSerializer(), timeout=None)
-    return Cache(backend, summary_ttl, transcript_ttl, negative_ttl)
+def memory_cache(
+    max_keys: int, max_bytes: int, summary_ttl: int, transcript_ttl: int, negative_ttl: int
+) -> Cache:
+    return Cache(BoundedMemoryCache(max_keys, max_bytes), summary_ttl, transcript_ttl, negative_ttl)
 
 
 def redis_cache(
     url: str,
+    max_bytes: int,
     summary_ttl: int,
     transcript_ttl: int,
     negative_ttl: int,
     backoff: float = REDIS_BACKOFF,
 ) -> Cache:
     """A cache on the Redis at `url` (`redis://` or `rediss://` for TLS; user, password, db, query
-    options as redis-py reads them). Nothing connects before the first call."""
+    options as redis-py reads them), its memory layer holding at most `max_bytes`. Nothing connects before
+    the first call."""
     from aiocache.backends.redis import RedisCache  # imports redis-py (summarizer/aiocache_lite.py)
     from redis.asyncio.connection import parse_url
 
@@ -330,5 +335,5 @@ def redis_cache(
         # The rest: username, TLS (connection_class) and the URL's query options.
         connection_pool_kwargs={"socket_timeout": REDIS_SOCKET_TIMEOUT, **options},
     )
-    memory = BoundedMemoryCache(MEMORY_LAYER_KEYS, serializer=bytes_as_they_are, timeout=None)
+    memory = BoundedMemoryCache(MEMORY_LAYER_KEYS, max_bytes)
     return Cache(RedisLayers(redis, memory, backoff=backoff), summary_ttl, transcript_ttl, negative_ttl)

@@ -99,9 +99,9 @@ class Engine:
             "negative_ttl": settings.negative_ttl,
         }
         cache = (
-            redis_cache(settings.redis_url, **ttls)
+            redis_cache(settings.redis_url, settings.cache_max_bytes, **ttls)
             if settings.redis_url
-            else memory_cache(max_keys=settings.cache_max_keys, **ttls)
+            else memory_cache(settings.cache_max_keys, settings.cache_max_bytes, **ttls)
         )
         backend: BackendFactory = partial(LocalBackend, settings)
         if settings.redis_url and durable:
@@ -163,8 +163,9 @@ class Engine:
 
         `summarizer` ("extractive" or "llm") overrides `SUMMARIZER`. A `transcript` sent along (a subtitle
         file, a REST client's own) is cached under its digest for questions about the job
-        (`summarizer.ask.Subject.of_job`). Raises `SummaryError` `busy` / `rate_limited` when the work cannot
-        be taken, `invalid_request` for "llm" without a model.
+        (`summarizer.ask.Subject.of_job`) once the job is taken. Raises `SummaryError` `busy` /
+        `rate_limited` when the work cannot be taken (nothing cached then), `invalid_request` for "llm"
+        without a model.
         """
         kind, writing = self._summarizer_for(summarizer, languages)
         await self.rate_limiter.hit(requester)
@@ -173,16 +174,23 @@ class Engine:
         job = Job(
             video_id, langs, requester, transcript, summarizer=kind, output_language=writing, inline=inline
         )
+        job, finished = await self._take(job)
         if transcript is not None:
             # Questions about this summary search the transcript it was made from (summarizer/ask.py), which
-            # no provider could fetch again: kept apart from the video's, as long as a fetched one.
+            # no provider could fetch again: kept apart from the video's, as long as a fetched one. Only
+            # now: a refused request would fill the cache with transcripts no job was made from.
             await self.cache.set_transcript(langs, transcript, inline=inline)
+        return job, finished
+
+    async def _take(self, job: Job) -> tuple[Job, bool]:
+        """`submit` for a new `job`: joined, served from the cache, or queued; else `SummaryError`."""
         if (in_flight := self.jobs.in_flight(job.key)) is not None:
             return in_flight, False
-        if (cached := await self.cache.get_summary(video_id, langs, job.variant)) is not None:
+        if (cached := await self.cache.get_summary(job.video_id, job.languages, job.variant)) is not None:
             job.finish_from_summary(cached)
             return await self.jobs.keep(job), True
-        if transcript is None and (failure := await self.cache.get_failure(video_id, langs)) is not None:
+        failure = None if job.transcript else await self.cache.get_failure(job.video_id, job.languages)
+        if failure is not None:
             job.fail(failure)
             return await self.jobs.keep(job), True
         if (reason := self._overloaded()) is not None:  # new work waits; cache hits above still flow

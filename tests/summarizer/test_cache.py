@@ -33,7 +33,7 @@ SUMMARY = {"title": "t", "language_code": "en", "chunks": [], "tldr": [{"text": 
 
 
 def new_cache(url: str, backoff: float = 1.0) -> Cache:
-    return redis_cache(url, summary_ttl=3600, transcript_ttl=600, negative_ttl=60, backoff=backoff)
+    return redis_cache(url, 1 << 20, summary_ttl=3600, transcript_ttl=600, negative_ttl=60, backoff=backoff)
 
 
 @asynccontextmanager

@@ -419,7 +419,7 @@ def web_process(redis_url: str, shown: list[tuple[str, Sink]]) -> RedisBackend:
         raise AssertionError(f"job {job.id} run by a process without a worker")
 
     settings = Settings(redis_url=redis_url, run_worker=False, job_lease_seconds=60.0)
-    cache = memory_cache(max_keys=16, summary_ttl=60, transcript_ttl=60, negative_ttl=60)
+    cache = memory_cache(max_keys=16, max_bytes=1 << 20, summary_ttl=60, transcript_ttl=60, negative_ttl=60)
     return RedisBackend(settings, run, lambda job, sink: shown.append((job.id, sink)), cache=cache)
 
 
