@@ -1,11 +1,12 @@
 """What a Telegram update means: find the links or the command, summarize, reply, edit as chunks finish.
 
-Updates arrive as the plain dicts of the webhook's JSON (no python-telegram-bot objects are built). Handling is
-two steps: `plan_update` decides what to send without calling Telegram (in the webhook's request, so the first
-text that needs no answer — help, busy, an error, a cached summary in one message — rides in the HTTP
-response), and `deliver` sends the rest through the Bot API in the background (`deliver_update`). A stop
-(SIGTERM: every deploy) gives that `STOP_GRACE` to end; an answer it then cuts short is replaced by a message
-saying the service restarted and to send it again, unless the next process will answer (a hold in Redis).
+Updates arrive as the plain dicts of the webhook's JSON (no python-telegram-bot objects are built).
+Handling is two steps: `plan_update` decides what to send without calling Telegram (in the webhook's
+request, so the first text that needs no answer — help, busy, an error, a cached summary in one message —
+rides in the HTTP response), and `deliver` sends the rest through the Bot API in the background
+(`deliver_update`). A stop (SIGTERM: every deploy) gives that `STOP_GRACE` to end; an answer it then cuts
+short is replaced by a message saying the service restarted and to send it again, unless the next process
+will answer (a hold in Redis).
 """
 
 from __future__ import annotations

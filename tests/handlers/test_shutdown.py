@@ -85,7 +85,8 @@ async def test_discord_work_the_stop_cut_short_edits_its_deferred_response_to_sa
 
 async def test_telegram_answers_the_stop_cut_short_say_so(caplog: pytest.LogCaptureFixture) -> None:
     """A question being searched and a subtitle file being read, both stuck in the CPU process when the
-    service stops (without Redis): each "⏳ Searching…" or "⏳ Reading…" becomes a request to send it again."""
+    service stops (without Redis): each "⏳ Searching…" or "⏳ Reading…" becomes a request to send it
+    again."""
     runner = GatedRunner(search, parse_subtitles)  # never released
     with caplog.at_level(logging.WARNING):
         async with telegram_service(runner) as svc:
