@@ -61,11 +61,20 @@ class BackgroundTasks:
         return len(self._tasks)
 
     async def close(self, grace: float = 0.0) -> None:
-        """Give the owed tasks `grace` seconds to end, then cancel what is still running and wait for it to
-        end (an owed task that is cancelled may still tell whom it owes, e.g. `handlers.discord.settle`, within
-        `STOP_GRACE`)."""
-        if self._owed and grace > 0:
-            await asyncio.wait(set(self._owed), timeout=grace)
+        """End the tasks: first those no one waits for, cancelled (a loop that would start owed work in this
+        dying process, e.g. taking over the Telegram updates of a process that is gone); then the owed ones,
+        also those started meanwhile, get `grace` seconds to end by themselves; what is still running then is
+        cancelled, and waited for (an owed task that is cancelled may still tell whom it owes, e.g.
+        `handlers.discord.settle`, within `STOP_GRACE`)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        idle = self._tasks - self._owed
+        for task in idle:
+            task.cancel()
+        if idle:
+            await asyncio.wait(idle, timeout=grace)  # (cancelled: they end at their next await)
+        while self._owed and (left := deadline - loop.time()) > 0:
+            await asyncio.wait(set(self._owed), timeout=left)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -73,13 +82,17 @@ class BackgroundTasks:
 
 async def tell_cut_short(telling: Awaitable[object], what: str) -> None:
     """Await `telling`, which tells a user that a stop cut short `what` (work they waited for, cancelled after
-    `STOP_GRACE`), for at most `STOP_GRACE` more; logged either way (`what` names the work)."""
+    `STOP_GRACE`), for at most `STOP_GRACE` more; logged either way (`what` names the work). Raises nothing:
+    a telling that fails (Telegram unreachable, its client not built) is logged here, once, so the caller,
+    handling its cancellation, stays cancelled."""
     log.warning("the service stopped before %s was done: its user is told to send it again", what)
     try:
         async with asyncio.timeout(STOP_GRACE):
             await telling
     except TimeoutError:
         log.warning("could not tell in time that %s was cut short", what)
+    except Exception:
+        log.warning("could not tell that %s was cut short", what, exc_info=True)
 
 
 async def until_set(items: AsyncIterator[T], event: asyncio.Event) -> AsyncIterator[T]:
