@@ -183,13 +183,12 @@ async def summarize(
     interaction: dict[str, Any], engine: Engine, discord: DiscordClient, spawn: Spawn
 ) -> Message:
     """`/summarize`: the cached summary at once, else a deferred response and a task that fills it in."""
-    reply = Reply.to(interaction, discord, engine.settings.public_url)
     options = options_of(interaction)
     if (refusal := language_refusal(options)) is not None:
         return refusal
     language = options.get("language")
     if options.get("file") is not None:
-        return summarize_attachment(interaction, options, engine, reply, spawn)
+        return summarize_attachment(interaction, options, engine, discord, spawn)
     if options.get("url") is None:
         return ephemeral(ASK)
     try:
@@ -199,6 +198,10 @@ async def summarize(
         )
     except SummaryError as error:
         return ephemeral(failure_text(error))
+    # Answered now, once `submit` returned (a second at 0.1 CPU with Redis), not when the interaction came:
+    # the follow-ups wait `FIRST_EDIT_DELAY` from here. (The token's deadline moves as much later, well within
+    # the margin `TOKEN_EDIT_WINDOW` keeps.)
+    reply = Reply.to(interaction, discord, engine.settings.public_url)
     if not finished:
         expires_at = time.time() + reply.deadline - time.monotonic()  # wall clock: read by other processes
         await engine.report(job, DiscordSink(reply.application_id, reply.token, expires_at))
@@ -223,7 +226,7 @@ def attachment_of(interaction: dict[str, Any], attachment_id: object) -> dict[st
 
 
 def summarize_attachment(
-    interaction: dict[str, Any], options: dict[str, Any], engine: Engine, reply: Reply, spawn: Spawn
+    interaction: dict[str, Any], options: dict[str, Any], engine: Engine, discord: DiscordClient, spawn: Spawn
 ) -> Message:
     """`/summarize file:…`: name and size checked now (a message only the user sees), the rest deferred."""
     attachment = attachment_of(interaction, options["file"])
@@ -243,6 +246,7 @@ def summarize_attachment(
             video_id = parse_video_id(options["url"])
         except SummaryError as error:
             return ephemeral(failure_text(error))
+    reply = Reply.to(interaction, discord, engine.settings.public_url)  # (answered now: nothing was awaited)
     reading = read_attachment(
         reply, engine, attachment["url"], name, video_id, options.get("language"), requester_of(interaction)
     )

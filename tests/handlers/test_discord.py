@@ -13,7 +13,7 @@ import pytest
 from bot.discord import DiscordClient
 from core.config import Settings
 from core.telemetry import DISCORD_TOKENS_EXPIRED
-from handlers.discord import Reply, deliver
+from handlers.discord import FIRST_EDIT_DELAY, Reply, deliver
 from summarizer.engine import Engine
 from tests.support.data import LONG, MEDIUM, SHORT, TRANSCRIPTS
 from tests.support.discord_service import (
@@ -29,7 +29,7 @@ from tests.support.discord_service import (
 from tests.support.discord_service import lines_of as points_of
 from tests.support.fake_discord import FakeDiscord
 from tests.support.runners import GatedRunner
-from tests.support.servers import serve
+from tests.support.servers import GatedRedis, RedisServer, serve
 
 CHAPTER_LINE = re.compile(r"^\[\d+(?::\d\d)+\u2013\d+(?::\d\d)+\]\(https://youtu\.be/[\w-]{11}\?t=\d+\) ")
 
@@ -140,6 +140,32 @@ async def test_a_long_summary_overflows_into_follow_ups_and_429_is_honored() -> 
         assert edits(fake, "tok-2") == []
     for message in deferred:
         check_message(message)
+
+
+@pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")  # aiocache's Redis close()
+async def test_the_follow_ups_of_a_cached_summary_wait_from_its_answer_not_from_the_interaction(
+    redis_url: str, redis_server: RedisServer
+) -> None:
+    """The cache is read through a Redis that answers late (about a second, as at 0.1 CPU): the follow-ups
+    still wait `FIRST_EDIT_DELAY` from when the first message was answered, so none reaches Discord before
+    the message it follows (which Discord makes from that answer)."""
+    async with (
+        GatedRedis(redis_server.port) as redis,
+        discord_service(redis_url=redis.url, rate_limit="") as service,
+    ):
+        fake = service.fake
+        assert await service.summarize(LONG) == {"type": 5}
+        await fake.wait_for(lambda f: any(map(is_final, edits(f))))
+        redis.open.clear()
+        asking = asyncio.create_task(service.summarize(LONG, token="tok-2"))
+        await asyncio.sleep(FIRST_EDIT_DELAY)  # the cached summary is read once Redis answers again
+        answered_after = time.monotonic()
+        redis.open.set()
+        assert (await asking)["type"] == 4
+        await fake.wait_for(lambda f: followups(f, "tok-2"))
+    # A lower bound that `Reply.answered`'s own sleep ensures (a slow machine only makes it larger); the
+    # interaction's arrival is `FIRST_EDIT_DELAY` earlier still.
+    assert followups(fake, "tok-2")[0].at - answered_after >= FIRST_EDIT_DELAY - 0.01
 
 
 async def test_cached_summary_is_answered_at_once_with_type_4() -> None:

@@ -1,5 +1,5 @@
-"""Real servers for the tests: an app under uvicorn on a free loopback port, a throwaway `redis-server`, and a
-way in to one that dies at a chosen point (`DyingRedis`)."""
+"""Real servers for the tests: an app under uvicorn on a free loopback port, a throwaway `redis-server`, and
+ways in to one that die at a chosen point (`DyingRedis`) or hold its answers (`GatedRedis`)."""
 
 from __future__ import annotations
 
@@ -120,19 +120,14 @@ def redis_binary() -> str:
     pytest.skip(f"REDIS TESTS SKIPPED: {message}")
 
 
-class DyingRedis:
-    """A loopback way in to a real `redis-server` on `port` that dies right after passing on its `answers`-th
-    answer (a read of what the server sent): every connection through it is closed and it stops listening,
-    so its client's next command fails as if Redis had gone, while the server keeps what it was sent (for the
-    test to read). An answer passed on is the client's: it is written before the connections are closed,
-    within one step of the event loop, so the client cannot send more in between. `died` tells whether it
-    did (the client's work took fewer answers otherwise)."""
+class RedisLink:
+    """A loopback way in to a real `redis-server` on `port`: each read is passed on to the other side; what
+    happens around an answer (a read of what the server sent) is the subclass's (`_answering`, `_answered`)."""
 
-    def __init__(self, port: int, answers: int) -> None:
+    def __init__(self, port: int) -> None:
         self._port = port
-        self._left = answers
-        self.died = False
         self.url = ""
+        self._closed = False
         self._server: asyncio.Server | None = None
         self._writers: list[asyncio.StreamWriter] = []
         self._links: set[asyncio.Task[Any]] = set()
@@ -143,14 +138,22 @@ class DyingRedis:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        self._die()
+        self._close()
         await asyncio.gather(*self._links, return_exceptions=True)
 
-    def _die(self) -> None:
+    def _close(self) -> None:
+        """Stop listening and close every connection through it."""
         assert self._server is not None
+        self._closed = True
         self._server.close()
         for writer in self._writers:
             writer.close()
+
+    async def _answering(self) -> None:
+        """Before an answer is passed on (here: at once, within the same step of the event loop)."""
+
+    def _answered(self) -> None:
+        """After an answer was passed on."""
 
     async def _link(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         if (task := asyncio.current_task()) is not None:
@@ -165,11 +168,47 @@ class DyingRedis:
         )
 
     async def _pass(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, answers: bool) -> None:
-        while (data := await reader.read(65536)) and not self.died:
+        while (data := await reader.read(65536)) and not self._closed:
+            if answers:
+                await self._answering()
             writer.write(data)
             if answers:
-                self._left -= 1
-                if self._left == 0:
-                    self.died = True
-                    self._die()
+                self._answered()
         writer.close()
+
+
+class DyingRedis(RedisLink):
+    """A way in to a real `redis-server` on `port` that dies right after passing on its `answers`-th answer:
+    every connection through it is closed and it stops listening, so its client's next command fails as if
+    Redis had gone, while the server keeps what it was sent (for the test to read). An answer passed on is
+    the client's: it is written before the connections are closed, within one step of the event loop, so the
+    client cannot send more in between. `died` tells whether it did (the client's work took fewer answers
+    otherwise)."""
+
+    def __init__(self, port: int, answers: int) -> None:
+        super().__init__(port)
+        self._left = answers
+        self.died = False
+
+    def _answered(self) -> None:
+        self._left -= 1
+        if self._left == 0:
+            self.died = True
+            self._close()
+
+
+class GatedRedis(RedisLink):
+    """A way in to a real `redis-server` on `port` that holds every answer while `open` is clear: its
+    client's commands take as long as the test likes, as with a slow Redis (Render's at 0.1 CPU)."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(port)
+        self.open = asyncio.Event()
+        self.open.set()
+
+    async def _answering(self) -> None:
+        await self.open.wait()
+
+    def _close(self) -> None:
+        self.open.set()  # (what it holds ends)
+        super()._close()
