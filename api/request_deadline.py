@@ -13,7 +13,8 @@ SIGTERM's shutdown for its whole grace (`--timeout-graceful-shutdown`, 20 s).
   answer is still being written, the connection is only closed. Either way one warning is logged.
 - SIGTERM: a request whose body is still arriving is answered so at once, "the service is restarting"
   (`408`: RFC 9110 lets a client send it again, and the next process takes it), instead of holding the
-  shutdown; requests whose bodies have arrived keep the grace to be answered.
+  shutdown; pipelined behind requests being answered, once their answers are written (it is not started).
+  Requests whose bodies have arrived keep the grace to be answered.
 
 The body's deadline counts the client's time: beyond 64 KiB uvicorn stops reading until the app takes what
 came, and the app reads a body as soon as the checks that answer without it have passed (api/guard.py, the
@@ -43,6 +44,8 @@ from core.config import get_settings
 
 log = logging.getLogger(__name__)
 
+RESTARTING = "The service is restarting; send the request again."
+
 
 class RequestDeadlineProtocol(HttpToolsProtocol):
     """`HttpToolsProtocol` ending a request whose head (`HEADER_TIMEOUT`) or body (`BODY_TIMEOUT`) is late."""
@@ -54,6 +57,7 @@ class RequestDeadlineProtocol(HttpToolsProtocol):
         self.body_timeout = settings.body_timeout
         self._deadline: asyncio.TimerHandle | None = None
         self._body_arriving = False
+        self._stopping = False  # SIGTERM: the server is shutting down
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -66,7 +70,9 @@ class RequestDeadlineProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._disarm()
         super().on_headers_complete()
-        # A request without a body completes in the same parse, which disarms this at once.
+        # A request without a body completes in the same parse, which disarms this at once; so does a WebSocket
+        # upgrade (for which super() made no cycle), whatever its headers say of a body: llhttp completes it
+        # with its head, and what follows is the WebSocket's (tests/deploy/test_request_deadline.py).
         self._body_arriving = True
         self._arm(self.body_timeout, self._body_late)
 
@@ -79,11 +85,26 @@ class RequestDeadlineProtocol(HttpToolsProtocol):
         self._disarm()
         super().connection_lost(exc)
 
-    def shutdown(self) -> None:
-        if self._body_arriving and not self.transport.is_closing():
+    def on_response_complete(self) -> None:
+        if (
+            self._stopping
+            and self._body_arriving
+            and len(self.pipeline) == 1
+            and not self.transport.is_closing()
+        ):
+            # Stopping, and the answers pipelined before the request whose body is arriving are written: that
+            # request, next, is answered instead of started (`shutdown`).
+            self.pipeline.clear()
             self._disarm()
-            self._end_request("The service is restarting; send the request again.")
-        else:
+            self._end_request(RESTARTING)
+        super().on_response_complete()  # (counts the answer; the connection closing, starts nothing)
+
+    def shutdown(self) -> None:
+        self._stopping = True
+        if self._body_arriving and not self.pipeline and not self.transport.is_closing():
+            self._disarm()
+            self._end_request(RESTARTING)
+        else:  # (a request whose body is arriving behind pipelined ones: `on_response_complete` answers it)
             super().shutdown()
 
     def _arm(self, seconds: float, expired: Callable[[], None]) -> None:
