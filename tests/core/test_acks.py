@@ -1,13 +1,11 @@
-"""core/acks.py, core/lazy.py and core/pacing.py as units: outbound calls wait for acks in flight (for a
-bounded time), the warm-up waits for a quiet spell, a lazy value is built once (a lazy regex compiled once),
-a webhook answer takes a chat's slot only when it is free."""
+"""core/acks.py and core/pacing.py as units: outbound calls wait for acks in flight (for a bounded time),
+the warm-up waits for a quiet spell, a webhook answer takes a chat's slot only when it is free."""
 
 from __future__ import annotations
 
 import asyncio
 import builtins
 import importlib
-import re
 import threading
 import time
 from pathlib import Path
@@ -15,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from core.acks import AckGate, _Pace
-from core.lazy import Lazy, lazy_regex
 from core.pacing import Pacer
 
 
@@ -53,26 +50,6 @@ async def test_warm_up_waits_for_the_first_request_and_a_quiet_spell() -> None:
     await asyncio.wait_for(settled, 1)
     assert time.monotonic() - began >= 0.09  # then `idle` seconds without acks
     await asyncio.wait_for(AckGate().settled(idle=0, first_request_within=0.05), 1)  # nobody came
-
-
-async def test_a_lazy_value_is_built_once_in_a_worker_thread() -> None:
-    threads: list[threading.Thread] = []
-
-    def build() -> object:
-        threads.append(threading.current_thread())
-        time.sleep(0.05)
-        return object()
-
-    lazy = Lazy(build)
-    assert lazy.built is None
-    first, second = await asyncio.gather(lazy.get(), lazy.get())
-    assert first is second is lazy.built and len(threads) == 1
-    assert threads[0] is not threading.main_thread()
-
-
-def test_a_lazy_regex_is_compiled_once_with_its_flags() -> None:
-    words = lazy_regex(r"ab+", re.IGNORECASE)
-    assert words() is words() and words().findall("ABb ac abbb") == ["ABb", "abbb"]
 
 
 def test_an_answer_takes_a_chats_slot_only_when_it_is_free() -> None:
