@@ -70,9 +70,10 @@ class RequestDeadlineProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._disarm()
         super().on_headers_complete()
-        # A request without a body completes in the same parse, which disarms this at once; so does a WebSocket
-        # upgrade (for which super() made no cycle), whatever its headers say of a body: llhttp completes it
-        # with its head, and what follows is the WebSocket's (tests/deploy/test_request_deadline.py).
+        # A request without a body completes in the same parse, which disarms this at once; so does a
+        # WebSocket upgrade (for which super() made no cycle), whatever its headers say of a body: llhttp
+        # completes it with its head, and what follows is the WebSocket's
+        # (tests/deploy/test_request_deadline.py).
         self._body_arriving = True
         self._arm(self.body_timeout, self._body_late)
 

@@ -121,8 +121,9 @@ def redis_binary() -> str:
 
 
 class RedisLink:
-    """A loopback way in to a real `redis-server` on `port`: each read is passed on to the other side; what
-    happens around an answer (a read of what the server sent) is the subclass's (`_answering`, `_answered`)."""
+    """A loopback way in to a real `redis-server` on `port`: each read is passed on to the other side;
+    what happens around an answer (a read of what the server sent) is the subclass's (`_answering`,
+    `_answered`)."""
 
     def __init__(self, port: int) -> None:
         self._port = port
