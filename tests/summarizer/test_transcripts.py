@@ -9,7 +9,6 @@ import json
 import math
 import re
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -319,7 +318,7 @@ def slow_server() -> Iterator[str]:
 
     class Slow(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            release.wait(5)
+            release.wait(60)
 
         def log_message(self, *args: object) -> None:
             pass
@@ -336,10 +335,9 @@ def slow_server() -> Iterator[str]:
 
 
 def test_timeout_session_times_out_for_real(slow_server: str) -> None:
-    began = time.monotonic()
+    # The server answers only when the test ends: a ReadTimeout can come from the session's timeout alone.
     with timeout_session(0.3) as session, pytest.raises(requests.exceptions.ReadTimeout) as info:
         session.get(slow_server)
-    assert time.monotonic() - began < 3
     assert to_summary_error(info.value).code == "timeout"
 
 
