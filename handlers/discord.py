@@ -38,7 +38,7 @@ from bot.discord_render import (
     summary_messages,
 )
 from bot.progress import follow
-from core.formats import is_language_code
+from core.formats import byte_size, is_language_code
 from core.tasks import tell_cut_short
 from core.telemetry import DISCORD_TOKENS_EXPIRED, OUTBOUND, OUTBOUND_ERRORS
 from handlers.payload import field
@@ -352,7 +352,7 @@ async def download(discord: DiscordClient, url: str, origins: Collection[str], m
             async for chunk in response.aiter_bytes():
                 received += chunk
                 if len(received) > max_bytes:
-                    raise AttachmentUnavailable(f"it is over the {max_bytes} bytes I take.")
+                    raise AttachmentUnavailable(f"it is over the {byte_size(max_bytes)} I take.")
     except httpx.HTTPError as error:
         OUTBOUND_ERRORS.labels("discord").inc()
         log.warning("discord: download of an attachment failed: %r", error)

@@ -138,7 +138,7 @@ async def test_a_file_bigger_than_discord_said_is_cut_off_at_the_limit() -> None
         attachment = service.fake.attach("lecture.srt", files.srt(SHORT).encode(), size=900)  # 13.6 KB really
         assert await service.summarize(None, file=attachment) == {"type": 5}
         text = await said(service.fake)
-    assert "it is over the 10000 bytes I take" in text
+    assert "it is over the 9.77 KB I take" in text  # the size as people read it, not 10000 bytes
 
 
 async def test_a_crash_while_reading_still_gets_an_answer() -> None:
